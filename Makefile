@@ -1,0 +1,51 @@
+# The two commands of the README: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+APT_PACKAGES := tesseract-ocr tesseract-ocr-fra redis-server gcc
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test test-fast lint bench system-deps clean
+
+demo: $(STAMP)
+	$(BIN)/ocrmp demo
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy ocrmp
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not slow" tests/unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/mypy ocrmp
+
+bench: $(STAMP)
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python bench/pool.py
+	$(BIN)/python bench/ocr.py
+	$(BIN)/python bench/quality.py
+	$(BIN)/python bench/e2e.py
+
+# System packages, installed only where missing (root, or sudo).
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+$(STAMP): pyproject.toml setup.py setup.cfg native/atomics.c
+	$(MAKE) system-deps
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip setuptools wheel
+	$(BIN)/pip install -q -e '.[dev,fast,embedded]'
+	$(BIN)/python -c "import ocrmp.atomics as a; print('ocrmp atomics:', a.IMPLEMENTATION)"
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) build *.egg-info ocrmp/*.so

@@ -1,0 +1,32 @@
+"""The `ocrmp` command. Each submodule adds its commands to `main`."""
+
+from __future__ import annotations
+
+import click
+
+from ocrmp import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
+@click.version_option(__version__, prog_name="ocrmp")
+def main() -> None:
+    """ocrmp: an OCR worker pool for scanned land-registry documents queued in PostgreSQL.
+
+    \b
+    Example:
+      ocrmp run --size 2
+    """
+
+
+def _register() -> None:
+    import importlib
+
+    for name in ("db", "ocr", "pool", "queue"):
+        try:
+            importlib.import_module(f"ocrmp.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"ocrmp.cli.{name}":
+                raise
+
+
+_register()

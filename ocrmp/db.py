@@ -1,0 +1,62 @@
+"""Connections to PostgreSQL, and the one place where driver errors become ours."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+
+import psycopg
+from psycopg import errors as pgerrors
+
+from ocrmp.errors import DatabaseError, DatabaseUnavailable, SchemaError
+
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
+_PASSWORD_KV = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """Hide passwords in DSNs and in messages that may quote them."""
+    return _PASSWORD_KV.sub(r"\1***", _PASSWORD_IN_URL.sub(r"\1***@", text))
+
+
+def describe_dsn(dsn: str) -> str:
+    """host:port/dbname of a DSN, for messages; never the password."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        return "an unparsable DSN"
+    host = info.get("host") or "localhost"
+    return f"{host}:{info.get('port') or 5432}/{info.get('dbname') or info.get('user') or ''}"
+
+
+def translate(error: psycopg.Error, where: str) -> DatabaseError:
+    """One of our exceptions for a driver error, with a message that names where."""
+    first_line = redact(str(error).strip().splitlines()[0] if str(error).strip() else repr(error))
+    if isinstance(error, pgerrors.UndefinedTable | pgerrors.UndefinedColumn
+                  | pgerrors.UndefinedFunction):
+        return SchemaError(f"{where}: {first_line} (run `ocrmp db migrate`)")
+    if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
+        return DatabaseUnavailable(f"{where}: cannot reach the database: {first_line}")
+    return DatabaseError(f"{where}: {first_line}")
+
+
+@contextlib.contextmanager
+def translated(where: str) -> Iterator[None]:
+    try:
+        yield
+    except psycopg.Error as error:
+        raise translate(error, where) from error
+
+
+def connect(dsn: str, *, autocommit: bool = True, timeout_s: float = 5.0,
+            application_name: str = "ocrmp") -> psycopg.Connection:
+    """Open a connection, or raise DatabaseUnavailable naming host:port/db (never the password)."""
+    where = describe_dsn(dsn)
+    try:
+        return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=max(1, int(timeout_s)),
+                               application_name=application_name)
+    except psycopg.ProgrammingError as error:
+        raise DatabaseUnavailable(f"invalid DSN: {redact(str(error))}") from error
+    except psycopg.Error as error:
+        raise translate(error, where) from error

@@ -1,0 +1,192 @@
+"""JobStore: the only code that talks SQL to the queue.
+
+Every write after the claim is fenced by (id, ocr_worker_id, ocr_attempts): a worker whose
+job was taken away (lease expired, released after a crash, re-claimed) gets StaleAttempt
+instead of overwriting the newer attempt.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from ocrmp.db import connect, describe_dsn, translate
+from ocrmp.errors import DatabaseUnavailable, StaleAttempt
+from ocrmp.sqlfiles import queries
+
+STATUS_READY = 3
+STATUS_ERROR = 4
+STATUS_DONE = 5
+STATUS_RUNNING = 6
+
+
+@dataclass(frozen=True)
+class JobRef:
+    """What fences a write: the job, the worker that holds it, and which attempt this is."""
+
+    id: str
+    worker_id: str
+    attempt: int
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    document_number: str
+    kind: str
+    supabase_path: str
+    worker_id: str
+    attempt: int
+    max_attempts: int
+    env: str
+
+    @property
+    def ref(self) -> JobRef:
+        return JobRef(self.id, self.worker_id, self.attempt)
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    kind: str
+    status_id: int
+    total: int
+    claimable: int
+    backoff: int
+    exhausted: int
+    stuck: int
+    oldest_ready_s: float | None
+
+
+class JobStore:
+    """The queue of one environment's database."""
+
+    def __init__(self, dsn: str, env: str = "dev", *, application_name: str = "ocrmp") -> None:
+        self.dsn = dsn
+        self.env = env
+        self.where = f"{env} database {describe_dsn(dsn)}"
+        self._application_name = application_name
+        self._conn: psycopg.Connection | None = None
+
+    # -- connection -------------------------------------------------------------------
+
+    def _connection(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._conn = connect(self.dsn, application_name=self._application_name)
+        return self._conn
+
+    def _run(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run a named query; a broken connection is dropped so the next call reconnects."""
+        try:
+            conn = self._connection()
+            with conn.cursor(row_factory=dict_row) as cur:
+                cur.execute(queries()[name].encode(), params or {})
+                return cur.fetchall() if cur.description else []
+        except psycopg.Error as error:
+            ours = translate(error, f"{name} on {self.where}")
+            if isinstance(ours, DatabaseUnavailable):
+                self.close()
+            raise ours from error
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+
+    # -- the job lifecycle ------------------------------------------------------------
+
+    def claim(self, wishes: Sequence[tuple[str, str]], lease_s: float) -> list[Job]:
+        """Claim at most one job per (worker_id, kind) wish; 3 → 6 with the attempt counted."""
+        if not wishes:
+            return []
+        rows = self._run("claim", {
+            "workers": [worker for worker, _ in wishes],
+            "kinds": [kind for _, kind in wishes],
+            "lease_s": lease_s,
+        })
+        return [self._job(row) for row in rows]
+
+    def _job(self, row: dict[str, Any]) -> Job:
+        return Job(id=str(row["id"]), document_number=row["document_number"] or "",
+                   kind=row["document_source"] or "", supabase_path=row["supabase_path"] or "",
+                   worker_id=row["ocr_worker_id"], attempt=row["ocr_attempts"],
+                   max_attempts=row["ocr_max_attempts"], env=self.env)
+
+    def renew(self, refs: Iterable[JobRef], lease_s: float) -> set[str]:
+        """Extend the leases of jobs still held; return the ids renewed."""
+        refs = list(refs)
+        if not refs:
+            return set()
+        rows = self._run("renew_leases", {
+            "ids": [ref.id for ref in refs], "workers": [ref.worker_id for ref in refs],
+            "attempts": [ref.attempt for ref in refs], "lease_s": lease_s,
+        })
+        return {str(row["id"]) for row in rows}
+
+    def complete(self, ref: JobRef, text: str, result: dict[str, Any], pages: int) -> None:
+        rows = self._run("complete", {**self._fence(ref), "text": text,
+                                      "result": Jsonb(result), "pages": pages})
+        if not rows:
+            raise self._stale(ref, "completion")
+
+    def fail(self, ref: JobRef, error: str, *, permanent: bool, retry_in_s: float = 0.0) -> int:
+        """Record a failure; return the new status (3 to retry later, 4 for good)."""
+        rows = self._run("fail", {**self._fence(ref), "error": error[:2000],
+                                  "permanent": permanent, "retry_in_s": retry_in_s})
+        if not rows:
+            raise self._stale(ref, "failure")
+        return int(rows[0]["status_id"])
+
+    def release(self, ref: JobRef, reason: str, retry_in_s: float = 0.0) -> int:
+        """Give a job back after its worker died; the attempt stays counted."""
+        return self.fail(ref, reason, permanent=False, retry_in_s=retry_in_s)
+
+    def rescue_expired(self, *, limit: int = 100,
+                       unleased_after_s: float = 1800.0) -> list[dict[str, Any]]:
+        """Return running jobs whose lease ran out to 3 (or 4 when attempts are spent)."""
+        return self._run("rescue_expired", {"limit": limit, "unleased_after_s": unleased_after_s})
+
+    def skip_plans(self, limit: int = 500) -> int:
+        return len(self._run("skip_plans", {"limit": limit}))
+
+    def _fence(self, ref: JobRef) -> dict[str, Any]:
+        return {"id": ref.id, "worker_id": ref.worker_id, "attempt": ref.attempt}
+
+    def _stale(self, ref: JobRef, what: str) -> StaleAttempt:
+        return StaleAttempt(f"{what} of job {ref.id} attempt {ref.attempt} by {ref.worker_id} "
+                            f"refused on {self.where}: the job has moved on (lease expired, "
+                            "released or claimed again)")
+
+    # -- reading and feeding the queue ------------------------------------------------
+
+    def stats(self) -> list[StatusCount]:
+        return [StatusCount(kind=row["kind"], status_id=row["status_id"], total=row["total"],
+                            claimable=row["claimable"], backoff=row["backoff"],
+                            exhausted=row["exhausted"], stuck=row["stuck"],
+                            oldest_ready_s=(float(row["oldest_ready_s"])
+                                            if row["oldest_ready_s"] is not None else None))
+                for row in self._run("queue_stats")]
+
+    def ready_depths(self) -> dict[str, int]:
+        return {row["kind"]: int(row["n"]) for row in self._run("ready_depths")}
+
+    def enqueue(self, kind: str, supabase_path: str, document_number: str) -> str:
+        rows = self._run("enqueue", {"kind": kind, "supabase_path": supabase_path,
+                                     "document_number": document_number})
+        return str(rows[0]["id"])
+
+    def get(self, job_id: str) -> dict[str, Any] | None:
+        rows = self._run("get_job", {"id": job_id})
+        if not rows:
+            return None
+        row = rows[0]
+        if isinstance(row.get("ocr_result"), str):
+            row["ocr_result"] = json.loads(row["ocr_result"])
+        return row

@@ -1,0 +1,175 @@
+"""The JobStore against a real PostgreSQL: claim, fences, retries, rescue, statistics."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+
+import psycopg
+import pytest
+
+from ocrmp.errors import SchemaError, StaleAttempt
+from ocrmp.store import (
+    STATUS_DONE,
+    STATUS_ERROR,
+    STATUS_READY,
+    STATUS_RUNNING,
+    JobStore,
+)
+
+
+def fill(store: JobStore, kind: str, n: int) -> list[str]:
+    return [store.enqueue(kind, f"{kind}/doc-{i}.pdf", f"{kind}-{i}") for i in range(n)]
+
+
+def test_claim_takes_oldest_of_each_kind_and_counts_the_attempt(dsn: str) -> None:
+    store = JobStore(dsn)
+    acte = fill(store, "acte", 3)
+    index = fill(store, "index", 2)
+    jobs = store.claim([("w1", "acte"), ("w2", "index"), ("w3", "acte")], lease_s=30)
+    by_worker = {job.worker_id: job for job in jobs}
+    assert by_worker["w1"].id == acte[0] and by_worker["w3"].id == acte[1]
+    assert by_worker["w2"].id == index[0]
+    row = store.get(acte[0])
+    assert row is not None
+    assert (row["status_id"], row["ocr_attempts"], row["ocr_worker_id"]) == (6, 1, "w1")
+    assert row["ocr_lease_expires_at"] is not None
+
+
+def test_claim_skips_exhausted_and_not_yet_due_jobs(dsn: str) -> None:
+    store = JobStore(dsn)
+    exhausted, later, due = fill(store, "acte", 3)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("UPDATE extraction_queue SET ocr_attempts = 3 WHERE id = %s", (exhausted,))
+        conn.execute("UPDATE extraction_queue SET ocr_next_attempt_at = now() + interval '1 h' "
+                     "WHERE id = %s", (later,))
+    jobs = store.claim([("w1", "acte"), ("w2", "acte")], lease_s=30)
+    assert [job.id for job in jobs] == [due]
+
+
+def test_complete_is_fenced_against_a_stale_attempt(dsn: str) -> None:
+    store = JobStore(dsn)
+    [job_id] = fill(store, "acte", 1)
+    [first] = store.claim([("w1", "acte")], lease_s=30)
+    assert store.release(first.ref, "worker died") == STATUS_READY
+    [second] = store.claim([("w2", "acte")], lease_s=30)
+    assert second.attempt == 2
+    with pytest.raises(StaleAttempt, match="attempt 1 by w1"):
+        store.complete(first.ref, "stale text", {}, pages=1)
+    store.complete(second.ref, "fresh text", {"pages": []}, pages=1)
+    row = store.get(job_id)
+    assert row is not None
+    assert (row["status_id"], row["file_content"], row["ocr_page_count"]) == (5, "fresh text", 1)
+    with pytest.raises(StaleAttempt):
+        store.fail(second.ref, "late failure", permanent=True)
+
+
+def test_transient_failure_waits_then_exhaustion_ends_in_error(dsn: str) -> None:
+    store = JobStore(dsn)
+    [job_id] = fill(store, "index", 1)
+    for attempt in (1, 2):
+        [job] = store.claim([("w", "index")], lease_s=30)
+        assert job.attempt == attempt
+        assert store.fail(job.ref, "engine timeout", permanent=False, retry_in_s=3600) == 3
+        assert store.claim([("w", "index")], lease_s=30) == []  # not due yet
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("UPDATE extraction_queue SET ocr_next_attempt_at = now()")
+    [job] = store.claim([("w", "index")], lease_s=30)
+    assert store.fail(job.ref, "engine timeout", permanent=False, retry_in_s=1) == STATUS_ERROR
+    row = store.get(job_id)
+    assert row is not None
+    assert (row["status_id"], row["ocr_attempts"], row["ocr_error"]) == (4, 3, "engine timeout")
+
+
+def test_permanent_failure_goes_to_error_at_once(dsn: str) -> None:
+    store = JobStore(dsn)
+    fill(store, "acte", 1)
+    [job] = store.claim([("w", "acte")], lease_s=30)
+    assert store.fail(job.ref, "corrupt PDF", permanent=True) == STATUS_ERROR
+
+
+def test_rescue_returns_expired_leases_and_spends_attempts(dsn: str) -> None:
+    store = JobStore(dsn)
+    fill(store, "acte", 2)
+    jobs = store.claim([("w1", "acte"), ("w2", "acte")], lease_s=30)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("UPDATE extraction_queue SET ocr_lease_expires_at = now() - interval '1 s'")
+        conn.execute("UPDATE extraction_queue SET ocr_attempts = 3 WHERE id = %s", (jobs[1].id,))
+    rescued = {str(row["id"]): row["status_id"] for row in store.rescue_expired()}
+    assert rescued == {jobs[0].id: STATUS_READY, jobs[1].id: STATUS_ERROR}
+    assert store.rescue_expired() == []
+    with pytest.raises(StaleAttempt):
+        store.complete(jobs[0].ref, "late", {}, pages=1)
+
+
+def test_renew_extends_only_leases_still_held(dsn: str) -> None:
+    store = JobStore(dsn)
+    fill(store, "acte", 2)
+    held, lost = store.claim([("w1", "acte"), ("w2", "acte")], lease_s=1)
+    store.release(lost.ref, "gone")
+    assert store.renew([held.ref, lost.ref], lease_s=600) == {held.id}
+
+
+def test_plans_skip_ocr(dsn: str) -> None:
+    store = JobStore(dsn)
+    [plan] = fill(store, "plan_cadastraux", 1)
+    assert store.skip_plans() == 1
+    row = store.get(plan)
+    assert row is not None and row["status_id"] == STATUS_DONE
+
+
+def test_stats_count_each_case(dsn: str) -> None:
+    store = JobStore(dsn)
+    fill(store, "acte", 4)
+    [running] = store.claim([("w", "acte")], lease_s=30)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("UPDATE extraction_queue SET ocr_lease_expires_at = now() - interval '1 s' "
+                     "WHERE id = %s", (running.id,))
+        conn.execute("UPDATE extraction_queue SET ocr_next_attempt_at = now() + interval '1 h' "
+                     "WHERE id = (SELECT id FROM extraction_queue WHERE status_id = 3 LIMIT 1)")
+    counts = {(c.kind, c.status_id): c for c in store.stats()}
+    ready = counts[("acte", STATUS_READY)]
+    assert (ready.total, ready.claimable, ready.backoff) == (3, 2, 1)
+    assert counts[("acte", STATUS_RUNNING)].stuck == 1
+    assert store.ready_depths() == {"acte": 2}
+
+
+def test_missing_schema_is_a_clear_error(empty_dsn: str) -> None:
+    with pytest.raises(SchemaError, match="ocrmp db migrate"):
+        JobStore(empty_dsn).claim([("w", "acte")], lease_s=30)
+
+
+def _claim_all(dsn: str, name: str, out: mp.Queue) -> None:  # type: ignore[type-arg]
+    store = JobStore(dsn)
+    claimed: list[str] = []
+    empty_passes = 0
+    while empty_passes < 3:
+        jobs = store.claim([(f"{name}-{i}", kind) for i in range(4) for kind in ("acte", "index")],
+                           lease_s=60)
+        claimed += [job.id for job in jobs]
+        empty_passes = 0 if jobs else empty_passes + 1
+        if not jobs:
+            time.sleep(0.01)
+    out.put(claimed)
+
+
+def test_concurrent_claims_never_hand_a_job_out_twice(dsn: str) -> None:
+    store = JobStore(dsn)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("INSERT INTO extraction_queue (document_number, document_source, status_id) "
+                     "SELECT g::text, CASE WHEN g % 2 = 0 THEN 'acte' ELSE 'index' END, 3 "
+                     "FROM generate_series(1, 3000) g")
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_claim_all, args=(dsn, f"p{i}", out)) for i in range(6)]
+    for proc in procs:
+        proc.start()
+    results = [out.get(timeout=120) for _ in procs]
+    for proc in procs:
+        proc.join(30)
+    every = [job_id for result in results for job_id in result]
+    assert len(every) == 3000
+    assert len(set(every)) == 3000
+    assert sum(1 for result in results if result) > 1  # the work really was shared
+    counts = {(c.kind, c.status_id): c.total for c in store.stats()}
+    assert counts == {("acte", 6): 1500, ("index", 6): 1500}
