@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-APT_PACKAGES := tesseract-ocr tesseract-ocr-fra redis-server gcc
+APT_PACKAGES := tesseract-ocr tesseract-ocr-fra redis-server gcc fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test test-fast lint bench system-deps clean

@@ -143,3 +143,23 @@ class EmbeddedPostgres:
         self.stop()
         time.sleep(down_seconds)
         self.start()
+
+
+def embedded_server(data_dir: Path) -> EmbeddedPostgres:
+    """The per-user embedded server under data_dir, started (and created) on demand."""
+    server = EmbeddedPostgres(data_dir / "postgres")
+    server.start()
+    return server
+
+
+def resolve_embedded(environments: dict[str, str], data_dir: Path) -> dict[str, str]:
+    """Replace the embedded marker by the DSN of the running embedded server, migrated."""
+    from ocrmp.config import EMBEDDED
+    from ocrmp.schema import migrate
+
+    if EMBEDDED not in environments.values():
+        return environments
+    server = embedded_server(data_dir)
+    dsn = server.dsn("postgres")
+    migrate(dsn)
+    return {env: dsn if value == EMBEDDED else value for env, value in environments.items()}

@@ -148,6 +148,13 @@ class JobStore:
         """Give a job back after its worker died; the attempt stays counted."""
         return self.fail(ref, reason, permanent=False, retry_in_s=retry_in_s)
 
+    def unclaim(self, ref: JobRef) -> int:
+        """Give back a job that was claimed but never started; its attempt is undone."""
+        rows = self._run("unclaim", self._fence(ref))
+        if not rows:
+            raise self._stale(ref, "unclaim")
+        return int(rows[0]["status_id"])
+
     def rescue_expired(self, *, limit: int = 100,
                        unleased_after_s: float = 1800.0) -> list[dict[str, Any]]:
         """Return running jobs whose lease ran out to 3 (or 4 when attempts are spent)."""

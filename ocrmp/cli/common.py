@@ -18,11 +18,15 @@ from ocrmp.errors import (
     SchemaError,
 )
 from ocrmp.exitcodes import ExitCode
+from ocrmp.pool.pidfile import AlreadyRunning
+from ocrmp.pool.slots import PoolAlreadyRunning
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 _EXIT_FOR: list[tuple[type[OcrmpError], ExitCode]] = [
+    (AlreadyRunning, ExitCode.ALREADY_RUNNING),
+    (PoolAlreadyRunning, ExitCode.ALREADY_RUNNING),
     (ConfigError, ExitCode.CONFIG),
     (DatabaseUnavailable, ExitCode.DATABASE),
     (SchemaError, ExitCode.DATABASE),

@@ -154,3 +154,13 @@ SELECT id, document_number, document_source, status_id, supabase_path, file_cont
        ocr_started_at, ocr_completed_at, ocr_lease_expires_at, ocr_next_attempt_at
 FROM extraction_queue
 WHERE id = %(id)s;
+
+-- name: unclaim
+-- Give back a job its worker never started (the pool is stopping): the attempt is undone.
+UPDATE extraction_queue
+SET status_id = 3,
+    ocr_attempts = greatest(ocr_attempts - 1, 0),
+    ocr_lease_expires_at = NULL
+WHERE id = %(id)s AND ocr_worker_id = %(worker_id)s AND ocr_attempts = %(attempt)s
+  AND status_id = 6
+RETURNING id, status_id;

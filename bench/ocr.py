@@ -1,0 +1,167 @@
+"""OCR benchmark: milliseconds per 300-dpi letter page, on one core.
+
+    OMP_THREAD_LIMIT=1 .venv/bin/python bench/ocr.py [--pages 10] [--seed 0]
+
+Preprocessing is measured step by step on degraded corpus pages (half deeds, half
+ledgers). `measure_preprocess` returns the raw per-page timings; the engine benchmark
+extends a `PageTimings` row with engine time and the overhead outside the engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+# One core, as a worker runs: set before numpy/OpenCV/tesseract start their threads.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ocrmp.ocr.corpus import GeneratedPage, acte_page, index_page  # noqa: E402
+from ocrmp.ocr.preprocess import clean_page  # noqa: E402
+
+STEPS = ("thumbnail", "borders", "skew", "background", "binarize", "despeckle", "deskew",
+         "ruling", "unrule", "total")
+
+
+@dataclass
+class PageTimings:
+    """Milliseconds spent on one page, by step; engines add their own keys."""
+
+    kind: str
+    ms: dict[str, float] = field(default_factory=dict)
+
+
+def degraded_pages(count: int, seed: int = 0) -> list[GeneratedPage]:
+    """`count` degraded pages, deeds and ledgers alternating."""
+    makers = (acte_page, index_page)
+    return [makers[i % 2](seed + i, degrade=True) for i in range(count)]
+
+
+def measure_preprocess(pages: Iterable[GeneratedPage]) -> list[PageTimings]:
+    """Run `clean_page` once per page (after one warm-up) and keep its step timings."""
+    pages = list(pages)
+    if pages:
+        clean_page(pages[0].image, pages[0].kind)  # first call pays for lazy init
+    return [PageTimings(p.kind, dict(clean_page(p.image, p.kind).timings_ms)) for p in pages]
+
+
+def summarize(rows: Sequence[PageTimings], keys: Sequence[str] = STEPS) -> list[str]:
+    """A table of median and p90 ms per key, over all pages and per page kind."""
+    kinds = sorted({row.kind for row in rows})
+    header = f"{'step':<12}" + "".join(f"{k + ' med':>12}{k + ' p90':>12}" for k in kinds)
+    header += f"{'all med':>12}{'all p90':>12}"
+    lines = [header, "-" * len(header)]
+    for key in keys:
+        cells = []
+        for group in [[r for r in rows if r.kind == k] for k in kinds] + [list(rows)]:
+            values = [r.ms[key] for r in group if key in r.ms]
+            if values:
+                cells.append(f"{np.median(values):12.1f}{np.percentile(values, 90):12.1f}")
+            else:
+                cells.append(f"{'-':>12}{'-':>12}")
+        lines.append(f"{key:<12}" + "".join(cells))
+    return lines
+
+
+# --- engine (the pipeline's own timings, per page) ---------------------------------------
+
+ENGINE_KEYS = ("preprocess", "engine", "page", "overhead", "overhead_pct")
+
+
+def measure_engine(pages: Sequence[GeneratedPage], engine: str = "auto") -> list[PageTimings]:
+    """Each page through the whole pipeline; engine time and what is spent outside it.
+
+    `page` is the wall time of the page inside `Pipeline.process` (extraction from the PDF,
+    preprocessing, recognition, layout); `overhead` is what is neither preprocessing nor
+    the engine, and `overhead_pct` that overhead over engine time.
+    """
+    import dataclasses
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from ocrmp.ocr.corpus import write_pdf
+    from ocrmp.ocr.pipeline import Pipeline
+    from ocrmp.ocr.settings import OcrSettings
+
+    pipeline = Pipeline(dataclasses.replace(OcrSettings.from_env(os.environ), engine=engine))
+    rows: list[PageTimings] = []
+    marks: list[float] = []  # page completion times, filled by on_page
+    for kind in sorted({p.kind for p in pages}):
+        group = [p for p in pages if p.kind == kind]
+        with tempfile.TemporaryDirectory() as folder:
+            pdf = Path(folder) / "doc.pdf"
+            write_pdf([p.image for p in group], pdf)
+            data = pdf.read_bytes()
+        pipeline.process(data, kind, source="warm-up")  # first call loads the model
+        marks[:] = [time.perf_counter()]
+        result = pipeline.process(data, kind, source=kind,
+                                  on_page=lambda _: marks.append(time.perf_counter()))
+        for page, start, end in zip(result.page_results, marks, marks[1:], strict=False):
+            ms = {k: page.timings_ms[k] for k in ("preprocess", "engine")}
+            ms["page"] = (end - start) * 1000
+            ms["overhead"] = ms["page"] - ms["preprocess"] - ms["engine"]
+            ms["overhead_pct"] = 100 * ms["overhead"] / ms["engine"]
+            rows.append(PageTimings(kind, ms))
+    return rows
+
+
+def peak_rss_mb(pdf: str, kind: str = "acte") -> float:
+    """Peak resident memory of one `ocrmp ocr` run, from the kernel's rusage of the child."""
+    import subprocess
+
+    child = subprocess.Popen([sys.executable, "-m", "ocrmp", "ocr", pdf, "--kind", kind],
+                             stdout=subprocess.DEVNULL)
+    _, _, usage = os.wait4(child.pid, 0)
+    child.returncode = 0  # reaped by wait4 above
+    return usage.ru_maxrss / 1024
+
+
+def measure_memory(pages: int) -> tuple[float, float]:
+    """Peak RSS of `ocrmp ocr` on a 1-page and on a `pages`-page PDF of the same page."""
+    import tempfile
+    from pathlib import Path
+
+    from ocrmp.ocr.corpus import write_pdf
+
+    image = acte_page(7, degrade=True).image
+    with tempfile.TemporaryDirectory() as folder:
+        one, many = Path(folder) / "one.pdf", Path(folder) / "many.pdf"
+        write_pdf([image], one)
+        write_pdf([image] * pages, many)
+        return peak_rss_mb(str(one)), peak_rss_mb(str(many))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=10, help="degraded pages to time")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--engine", default="auto", help="auto, tesserocr, cli or none")
+    parser.add_argument("--memory-pages", type=int, default=0,
+                        help="also compare peak RSS of `ocrmp ocr` on 1 and N pages")
+    args = parser.parse_args(argv)
+    cv2.setNumThreads(1)
+    pages = degraded_pages(args.pages, args.seed)
+    rows = measure_preprocess(pages)
+    command = " ".join(["OMP_THREAD_LIMIT=1", shlex.quote(sys.executable), *map(shlex.quote,
+                                                                                 sys.argv)])
+    print(f"# {command}")
+    print(f"# preprocessing, ms per 300-dpi letter page, {len(rows)} degraded pages, 1 core")
+    print("\n".join(summarize(rows)))
+    if args.engine != "none":
+        print(f"# whole pipeline with engine {args.engine}, same pages, ms per page")
+        print("\n".join(summarize(measure_engine(pages, args.engine), ENGINE_KEYS)))
+    if args.memory_pages:
+        one, many = measure_memory(args.memory_pages)
+        print(f"# peak RSS of ocrmp ocr: 1 page {one:.0f} MB, {args.memory_pages} pages "
+              f"{many:.0f} MB ({100 * (many - one) / one:+.1f}%)")
+
+
+if __name__ == "__main__":
+    main()

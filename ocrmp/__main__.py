@@ -1,0 +1,3 @@
+from ocrmp.cli import main
+
+main()

@@ -1,0 +1,306 @@
+"""Commands that run and control a pool: run, ensure, stop, restart, reload, scale, workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ocrmp import config, logs
+from ocrmp.cli import main
+from ocrmp.cli.common import fail, guarded
+from ocrmp.cli.options import DURATION, SHARE, SIZE, env_help
+from ocrmp.config import Settings
+from ocrmp.exitcodes import ExitCode
+from ocrmp.pool.pidfile import pidfile_path, running_master
+
+POOL_OPTIONS: list[Callable[[Any], Any]] = [
+    click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+                 help=env_help("KEY=VALUE file read at start and again on HUP", "OCRMP_CONFIG")),
+    click.option("--pool-name", help=env_help("Name of the pool (pidfile, slot table); "
+                                              "default: the host name", "OCRMP_POOL_NAME")),
+]
+
+RUN_OPTIONS: list[Callable[[Any], Any]] = [
+    click.option("--size", type=click.IntRange(1, 64),
+                 help=env_help("Number of workers (default: CPU count)", "OCR_WORKER_POOL_SIZE")),
+    click.option("--min-index", type=click.IntRange(0), help=env_help(
+        "Workers always in index mode", "OCR_MIN_INDEX_WORKERS")),
+    click.option("--min-acte", type=click.IntRange(0), help=env_help(
+        "Workers always in acte mode", "OCR_MIN_ACTE_WORKERS")),
+    click.option("--engine", help=env_help("OCR engine: auto, tesserocr, cli (or fake:... for "
+                                           "testing the pool)", "OCRMP_ENGINE")),
+    click.option("--job-timeout", type=DURATION, help=env_help(
+        "Kill a worker silent this long on a job (e.g. 10m)", "OCRMP_JOB_TIMEOUT")),
+    click.option("--graceful-timeout", type=DURATION, help=env_help(
+        "On TERM, time given to running jobs", "OCRMP_GRACEFUL_TIMEOUT")),
+    click.option("--max-memory", type=SIZE, help=env_help(
+        "Soft limit per worker: recycle after the job (e.g. 2G)", "OCRMP_MAX_MEMORY")),
+    click.option("--hard-memory", type=SIZE, help=env_help(
+        "Hard limit per worker: kill now (default 1.5 × soft)", "OCRMP_HARD_MEMORY")),
+    click.option("--max-jobs-per-worker", type=click.IntRange(0), help=env_help(
+        "Recycle a worker after this many jobs (0: never)", "OCRMP_MAX_JOBS_PER_WORKER")),
+    click.option("--max-jobs-jitter", type=click.IntRange(0), help=env_help(
+        "Random extra jobs before recycling", "OCRMP_MAX_JOBS_JITTER")),
+    click.option("--memory-reserve", type=SHARE, help=env_help(
+        "Host memory kept free: no claim or spawn below it (e.g. 20%)", "OCRMP_MEMORY_RESERVE")),
+    click.option("--lease", "lease_s", type=DURATION, help=env_help(
+        "Lease of a running job, renewed by the master", "OCRMP_LEASE")),
+    click.option("--poll-interval", "poll_interval_s", type=DURATION, help=env_help(
+        "Backstop poll when no NOTIFY arrives", "OCRMP_POLL_INTERVAL")),
+    click.option("--rate-limit", "rate_limits", multiple=True, help=env_help(
+        "Per-environment limit, e.g. prod=600/min or dev=100/min:pages", "OCRMP_RATE_LIMIT")),
+    click.option("--until-idle", is_flag=True, default=None,
+                 help="Exit 0 once no claimable job remains and every worker is idle"),
+    click.option("--log-format", type=click.Choice(["human", "json"]),
+                 help=env_help("Log line format", "OCRMP_LOG_FORMAT")),
+    click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
+                 help="Write logs here (reopened on SIGUSR1, for logrotate)"),
+    click.option("--metrics-port", type=click.IntRange(0, 65535), help=env_help(
+        "Serve Prometheus metrics and /healthz on 127.0.0.1:PORT", "OCRMP_METRICS_PORT")),
+]
+
+_RENAMES = {"job_timeout": "job_timeout_s", "graceful_timeout": "graceful_timeout_s"}
+
+
+def with_options(options: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
+    def decorate(command: Any) -> Any:
+        for option in reversed(options):
+            command = option(command)
+        return command
+    return decorate
+
+
+def settings_from(config_file: Path | None, **flags: Any) -> Settings:
+    """Settings from environment, config file and flags, remembered for HUP."""
+    config_file = config_file or (Path(os.environ["OCRMP_CONFIG"])
+                                  if os.environ.get("OCRMP_CONFIG") else None)
+    overrides = {_RENAMES.get(key, key): value for key, value in flags.items()}
+    if overrides.get("rate_limits") == ():
+        overrides["rate_limits"] = None
+    elif overrides.get("rate_limits"):
+        overrides["rate_limits"] = tuple(overrides["rate_limits"])
+    source = config.Source(config_file, tuple(overrides.items()))
+    return config.remember_source(config.load(source), source)
+
+
+@main.command()
+@with_options(POOL_OPTIONS + RUN_OPTIONS)
+@guarded
+def run(config_file: Path | None, **flags: Any) -> None:
+    """Run the pool in the foreground: one master, SIZE workers.
+
+    \b
+    Examples:
+      ocrmp run --size 2
+      OCR_PROD=true PROD_DATABASE_URL=postgresql://... ocrmp run --max-memory 2G
+      ocrmp run --size 2 --until-idle     # batch: stop when the queue is empty
+    """
+    from ocrmp.pool.master import Master
+
+    settings = settings_from(config_file, **flags)
+    logs.setup(settings.log_format, settings.log_file)
+    settings = prepare_databases(settings)
+    sys.exit(int(Master(settings).run()))
+
+
+def prepare_databases(settings: Settings) -> Settings:
+    """Start the embedded server if it is the default, and check every database once."""
+    from ocrmp.embedded import resolve_embedded
+    from ocrmp.schema import pending
+
+    if settings.uses_embedded:
+        click.echo(f"ocrmp: embedded PostgreSQL under {settings.data_dir / 'postgres'}", err=True)
+    environments = resolve_embedded(settings.environments, settings.data_dir)
+    for env, dsn in environments.items():
+        missing = pending(dsn)
+        if missing:
+            from ocrmp.errors import SchemaError
+
+            raise SchemaError(f"the {env} database lacks migrations {', '.join(missing)}: "
+                              "run `ocrmp db migrate`")
+    return config.remember_source(replace(settings, environments=environments),
+                                  config.source_of(settings))
+
+
+def _pidfile(config_file: Path | None, pool_name: str | None) -> tuple[Settings, Path]:
+    settings = settings_from(config_file, pool_name=pool_name)
+    return settings, pidfile_path(settings.run_dir, settings.pool_name)
+
+
+def _signal_master(config_file: Path | None, pool_name: str | None, signum: int) -> int:
+    settings, path = _pidfile(config_file, pool_name)
+    pid = running_master(path)
+    if pid is None:
+        fail(f"no pool {settings.pool_name!r} is running (no locked pidfile at {path})",
+             ExitCode.NOT_RUNNING)
+        raise AssertionError("unreachable")
+    os.kill(pid, signum)
+    return pid
+
+
+def _wait_gone(path: Path, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if running_master(path) is None:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@main.command()
+@with_options(POOL_OPTIONS)
+@click.option("--wait", "wait_s", type=DURATION, default="120s",
+              help="How long to wait for the pool to finish its jobs and exit")
+@click.option("--now", is_flag=True, help="Release running jobs and stop at once (INT)")
+@guarded
+def stop(config_file: Path | None, pool_name: str | None, wait_s: float, now: bool) -> None:
+    """Stop a running pool: running jobs finish (or, with --now, are released).
+
+    \b
+    Example:
+      ocrmp stop --pool-name ocr-pool
+    """
+    _, path = _pidfile(config_file, pool_name)
+    pid = _signal_master(config_file, pool_name, signal.SIGINT if now else signal.SIGTERM)
+    if not _wait_gone(path, wait_s):
+        fail(f"master {pid} still running after {wait_s:.0f}s", ExitCode.FAILURE)
+    click.echo(f"stopped pool (master pid {pid})")
+
+
+@main.command()
+@with_options(POOL_OPTIONS)
+@guarded
+def reload(config_file: Path | None, pool_name: str | None) -> None:
+    """Reload configuration and replace workers one by one, losing no job (HUP).
+
+    \b
+    Example:
+      ocrmp reload
+    """
+    pid = _signal_master(config_file, pool_name, signal.SIGHUP)
+    click.echo(f"reload requested (master pid {pid})")
+
+
+@main.command()
+@with_options(POOL_OPTIONS)
+@click.argument("delta", metavar="±N")
+@guarded
+def scale(config_file: Path | None, pool_name: str | None, delta: str) -> None:
+    """Add (+N) or remove (-N) workers of a running pool (TTIN / TTOU).
+
+    \b
+    Examples:
+      ocrmp scale +1
+      ocrmp scale -- -2
+    """
+    try:
+        count = int(delta)
+    except ValueError:
+        raise click.BadParameter(f"expected +N or -N, got {delta!r}", param_hint="±N") from None
+    signum = signal.SIGTTIN if count > 0 else signal.SIGTTOU
+    for _ in range(abs(count)):
+        _signal_master(config_file, pool_name, signum)
+        time.sleep(0.05)  # separate signals: the kernel folds identical pending ones
+    click.echo(f"pool size {'+' if count > 0 else ''}{count} requested")
+
+
+def _start_background(settings: Settings, run_args: list[str]) -> int:
+    log_file = settings.log_file or settings.run_dir / f"{settings.pool_name}.log"
+    settings.run_dir.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "ocrmp", "run", *run_args]
+    if "--log-file" not in run_args:
+        command += ["--log-file", str(log_file)]
+    with open(os.devnull, "rb") as devnull, open(log_file, "ab") as out:
+        proc = subprocess.Popen(command, stdin=devnull, stdout=out, stderr=out,
+                                start_new_session=True)
+    path = pidfile_path(settings.run_dir, settings.pool_name)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        pid = running_master(path)
+        if pid is not None:
+            return pid
+        if proc.poll() is not None:
+            fail(f"the pool exited at start with code {proc.returncode}; see {log_file}",
+                 ExitCode.FAILURE)
+        time.sleep(0.1)
+    fail(f"the pool did not start within 60s; see {log_file}", ExitCode.FAILURE)
+    raise AssertionError("unreachable")
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@with_options(POOL_OPTIONS + RUN_OPTIONS)
+@guarded
+def ensure(config_file: Path | None, **flags: Any) -> None:
+    """Start the pool in the background unless it already runs (for cron: @reboot, */5).
+
+    Takes the options of `ocrmp run`.
+
+    \b
+    Example (crontab):
+      */5 * * * * ocrmp ensure --size 2 --log-file /var/log/ocrmp.log
+    """
+    settings = settings_from(config_file, **flags)
+    path = pidfile_path(settings.run_dir, settings.pool_name)
+    pid = running_master(path)
+    if pid is not None:
+        click.echo(f"pool {settings.pool_name!r} already running (master pid {pid})")
+        return
+    pid = _start_background(settings, sys.argv[2:])
+    click.echo(f"started pool {settings.pool_name!r} (master pid {pid})")
+
+
+@main.command()
+@with_options(POOL_OPTIONS + RUN_OPTIONS)
+@click.option("--wait", "wait_s", type=DURATION, default="600s",
+              help="How long the old pool may take to finish its jobs")
+@guarded
+def restart(config_file: Path | None, wait_s: float, **flags: Any) -> None:
+    """Drain the running pool gracefully, then start a fresh one in the background.
+
+    Takes the options of `ocrmp run` for the new pool.
+
+    \b
+    Example (crontab, nightly):
+      0 3 * * * ocrmp restart --size 2
+    """
+    settings = settings_from(config_file, **flags)
+    path = pidfile_path(settings.run_dir, settings.pool_name)
+    old = running_master(path)
+    if old is not None:
+        os.kill(old, signal.SIGTERM)
+        if not _wait_gone(path, wait_s):
+            fail(f"master {old} still running after {wait_s:.0f}s", ExitCode.FAILURE)
+    args = [arg for arg in sys.argv[2:] if not arg.startswith("--wait")]
+    pid = _start_background(settings, args)
+    click.echo(f"restarted pool {settings.pool_name!r} (master pid {pid})")
+
+
+@main.command()
+@with_options(POOL_OPTIONS)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON")
+@guarded
+def workers(config_file: Path | None, pool_name: str | None, as_json: bool) -> None:
+    """Show the live slot table of a pool on this host (like `pm2 list`).
+
+    \b
+    Example:
+      ocrmp workers --pool-name ocr-pool
+    """
+    from ocrmp.pool.view import read_slots, render_slots
+
+    settings = settings_from(config_file, pool_name=pool_name)
+    rows = read_slots(settings.pool_name)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        click.echo(render_slots(rows))

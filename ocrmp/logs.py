@@ -1,0 +1,82 @@
+"""Logging: human lines by default, JSON with the same fields, a reopenable file, no secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ocrmp.db import redact
+
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
+    return {key: value for key, value in vars(record).items() if key not in _STANDARD}
+
+
+class RedactingFilter(logging.Filter):
+    """Passwords in DSNs and tokens never reach a log line, whoever formats it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        return True
+
+
+class HumanFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created))
+        fields = extra_fields(record)
+        tail = " ".join(f"{key}={value}" for key, value in fields.items())
+        line = f"{stamp} {record.levelname:<7} {record.getMessage()}"
+        line = f"{line} {{{tail}}}" if tail else line
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "ts": round(record.created, 3), "level": record.levelname.lower(),
+            "logger": record.name, "pid": record.process, "msg": record.getMessage(),
+        }
+        payload.update(extra_fields(record))
+        if record.exc_info:
+            payload["exc"] = self.formatException(record.exc_info)
+        return json.dumps(payload, default=str, ensure_ascii=False)
+
+
+_handler: logging.Handler | None = None
+
+
+def setup(fmt: str = "human", log_file: Path | None = None, level: int = logging.INFO) -> None:
+    """Configure the `ocrmp` logger once per process."""
+    global _handler
+    root = logging.getLogger("ocrmp")
+    if _handler is not None:
+        root.removeHandler(_handler)
+        _handler.close()
+    handler: logging.Handler = (logging.FileHandler(log_file, encoding="utf-8") if log_file
+                                else logging.StreamHandler(sys.stderr))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else HumanFormatter())
+    handler.addFilter(RedactingFilter())
+    root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = False
+    _handler = handler
+
+
+def reopen() -> None:
+    """Reopen the log file (after logrotate moved it): the master's SIGUSR1."""
+    if isinstance(_handler, logging.FileHandler):
+        _handler.acquire()
+        try:
+            _handler.close()
+            _handler.stream = _handler._open()
+        finally:
+            _handler.release()

@@ -1,0 +1,153 @@
+"""Pure decisions of the pool: mode allocation, claim wishes, backoff, recycling, breaker.
+
+The master loop only applies these; each is unit-tested on its own.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+KINDS = ("index", "acte")
+
+
+def effective_minimums(size: int, min_index: int, min_acte: int) -> dict[str, int]:
+    """The minimums a pool of this size can hold: scaled down when they exceed it."""
+    wanted = {"index": min_index, "acte": min_acte}
+    while sum(wanted.values()) > size:
+        larger = max(KINDS, key=lambda kind: (wanted[kind], kind == "acte"))
+        wanted[larger] -= 1
+    return wanted
+
+
+def allocate_modes(size: int, depths: Mapping[str, int], min_index: int, min_acte: int,
+                   current: Mapping[str, int] | None = None) -> dict[str, int]:
+    """How many workers each mode gets: minimums first, the rest in proportion to depth.
+
+    With no work waiting the current allocation stays (clamped to the minimums), so an idle
+    pool does not churn.
+    """
+    floor = effective_minimums(size, min_index, min_acte)
+    free = size - sum(floor.values())
+    waiting = {kind: max(0, int(depths.get(kind, 0))) for kind in KINDS}
+    total = sum(waiting.values())
+    if total == 0:
+        base = dict(current) if current and sum(current.values()) == size else None
+        if base is None:
+            base = {"index": floor["index"] + free - free // 2, "acte": floor["acte"] + free // 2}
+        return _clamp(base, floor, size)
+    share_index = round(free * waiting["index"] / total)
+    # A kind with work waiting gets at least one worker while there is a worker to give.
+    if waiting["index"] and share_index == 0 and floor["index"] == 0 and free:
+        share_index = 1
+    if waiting["acte"] and share_index == free and floor["acte"] == 0 and free:
+        share_index = free - 1
+    return {"index": floor["index"] + share_index, "acte": floor["acte"] + free - share_index}
+
+
+def _clamp(alloc: Mapping[str, int], floor: Mapping[str, int], size: int) -> dict[str, int]:
+    index = min(max(alloc.get("index", 0), floor["index"]), size - floor["acte"])
+    return {"index": index, "acte": size - index}
+
+
+def plan_switches(modes: Sequence[tuple[int, str, bool]],
+                  target: Mapping[str, int]) -> list[tuple[int, str]]:
+    """Which idle workers change mode to reach the target: [(slot, new mode)].
+
+    modes: (slot, mode, idle) for every live worker. Busy workers never switch; the target
+    is reached over later passes as they become idle.
+    """
+    counts = {kind: sum(1 for _, mode, _ in modes if mode == kind) for kind in KINDS}
+    switches: list[tuple[int, str]] = []
+    for slot, mode, idle in modes:
+        other = "acte" if mode == "index" else "index"
+        if idle and counts[mode] > target.get(mode, 0) and counts[other] < target.get(other, 0):
+            switches.append((slot, other))
+            counts[mode] -= 1
+            counts[other] += 1
+    return switches
+
+
+def claim_wishes(idle: Sequence[tuple[str, str]],
+                 depths: Mapping[str, int]) -> list[tuple[str, str]]:
+    """(worker_id, kind) for each idle worker: its own mode, or the other kind when its own has
+    nothing waiting and the other has more than its own idle workers can take
+    (work-conserving: no worker idles while a job it could do waits)."""
+    own = {kind: sum(1 for _, mode in idle if mode == kind) for kind in KINDS}
+    spare = {kind: max(0, depths.get(kind, 0) - own[kind]) for kind in KINDS}
+    wishes: list[tuple[str, str]] = []
+    for worker_id, mode in idle:
+        other = "acte" if mode == "index" else "index"
+        if depths.get(mode, 0) <= 0 and spare[other] > 0:
+            spare[other] -= 1
+            wishes.append((worker_id, other))
+        else:
+            wishes.append((worker_id, mode))
+    return wishes
+
+
+def retry_delay(attempt: int, base_s: float, cap_s: float, rng: random.Random) -> float:
+    """Exponential backoff with jitter, so a burst of failures does not retry in lockstep."""
+    ceiling = min(cap_s, base_s * 2 ** max(0, attempt - 1))
+    return ceiling * rng.uniform(0.5, 1.0)
+
+
+def respawn_delay(consecutive_deaths: int, base_s: float = 0.1, cap_s: float = 10.0) -> float:
+    if consecutive_deaths <= 0:
+        return 0.0
+    return float(min(cap_s, base_s * 2 ** (consecutive_deaths - 1)))
+
+
+def breaker_tripped(deaths: Sequence[float], now: float, limit: int, window_s: float) -> bool:
+    """Has a slot died `limit` times within the window without finishing a job?"""
+    return sum(1 for at in deaths if now - at <= window_s) >= limit
+
+
+@dataclass(frozen=True)
+class MemoryVerdict:
+    action: str  # "keep", "recycle" (after the current job), "kill" (now)
+    reason: str = ""
+
+
+def memory_verdict(rss: int, soft: int, hard: int) -> MemoryVerdict:
+    if rss >= hard:
+        return MemoryVerdict("kill", f"memory {_mib(rss)} over the hard limit {_mib(hard)}")
+    if rss >= soft:
+        return MemoryVerdict("recycle", f"memory {_mib(rss)} over the soft limit {_mib(soft)}")
+    return MemoryVerdict("keep")
+
+
+def jobs_limit(max_jobs: int, jitter: int, rng: random.Random) -> int:
+    """This worker's job budget: 0 for none; jitter spreads recycles so they don't coincide."""
+    if max_jobs <= 0:
+        return 0
+    return max_jobs + (rng.randint(0, jitter) if jitter > 0 else 0)
+
+
+def capacity_target(desired: int, current: int, available: int, total: int,
+                    reserve: float) -> int:
+    """Workers the host can carry now: shrink by one under pressure, grow back by one when
+    memory returns (a margin above the reserve avoids flapping)."""
+    if total <= 0:
+        return desired
+    share = available / total
+    if share < reserve:
+        return max(1, min(current, desired) - 1)
+    if share > reserve * 1.25 or reserve == 0:
+        return min(desired, current + 1)
+    return min(current, desired)
+
+
+def environment_order(enabled: Sequence[str], tick: int, every: int = 3) -> list[str]:
+    """Prod first, then staging, then dev; every `every`-th pass the order rotates so a
+    lower environment goes first and is never starved by a full prod queue."""
+    ranked = [env for env in ("prod", "staging", "dev") if env in enabled]
+    if len(ranked) < 2 or tick % every != every - 1:
+        return ranked
+    turn = 1 + (tick // every) % (len(ranked) - 1)
+    return ranked[turn:] + ranked[:turn]
+
+
+def _mib(value: int) -> str:
+    return f"{value / (1 << 20):.0f} MiB"

@@ -1,0 +1,184 @@
+"""What a worker runs for a job: the OCR pipeline, or a fake engine for testing the pool.
+
+The pool knows nothing of OCR beyond this: `run(job, progress) -> Outcome`, raising a
+JobError (permanent or transient) when the document cannot be done.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ocrmp.config import Settings
+from ocrmp.errors import PermanentJobError, TransientJobError
+from ocrmp.store import Job
+
+Progress = Callable[[int], None]  # called with the number of pages done so far
+
+
+@dataclass
+class Outcome:
+    text: str
+    result: dict[str, Any]
+    pages: int
+
+
+class JobRunner(Protocol):
+    def run(self, job: Job, progress: Progress) -> Outcome: ...
+
+
+class OcrRunner:
+    """The real pipeline: fetch the document from storage, OCR it page by page."""
+
+    def __init__(self, settings: Settings) -> None:
+        from ocrmp.ocr.pipeline import Pipeline
+        from ocrmp.ocr.settings import OcrSettings
+        from ocrmp.ocr.storage import open_storage
+
+        ocr_settings = OcrSettings.from_env(os.environ)
+        if settings.engine not in ("auto", ""):
+            ocr_settings = _with_engine(ocr_settings, settings.engine)
+        self.storage = open_storage(ocr_settings)
+        self.pipeline = Pipeline(ocr_settings)
+
+    def run(self, job: Job, progress: Progress) -> Outcome:
+        data = self.storage.fetch(job.supabase_path)
+        result = self.pipeline.process(data, job.kind, source=job.supabase_path, on_page=progress)
+        return Outcome(text=result.text, result=result.to_json(), pages=result.pages)
+
+
+def _with_engine(ocr_settings: Any, engine: str) -> Any:
+    from dataclasses import replace
+
+    return replace(ocr_settings, engine=engine)
+
+
+# -- the fake engine ------------------------------------------------------------------
+
+
+@dataclass
+class FakeBehaviour:
+    """What the fake engine does with a job. Spec: `fake:sleep=0.05,pages=2`, `fake:crash`,
+    `fake:hang`, `fake:hang-child`, `fake:leak=50M`, `fake:grow=20M`, `fake:fail-transient`,
+    `fake:fail-permanent`, `fake:crash-on-start`."""
+
+    sleep_s: float = 0.0
+    pages: int = 1
+    action: str = "ok"
+    amount: int = 0
+    options: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, spec: str) -> FakeBehaviour:
+        from ocrmp.config import parse_bytes
+
+        behaviour = cls()
+        body = spec.split(":", 1)[1] if ":" in spec else ""
+        for part in filter(None, body.split(",")):
+            key, _, value = part.partition("=")
+            if key == "sleep":
+                behaviour.sleep_s = float(value)
+            elif key == "pages":
+                behaviour.pages = int(value)
+            elif key in ("leak", "grow"):
+                behaviour.action, behaviour.amount = key, parse_bytes(value)
+            else:
+                behaviour.action = key
+        return behaviour
+
+
+class FakeRunner:
+    """Sleeps, fails, crashes, hangs or eats memory on purpose. A document whose path starts
+    with `fake:` gets that behaviour; others get the engine's default. With
+    OCRMP_FAKE_RECORD set, every execution appends `id attempt pid` to that file."""
+
+    def __init__(self, spec: str) -> None:
+        self.default = FakeBehaviour.parse(spec)
+        if self.default.action == "crash-on-start":
+            raise SystemExit("fake engine: crash on start")
+        self.record = os.environ.get("OCRMP_FAKE_RECORD")
+        self.kept: list[bytearray] = []
+
+    def run(self, job: Job, progress: Progress) -> Outcome:
+        behaviour = (FakeBehaviour.parse(job.supabase_path)
+                     if job.supabase_path.startswith("fake:") else self.default)
+        self._record(job)
+        for page in range(behaviour.pages):
+            self._act(behaviour, job)
+            if behaviour.sleep_s:
+                time.sleep(behaviour.sleep_s)
+            progress(page + 1)
+        text = f"fake text of {job.document_number}"
+        return Outcome(text=text, result={"engine": "fake", "pages": behaviour.pages},
+                       pages=behaviour.pages)
+
+    def _record(self, job: Job) -> None:
+        if self.record:
+            line = f"{job.env} {job.id} {job.attempt} {os.getpid()}\n".encode()
+            fd = os.open(self.record, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)
+
+    def _act(self, behaviour: FakeBehaviour, job: Job) -> None:
+        act = _ACTIONS.get(behaviour.action)
+        if act is not None:
+            act(self, behaviour, job)
+
+
+def _touch(chunk: bytearray) -> bytearray:
+    """Write every page so the memory is really resident, not just reserved."""
+    chunk[::4096] = b"x" * len(chunk[::4096])
+    return chunk
+
+
+def _crash(runner: FakeRunner, behaviour: FakeBehaviour, job: Job) -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _hang(runner: FakeRunner, behaviour: FakeBehaviour, job: Job) -> None:
+    while True:
+        time.sleep(3600)
+
+
+def _hang_child(runner: FakeRunner, behaviour: FakeBehaviour, job: Job) -> None:
+    # A stand-in for a stuck tesseract: a child process in our group, then a hang.
+    subprocess.Popen(["sleep", "3600"])
+    _hang(runner, behaviour, job)
+
+
+def _leak(runner: FakeRunner, behaviour: FakeBehaviour, job: Job) -> None:
+    while True:  # allocate until the master kills us at the hard limit
+        runner.kept.append(_touch(bytearray(behaviour.amount)))
+        time.sleep(0.05)
+
+
+def _grow(runner: FakeRunner, behaviour: FakeBehaviour, job: Job) -> None:
+    runner.kept.append(_touch(bytearray(behaviour.amount)))  # kept: recycled at the soft limit
+
+
+def _fail_transient(runner: FakeRunner, behaviour: FakeBehaviour, job: Job) -> None:
+    raise TransientJobError(f"fake engine: transient failure on {job.document_number}")
+
+
+def _fail_permanent(runner: FakeRunner, behaviour: FakeBehaviour, job: Job) -> None:
+    raise PermanentJobError(f"fake engine: {job.document_number} is not a document")
+
+
+_ACTIONS: dict[str, Callable[[FakeRunner, FakeBehaviour, Job], None]] = {
+    "crash": _crash, "hang": _hang, "hang-child": _hang_child, "leak": _leak, "grow": _grow,
+    "fail-transient": _fail_transient, "fail-permanent": _fail_permanent,
+}
+
+
+def load_runner(settings: Settings) -> JobRunner:
+    """The runner a worker loads once at boot."""
+    if settings.engine.startswith("fake"):
+        return FakeRunner(settings.engine)
+    return OcrRunner(settings)

@@ -1,0 +1,211 @@
+"""The master's side of the queue: claiming for idle workers, wake-ups, leases, rescue.
+
+One JobStore and one LISTEN connection per enabled environment. An environment whose
+database is down is skipped and retried with backoff while the others keep working.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from ocrmp.config import Settings
+from ocrmp.errors import DatabaseError, StaleAttempt
+from ocrmp.pool.listener import ReadyListener
+from ocrmp.pool.policy import claim_wishes, environment_order
+from ocrmp.store import Job, JobRef, JobStore
+
+log = logging.getLogger("ocrmp.scheduler")
+T = TypeVar("T")
+
+
+@dataclass
+class EnvState:
+    """Health and timers of one environment."""
+
+    name: str
+    store: JobStore
+    listener: ReadyListener
+    down_until: float = 0.0
+    failures: int = 0
+    depths: dict[str, int] = field(default_factory=dict)
+    next_rescue: float = 0.0
+    next_renew: float = 0.0
+
+    def up(self, now: float) -> bool:
+        return now >= self.down_until
+
+
+@dataclass(frozen=True)
+class IdleWorker:
+    slot: int
+    worker_id: str
+    mode: str
+
+
+class Scheduler:
+    def __init__(self, settings: Settings, rng: random.Random | None = None) -> None:
+        self.settings = settings
+        self.rng = rng or random.Random()
+        self.envs = {name: EnvState(name, JobStore(dsn, name, application_name="ocrmp-master"),
+                                    ReadyListener(name, dsn))
+                     for name, dsn in settings.environments.items()}
+        self.claim_due = True
+        self.next_poll = 0.0
+        self.next_depths = 0.0
+        self.tick_count = 0
+        self.last_claim_empty = False
+        self.claims = 0
+
+    # -- wake-ups ---------------------------------------------------------------------
+
+    def listeners(self) -> list[ReadyListener]:
+        return [env.listener for env in self.envs.values()]
+
+    def notified(self, listener: ReadyListener) -> None:
+        kinds = listener.drain()
+        if kinds:
+            self.claim_due = True
+            depths = self.envs[listener.env].depths
+            for kind in kinds:
+                depths[kind] = depths.get(kind, 0) + 1
+
+    def maintain(self, now: float) -> None:
+        """Reconnect listeners, poll as a backstop, refresh depths."""
+        for env in self.envs.values():
+            env.listener.ensure(now)
+        if now >= self.next_poll:
+            self.claim_due = True
+            base = self.settings.poll_interval_s
+            self.next_poll = now + base * self.rng.uniform(0.75, 1.25)
+
+    def depths(self) -> dict[str, int]:
+        """Claimable jobs per kind across enabled environments (last known)."""
+        total: dict[str, int] = {}
+        for env in self.envs.values():
+            for kind, n in env.depths.items():
+                total[kind] = total.get(kind, 0) + n
+        return total
+
+    def refresh_depths(self, now: float, force: bool = False) -> dict[str, int]:
+        if force or now >= self.next_depths:
+            self.next_depths = now + self.settings.rebalance_interval_s
+            for env in self._up(now):
+                self._guard(env, now, lambda e: setattr(e, "depths", e.store.ready_depths()))
+        return self.depths()
+
+    def next_deadline(self) -> float:
+        return min(self.next_poll, self.next_depths)
+
+    # -- claiming ---------------------------------------------------------------------
+
+    def claim(self, now: float, idle: Sequence[IdleWorker]) -> list[tuple[IdleWorker, Job]]:
+        """At most one job per idle worker, one statement per environment, prod first."""
+        if not idle or not self.claim_due:
+            return []
+        self.tick_count += 1
+        waiting = {worker.worker_id: worker for worker in idle}
+        handed: list[tuple[IdleWorker, Job]] = []
+        for name in environment_order(list(self.envs), self.tick_count):
+            env = self.envs[name]
+            if not waiting or not env.up(now):
+                continue
+            jobs = self._claim_env(env, now, list(waiting.values()))
+            for job in jobs:
+                handed.append((waiting.pop(job.worker_id), job))
+        self.claims += len(handed)
+        # Nothing claimed for someone: wait for a NOTIFY, a finished job or the poll.
+        self.claim_due = bool(handed) and bool(waiting)
+        self.last_claim_empty = not handed
+        return handed
+
+    def _claim_env(self, env: EnvState, now: float, idle: list[IdleWorker]) -> list[Job]:
+        wishes = claim_wishes([(w.worker_id, w.mode) for w in idle], env.depths)
+        jobs = self._guard(env, now, lambda e: e.store.claim(wishes, self.settings.lease_s)) or []
+        for job in jobs:
+            env.depths[job.kind] = max(0, env.depths.get(job.kind, 1) - 1)
+        asked = {kind: sum(1 for _, k in wishes if k == kind) for _, kind in wishes}
+        got = {kind: sum(1 for job in jobs if job.kind == kind) for kind in asked}
+        for kind in asked:
+            if got[kind] < asked[kind]:
+                env.depths[kind] = 0  # fewer than asked: nothing more waits of that kind
+        return jobs
+
+    # -- leases and rescue --------------------------------------------------------------
+
+    def renew(self, now: float, inflight: Iterable[Job]) -> None:
+        by_env: dict[str, list[JobRef]] = {}
+        for job in inflight:
+            by_env.setdefault(job.env, []).append(job.ref)
+        for env in self.envs.values():
+            if now < env.next_renew or not env.up(now):
+                continue
+            env.next_renew = now + self.settings.lease_s / 3
+            refs = by_env.get(env.name, [])
+            if refs:
+                self._guard(env, now, functools.partial(_renew, refs=refs,
+                                                        lease_s=self.settings.lease_s))
+
+    def rescue(self, now: float) -> None:
+        for env in self._up(now):
+            if now < env.next_rescue:
+                continue
+            env.next_rescue = now + self.settings.rescue_interval_s * self.rng.uniform(0.8, 1.2)
+            rows = self._guard(env, now, lambda e: e.store.rescue_expired()) or []
+            for row in rows:
+                log.warning("Rescued job with an expired lease", extra={
+                    "env": env.name, "job_id": str(row["id"]), "status_id": row["status_id"],
+                    "document_number": row["document_number"]})
+            if rows:
+                self.claim_due = True
+            if self.settings.skip_plans:
+                self._guard(env, now, lambda e: e.store.skip_plans())
+
+    def release(self, job: Job, reason: str, *, started: bool) -> None:
+        """Give a job back now (its worker died or the pool stops)."""
+        env = self.envs[job.env]
+        try:
+            status = env.store.release(job.ref, reason) if started else env.store.unclaim(job.ref)
+            log.info("Released job", extra={"env": job.env, "job_id": job.id,
+                                            "document_number": job.document_number,
+                                            "status_id": status, "reason": reason})
+            self.claim_due = True
+        except StaleAttempt:
+            pass  # the worker wrote its outcome before dying: nothing to give back
+        except DatabaseError as error:
+            log.error("Could not release job %s (its lease will expire and rescue it): %s",
+                      job.id, error)
+
+    # -- environment health -----------------------------------------------------------
+
+    def _up(self, now: float) -> list[EnvState]:
+        return [env for env in self.envs.values() if env.up(now)]
+
+    def _guard(self, env: EnvState, now: float, action: Callable[[EnvState], T]) -> T | None:
+        try:
+            result = action(env)
+        except DatabaseError as error:
+            env.failures += 1
+            delay = min(30.0, 0.5 * 2 ** min(env.failures, 6)) * self.rng.uniform(0.8, 1.2)
+            env.down_until = now + delay
+            if env.failures == 1:
+                log.error("Environment %s unavailable, retrying with backoff: %s",
+                          env.name, error, extra={"env": env.name})
+            return None
+        if env.failures:
+            log.info("Environment %s is back", env.name, extra={"env": env.name})
+            env.failures = 0
+        return result
+
+    def close(self) -> None:
+        for env in self.envs.values():
+            env.listener.close()
+            env.store.close()
+
+
+def _renew(env: EnvState, refs: list[JobRef], lease_s: float) -> set[str]:
+    return env.store.renew(refs, lease_s)

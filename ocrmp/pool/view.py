@@ -1,0 +1,55 @@
+"""Reading a live pool's slot table from another process, for `ocrmp workers` / `status`."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ocrmp.pool.slots import Phase, SlotTable, SlotTableMissing
+
+_ENVS = {0: "dev", 1: "staging", 2: "prod"}
+
+
+def read_slots(pool_name: str) -> list[dict[str, Any]]:
+    """Every slot that has ever held a worker, as plain dicts (empty when no pool runs)."""
+    try:
+        table = SlotTable.attach(pool_name)
+    except SlotTableMissing:
+        return []
+    with table:
+        now = time.monotonic_ns()
+        return [_row(snap, now) for snap in table.snapshots() if snap.generation > 0]
+
+
+def _row(snap: Any, now_ns: int) -> dict[str, Any]:
+    busy = snap.phase == Phase.BUSY
+    return {
+        "slot": snap.index, "name": f"ocr-worker-{snap.index + 1}", "pid": snap.pid,
+        "phase": snap.phase.name.lower(), "mode": snap.mode.name.lower(),
+        "generation": snap.generation,
+        "job_env": _ENVS.get(snap.env) if busy else None,
+        "document_number": snap.document_number if busy else None,
+        "job_seconds": round((now_ns - snap.job_started_ns) / 1e9, 1) if busy else None,
+        "page": snap.current_page if busy else None,
+        "jobs_done": snap.jobs_done, "pages_done": snap.pages_done,
+        "jobs_failed": snap.jobs_failed, "memory_rss": snap.memory_rss,
+        "memory_uss": snap.memory_uss, "restarts": max(0, snap.restarts),
+        "recycles": snap.recycles, "breaker": bool(snap.breaker_tripped),
+        "last_exit": snap.last_exit_reason or None,
+    }
+
+
+def render_slots(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "no live pool on this host"
+    header = f"{'worker':<14}{'pid':>8} {'phase':<9}{'mode':<6}{'job':<22}{'done':>6}" \
+             f"{'pages':>7}{'fail':>5}{'mem MiB':>9}{'restarts':>9}  last exit"
+    lines = [header]
+    for row in rows:
+        job = f"{row['job_env']}:{row['document_number']}" if row["document_number"] else "-"
+        phase = "TRIPPED" if row["breaker"] else row["phase"]
+        lines.append(f"{row['name']:<14}{row['pid']:>8} {phase:<9}{row['mode']:<6}"
+                     f"{job[:21]:<22}{row['jobs_done']:>6}{row['pages_done']:>7}"
+                     f"{row['jobs_failed']:>5}{row['memory_rss'] / 2**20:>9.0f}"
+                     f"{row['restarts']:>9}  {row['last_exit'] or '-'}")
+    return "\n".join(lines)

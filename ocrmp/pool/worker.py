@@ -1,0 +1,203 @@
+"""The worker loop: wait for a job in the slot, run it, write the outcome, report.
+
+A worker is forked by the master and never returns to the master's code: `work()` ends in
+os._exit with a named code.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import logging
+import os
+import random
+import signal
+import time
+from dataclasses import dataclass
+
+from ocrmp.config import Settings
+from ocrmp.errors import DatabaseError, DatabaseUnavailable, JobError, StaleAttempt
+from ocrmp.exitcodes import ExitCode
+from ocrmp.pool.doorbell import Doorbell
+from ocrmp.pool.policy import retry_delay
+from ocrmp.pool.runners import JobRunner, load_runner
+from ocrmp.pool.slots import Command, Phase, Slot, SlotSnapshot
+from ocrmp.store import Job, JobStore
+
+log = logging.getLogger("ocrmp.worker")
+
+_PR_SET_PDEATHSIG = 1
+# Signals the master handles; a worker resets them so it does not act as a master.
+MASTER_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGTTIN,
+                  signal.SIGTTOU, signal.SIGUSR1, signal.SIGCHLD, signal.SIGQUIT)
+
+
+@dataclass
+class WorkerContext:
+    """What a forked worker needs from its master."""
+
+    index: int
+    name: str  # ocr-worker-N, as the logs say
+    settings: Settings
+    slot: Slot
+    bell: Doorbell  # rung by the master when it writes to this slot
+    master_bell: Doorbell  # rung by this worker when its state changes
+    master_pid: int
+
+
+def reset_process(ctx: WorkerContext) -> None:
+    """Make the forked child a worker: own group, default signals, fresh randomness."""
+    signal.set_wakeup_fd(-1)
+    for signum in MASTER_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the master decides what ^C means
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+    os.setpgid(0, 0)  # tesseract children die with the worker's group
+    _die_with_master()
+    random.seed()
+    os.environ["OMP_THREAD_LIMIT"] = "1"  # workers × threads must not exceed cores
+
+
+def _die_with_master() -> None:
+    """Ask the kernel to kill this worker if the master dies (its lease then expires)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def work(ctx: WorkerContext) -> None:
+    """Entry point in the child after fork. Never returns."""
+    code = ExitCode.OK
+    try:
+        reset_process(ctx)
+        code = WorkerLoop(ctx).run()
+    except SystemExit as exit_:
+        code = ExitCode.WORKER_BOOT_ERROR
+        log.error("%s could not start: %s", ctx.name, exit_)
+    except BaseException:  # a worker must never fall back into the master's code
+        log.exception("%s crashed", ctx.name)
+        code = ExitCode.FAILURE
+    finally:
+        logging.shutdown()
+        os._exit(int(code))
+
+
+class WorkerLoop:
+    def __init__(self, ctx: WorkerContext) -> None:
+        self.ctx = ctx
+        self.slot = ctx.slot
+        self.stores: dict[str, JobStore] = {}
+        self.rng = random.Random()
+        self.slot.phase = Phase.STARTING
+        self.slot.beat()
+        try:
+            self.runner: JobRunner = load_runner(ctx.settings)
+        except JobError as error:
+            raise SystemExit(str(error)) from error
+
+    def run(self) -> ExitCode:
+        self._set_phase(Phase.IDLE)
+        while True:
+            if os.getppid() != self.ctx.master_pid:
+                log.warning("%s: master gone, exiting", self.ctx.name)
+                return ExitCode.OK
+            snap = self.slot.snapshot()
+            if snap.pending:
+                self.run_job(snap)
+                continue
+            if snap.command in (Command.STOP, Command.RECYCLE, Command.DRAIN):
+                self._set_phase(Phase.EXITING)
+                return ExitCode.OK
+            self.slot.beat()
+            self.ctx.bell.wait(1.0)
+
+    def _set_phase(self, phase: Phase) -> None:
+        self.slot.phase = phase
+        self.ctx.master_bell.ring()
+
+    def run_job(self, snap: SlotSnapshot) -> None:
+        job = job_from_slot(snap)
+        slot = self.slot
+        slot.taken_seq = snap.assign_seq
+        slot.current_page = 0
+        slot.job_started_ns = time.monotonic_ns()
+        slot.beat()
+        slot.phase = Phase.BUSY
+        started = time.monotonic()
+        try:
+            self._execute(job, started)
+        finally:
+            slot.done_seq = snap.assign_seq
+            self._set_phase(Phase.IDLE)
+
+    def _progress(self, pages: int) -> None:
+        self.slot.current_page = pages
+        self.slot.beat()
+
+    def _execute(self, job: Job, started: float) -> None:
+        try:
+            outcome = self.runner.run(job, self._progress)
+        except JobError as error:
+            self._record_failure(job, str(error), permanent=error.permanent)
+            return
+        except Exception as error:  # an engine bug is this job's failure, not the worker's
+            log.exception("%s: job %s failed unexpectedly", self.ctx.name, job.id)
+            self._record_failure(job, f"unexpected error: {error!r}", permanent=False)
+            return
+        if self._write(lambda store: store.complete(job.ref, outcome.text, outcome.result,
+                                                    outcome.pages), job):
+            self.slot.jobs_done = self.slot.jobs_done + 1
+            self.slot.pages_done = self.slot.pages_done + outcome.pages
+            log.info("Job completed", extra={
+                "worker": self.ctx.name, "job_id": job.id, "env": job.env,
+                "document_number": job.document_number, "pages": outcome.pages,
+                "seconds": round(time.monotonic() - started, 3)})
+
+    def _record_failure(self, job: Job, message: str, *, permanent: bool) -> None:
+        delay = retry_delay(job.attempt, self.ctx.settings.retry_base_s,
+                            self.ctx.settings.retry_max_s, self.rng)
+        self.slot.jobs_failed = self.slot.jobs_failed + 1
+        self._write(lambda store: store.fail(job.ref, message, permanent=permanent,
+                                             retry_in_s=delay), job)
+        log.warning("Job failed", extra={
+            "worker": self.ctx.name, "job_id": job.id, "env": job.env,
+            "document_number": job.document_number, "permanent": permanent, "error": message})
+
+    def _write(self, write: object, job: Job) -> bool:
+        """Write an outcome, retrying while the database is unreachable, for at most a lease.
+        After that the lease expires and rescue hands the job out again."""
+        deadline = time.monotonic() + self.ctx.settings.lease_s
+        delay = 0.2
+        while True:
+            try:
+                write(self._store(job.env))  # type: ignore[operator]
+                return True
+            except StaleAttempt as error:
+                log.warning("%s: %s", self.ctx.name, error)
+                return False
+            except DatabaseUnavailable as error:
+                if time.monotonic() > deadline:
+                    log.error("%s: gave up writing job %s: %s", self.ctx.name, job.id, error)
+                    return False
+                self.slot.beat()
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            except DatabaseError as error:
+                log.error("%s: could not write job %s: %s", self.ctx.name, job.id, error)
+                return False
+
+    def _store(self, env: str) -> JobStore:
+        if env not in self.stores:
+            self.stores[env] = JobStore(self.ctx.settings.environments[env], env,
+                                        application_name=f"ocrmp-{self.ctx.name}")
+        return self.stores[env]
+
+
+def job_from_slot(snap: SlotSnapshot) -> Job:
+    """The job the master wrote into the slot (its details travel as JSON in `payload`)."""
+    payload = json.loads(snap.payload)
+    return Job(id=payload["id"], document_number=snap.document_number, kind=payload["kind"],
+               supabase_path=payload["path"], worker_id=payload["worker_id"],
+               attempt=snap.attempt, max_attempts=payload["max_attempts"], env=payload["env"])

@@ -1,0 +1,273 @@
+"""Page cleaning, each step on a generated page whose right answer is known."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from ocrmp.ocr import corpus, preprocess
+from ocrmp.ocr.corpus import acte_page, cer, index_page, rotate
+from ocrmp.ocr.preprocess import (
+    binarize,
+    clean_page,
+    deskew,
+    despeckle,
+    estimate_skew,
+    find_ruling_lines,
+    normalize_background,
+    remove_borders,
+    remove_ruling_lines,
+)
+
+TESSDATA = "/usr/share/tesseract-ocr/5/tessdata/"
+Stained = tuple[np.ndarray, np.ndarray, np.ndarray]  # clean page, dirty page, stain map
+Ocr = Callable[[np.ndarray], str]
+
+
+def _text_image(text: str, px: int = 48, size: tuple[int, int] = (600, 160)) -> np.ndarray:
+    canvas = Image.new("L", size, 255)
+    ImageDraw.Draw(canvas).text((20, 40), text, font=corpus._font(px), fill=0)
+    return np.asarray(canvas).copy()
+
+
+def _ink(img: np.ndarray) -> np.ndarray:
+    return img < 128
+
+
+# --------------------------------------------------------------------------- borders
+
+
+def test_remove_borders_whitens_scanner_edges_and_keeps_text() -> None:
+    page = acte_page(0).image
+    framed = page.copy()
+    framed[:, :70] = 30  # left lid shadow
+    framed[:45, :] = 50  # top lid shadow
+    out = remove_borders(framed)
+    assert out[:, :70].min() >= 200 and out[:45, :].min() >= 200
+    # Everything a few pixels clear of the borders is exactly as scanned.
+    assert np.array_equal(out[80:, 100:], page[80:, 100:])
+
+
+def test_remove_borders_leaves_a_clean_page_alone() -> None:
+    page = index_page(1).image
+    assert np.array_equal(remove_borders(page), page)
+
+
+# --------------------------------------------------------------------------- skew
+
+SKEWS = [(0, -4.6), (1, -2.25), (2, -0.7), (3, 0.0), (4, 0.35), (5, 1.8), (6, 3.3), (7, 4.9)]
+
+
+@pytest.mark.parametrize(("seed", "angle"), SKEWS)
+@pytest.mark.parametrize("make", [acte_page, index_page])
+def test_estimate_skew_within_a_tenth_of_a_degree(
+    make: Callable[..., corpus.GeneratedPage], seed: int, angle: float
+) -> None:
+    page = rotate(make(seed).image, angle)
+    assert estimate_skew(page) == pytest.approx(angle, abs=0.1)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_estimate_skew_on_degraded_pages(seed: int) -> None:
+    page = (acte_page if seed % 2 else index_page)(seed, degrade=True)
+    assert estimate_skew(remove_borders(page.image)) == pytest.approx(page.skew_deg, abs=0.1)
+
+
+def test_estimate_skew_of_blank_page_is_zero() -> None:
+    assert estimate_skew(np.full((1100, 850), 255, np.uint8)) == 0.0
+
+
+def test_deskew_levels_the_lines() -> None:
+    page = acte_page(2).image
+    straightened = deskew(rotate(page, 2.5), 2.5)
+    assert estimate_skew(straightened) == pytest.approx(0.0, abs=0.05)
+    assert deskew(page, 0.01) is page  # too small to be worth a resampling
+
+
+def test_deskew_binary_stays_binary() -> None:
+    page = binarize(acte_page(3).image)
+    assert set(np.unique(deskew(page, 1.5, binary=True))) <= {0, 255}
+
+
+# --------------------------------------------------------------------------- background
+
+
+@pytest.fixture(scope="module")
+def stained() -> Stained:
+    """A short deed under a dark stain over text and blank paper, and a lamp gradient."""
+    clean = acte_page(4, lines=6).image
+    h, w = clean.shape
+    stain = np.zeros((h, w), np.float32)
+    cv2.circle(stain, (w // 2, 700), 260, 0.35, -1)  # over the text
+    cv2.circle(stain, (w // 2, 2600), 260, 0.35, -1)  # over blank paper
+    gradient = np.linspace(1.0, 0.6, w, dtype=np.float32)[None, :]
+    dirty = (clean * (1 - stain) * gradient).astype(np.uint8)
+    return clean, dirty, stain
+
+
+def test_normalize_background_flattens_stain_and_light(stained: Stained) -> None:
+    clean, dirty, stain = stained
+    out = normalize_background(dirty)
+    blank_stain = out[2450:2750, clean.shape[1] // 2 - 150 : clean.shape[1] // 2 + 150]
+    assert np.median(dirty[2450:2750, 1125:1425]) < 170  # the stain was there
+    assert np.median(blank_stain) >= 240
+    paper = (clean == 255) & (stain > 0.3)
+    assert np.median(out[paper]) >= 240
+    text = (clean < 60) & (stain > 0.3)  # glyph cores under the stain
+    assert text.sum() > 500 and np.median(out[text]) < 100
+
+
+def test_binarize_recovers_the_drawn_ink(stained: Stained) -> None:
+    clean, dirty, _ = stained
+    out = binarize(normalize_background(dirty))
+    assert set(np.unique(out)) == {0, 255}
+    agreement = (_ink(out) == _ink(clean)).mean()
+    assert agreement > 0.995
+
+
+# --------------------------------------------------------------------------- despeckle
+
+
+def test_despeckle_removes_isolated_specks() -> None:
+    page = np.full((300, 300), 255, np.uint8)
+    page[50:52, 50:52] = 0  # 4 px
+    page[150:153, 200:203] = 0  # 9 px
+    page[250, 40] = 0  # 1 px
+    assert despeckle(page).min() == 255
+
+
+def test_despeckle_keeps_i_dots_and_accents() -> None:
+    word = binarize(_text_image("île été où ça ï î è à ô", px=48, size=(900, 160)))
+    assert np.array_equal(despeckle(word), word)
+
+
+def test_despeckle_keeps_a_large_isolated_mark() -> None:
+    page = np.full((200, 200), 255, np.uint8)
+    page[90:96, 90:96] = 0  # a 36 px full stop on its own
+    assert np.array_equal(despeckle(page), page)
+
+
+def test_despeckle_leaves_a_clean_page_unchanged() -> None:
+    page = binarize(acte_page(5).image)
+    assert np.array_equal(despeckle(page), page)
+
+
+# --------------------------------------------------------------------------- ruling lines
+
+
+def test_find_ruling_lines_at_the_drawn_positions() -> None:
+    page = binarize(index_page(3, rows=5).image)
+    table = corpus._index_table(300)
+    half = table.line_px // 2
+    expected_rows = [table.top + i * table.row_px + half for i in range(5 + 2)]
+    expected_cols = [x + half for x in table.cols_x]
+    found = find_ruling_lines(page)
+    assert len(found.rows_y) == len(expected_rows) and len(found.cols_x) == len(expected_cols)
+    assert np.abs(np.subtract(found.rows_y, expected_rows)).max() <= 2
+    assert np.abs(np.subtract(found.cols_x, expected_cols)).max() <= 2
+
+
+def test_find_ruling_lines_none_on_a_deed() -> None:
+    found = find_ruling_lines(binarize(acte_page(3).image))
+    assert found.rows_y == [] and found.cols_x == []
+
+
+def test_remove_ruling_lines_keeps_letters_that_cross_them() -> None:
+    text = _text_image("Hébert, Côté à Lévesque", px=48, size=(1200, 160))
+    ruled = text.copy()
+    ruled[68:71, :] = 0  # a rule through the middle of the lower-case letters
+    ruled[:, 1150:1153] = 0
+    out = remove_ruling_lines(ruled)
+    assert find_ruling_lines(out) == preprocess.RulingLines([], [])
+    left, drawn = _ink(out)[:, :1100], _ink(text)[:, :1100]
+    # Every stroke crossing the rule is still there; only where a letter's own
+    # horizontal stroke lay on the rule can a few pixels go.
+    assert np.array_equal(left.any(axis=0), drawn.any(axis=0))
+    assert (left & drawn).sum() / (left | drawn).sum() > 0.9
+    assert (left & ~drawn).sum() < 0.02 * drawn.sum()  # rule bits kept inside strokes
+    assert not _ink(out)[:, 1100:].any()
+
+
+def test_remove_ruling_lines_clears_a_ledger() -> None:
+    page = binarize(index_page(6, rows=8).image)
+    out = remove_ruling_lines(page)
+    found = find_ruling_lines(out)
+    assert found.rows_y == [] and found.cols_x == []
+    assert _ink(out).sum() > 0.5 * _ink(page).sum()  # the text remains
+
+
+# --------------------------------------------------------------------------- pipeline
+
+
+def test_clean_page_reports_skew_ruling_and_timings() -> None:
+    page = index_page(2, degrade=True)
+    cleaned = clean_page(page.image, "index")
+    assert cleaned.skew_deg == pytest.approx(page.skew_deg, abs=0.1)
+    assert cleaned.ruling is not None and len(cleaned.ruling.rows_y) == len(page.rows) + 2
+    assert set(np.unique(cleaned.image)) <= {0, 255}
+    steps = {"borders", "skew", "background", "binarize", "despeckle", "deskew", "ruling"}
+    assert steps <= set(cleaned.timings_ms)
+    assert cleaned.timings_ms["total"] == pytest.approx(
+        sum(v for k, v in cleaned.timings_ms.items() if k != "total")
+    )
+
+
+def test_clean_page_acte_has_no_ruling_and_steps_can_be_turned_off() -> None:
+    page = acte_page(1).image
+    assert clean_page(page, "acte").ruling is None
+    off = clean_page(page, "acte", borders=False, straighten=False, flatten=False,
+                     threshold=False)
+    assert np.array_equal(off.image, page) and off.skew_deg == 0.0
+    with pytest.raises(ValueError, match="kind"):
+        clean_page(page, "plan")
+
+
+# --------------------------------------------------------------------------- with tesseract
+
+
+@pytest.fixture(scope="module")
+def ocr() -> Iterator[Ocr]:
+    tesserocr = pytest.importorskip("tesserocr")
+    api = tesserocr.PyTessBaseAPI(path=TESSDATA, lang="fra", psm=tesserocr.PSM.SINGLE_BLOCK)
+
+    def read(img: np.ndarray) -> str:
+        api.SetImage(Image.fromarray(img))
+        return str(api.GetUTF8Text())
+
+    try:
+        yield read
+    finally:
+        api.End()
+
+
+def _layout_free(text: str) -> str:
+    # Cell separators are layout, not content: tesseract reads rules as "|" or not at all.
+    return text.replace("|", " ")
+
+
+def _cers(ocr: Ocr, page: corpus.GeneratedPage) -> tuple[float, float]:
+    truth = _layout_free(page.text)
+    raw = cer(truth, _layout_free(ocr(page.image)))
+    cleaned = cer(truth, _layout_free(ocr(clean_page(page.image, page.kind).image)))
+    return raw, cleaned
+
+
+@pytest.mark.parametrize("kind", ["acte", "index"])
+def test_clean_page_never_makes_a_clean_page_worse(ocr: Ocr, kind: str) -> None:
+    page = acte_page(10, lines=6) if kind == "acte" else index_page(10, rows=4)
+    raw, cleaned = _cers(ocr, page)
+    assert cleaned <= raw + 0.01
+
+
+def test_clean_page_keeps_degraded_deed_readable(ocr: Ocr) -> None:
+    raw, cleaned = _cers(ocr, acte_page(11, degrade=True, lines=6))
+    assert cleaned <= raw + 0.01 and cleaned < 0.03
+
+
+def test_clean_page_improves_degraded_ledger(ocr: Ocr) -> None:
+    raw, cleaned = _cers(ocr, index_page(11, degrade=True, rows=4))
+    assert cleaned < raw / 2 and cleaned < 0.05
