@@ -95,6 +95,8 @@ def default_run_dir() -> Path:
 
 
 def default_data_dir() -> Path:
+    if os.geteuid() == 0:  # root's home is private; the embedded server runs as another user
+        return Path("/var/lib/ocrmp")
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "ocrmp"
 

@@ -15,3 +15,4 @@ class ExitCode(IntEnum):
     ENGINE = 8  # the OCR engine (tesseract, language data) is not usable
     INPUT = 9  # a document given on the command line cannot be read or OCR'd
     WORKER_BOOT_ERROR = 10  # a worker could not start (returned by worker processes)
+    CHECK_FAILED = 11  # `ocrmp db check` found a problem

@@ -58,7 +58,7 @@ class WorkerInfo(_Record):
     pid: int
     mode: str
     phase: str
-    job_id: int | None = None
+    job_id: str | None = None
     job_env: str | None = None
     document_number: str | None = None
     jobs_done: int = 0

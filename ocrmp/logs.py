@@ -24,7 +24,20 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = redact(record.getMessage())
         record.args = None
+        for key, value in extra_fields(record).items():
+            if isinstance(value, int | float | bool) or value is None:
+                continue
+            text = str(value)
+            cleaned = redact(text)
+            if cleaned != text:  # keep the type (JSON lists, numbers) unless it hides a secret
+                setattr(record, key, cleaned)
         return True
+
+
+def _exception_text(formatter: logging.Formatter, record: logging.LogRecord) -> str:
+    """The traceback, redacted: an exception's message may quote a DSN."""
+    assert record.exc_info
+    return redact(formatter.formatException(record.exc_info))
 
 
 class HumanFormatter(logging.Formatter):
@@ -35,7 +48,7 @@ class HumanFormatter(logging.Formatter):
         line = f"{stamp} {record.levelname:<7} {record.getMessage()}"
         line = f"{line} {{{tail}}}" if tail else line
         if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
+            line += "\n" + _exception_text(self, record)
         return line
 
 
@@ -47,7 +60,7 @@ class JsonFormatter(logging.Formatter):
         }
         payload.update(extra_fields(record))
         if record.exc_info:
-            payload["exc"] = self.formatException(record.exc_info)
+            payload["exc"] = _exception_text(self, record)
         return json.dumps(payload, default=str, ensure_ascii=False)
 
 

@@ -197,3 +197,42 @@ class JobStore:
         if isinstance(row.get("ocr_result"), str):
             row["ocr_result"] = json.loads(row["ocr_result"])
         return row
+
+    # -- operations: enqueue many, requeue, diagnose ----------------------------------
+
+    def enqueue_many(self, documents: Sequence[tuple[str, str, str]]) -> list[str]:
+        """Queue (kind, supabase_path, document_number) rows as ready, all or none."""
+        if not documents:
+            return []
+        rows = self._run("enqueue_many", {
+            "kinds": [kind for kind, _, _ in documents],
+            "paths": [path for _, path, _ in documents],
+            "numbers": [number for _, _, number in documents],
+        })
+        return [str(row["id"]) for row in rows]
+
+    def requeue(self, *, dry_run: bool, errored: bool, exhausted: bool, stuck: bool,
+                ids: Sequence[str] | None = None, kind: str | None = None,
+                error_contains: str | None = None,
+                unleased_after_s: float = 1800.0) -> list[dict[str, Any]]:
+        """Move errored, exhausted or stuck jobs back to 3 (or, dry, list those that would)."""
+        params = {"errored": errored, "exhausted": exhausted, "stuck": stuck,
+                  "ids": list(ids) if ids else None, "kind": kind,
+                  "error": error_contains or None, "unleased_after_s": unleased_after_s}
+        return self._run("requeue_candidates" if dry_run else "requeue", params)
+
+    def schema_facts(self) -> dict[str, Any]:
+        return self._run("schema_facts")[0]
+
+    def status_names(self) -> dict[int, str]:
+        return {int(row["id"]): str(row["name"]) for row in self._run("status_names")}
+
+    def ready_reasons(self, examples: int = 5) -> list[dict[str, Any]]:
+        return self._run("ready_reasons", {"examples": examples})
+
+    def stalled_jobs(self, *, unleased_after_s: float = 1800.0,
+                     downloading_after_s: float = 3600.0,
+                     examples: int = 5) -> list[dict[str, Any]]:
+        return self._run("stalled_jobs", {"unleased_after_s": unleased_after_s,
+                                          "downloading_after_s": downloading_after_s,
+                                          "examples": examples})

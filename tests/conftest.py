@@ -16,7 +16,8 @@ import psycopg
 import pytest
 import redis
 
-from tests.servers import RedisServer, start_postgres
+from ocrmp.embedded import EmbeddedPostgres
+from tests.servers import RedisServer, remove_postgres, start_postgres
 
 TEMPLATE = "ocrmp_template"
 
@@ -58,11 +59,13 @@ def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgCluster]:
         cluster.build_template()
         yield cluster
         return
-    server = start_postgres(tmp_path_factory.mktemp("pg") / "data")
-    cluster = PgCluster(server.dsn())
-    cluster.build_template()
-    yield cluster
-    server.stop("immediate")
+    server = start_postgres()
+    try:
+        cluster = PgCluster(server.dsn())
+        cluster.build_template()
+        yield cluster
+    finally:
+        remove_postgres(server)
 
 
 @pytest.fixture
@@ -107,3 +110,11 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def private_pg() -> Iterator[EmbeddedPostgres]:
+    """A PostgreSQL server of this test's own, for tests that stop and restart it."""
+    server = start_postgres()
+    yield server
+    remove_postgres(server)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,7 +51,14 @@ class RedisServer:
             self.proc = None
 
 
-def start_postgres(datadir: Path) -> EmbeddedPostgres:
-    server = EmbeddedPostgres(datadir)
+def start_postgres() -> EmbeddedPostgres:
+    """A private server in a directory of its own outside pytest's temp tree: pytest resets
+    that tree to mode 0700, which would lock out the server's unprivileged user."""
+    server = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="ocrmp-test-pg-")) / "data")
     server.start()
     return server
+
+
+def remove_postgres(server: EmbeddedPostgres) -> None:
+    server.stop("immediate")
+    shutil.rmtree(server.datadir.parent, ignore_errors=True)

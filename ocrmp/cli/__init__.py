@@ -21,7 +21,7 @@ def main() -> None:
 def _register() -> None:
     import importlib
 
-    for name in ("db", "ocr", "pool", "queue"):
+    for name in ("db", "demo", "ocr", "pool", "queue", "status"):
         try:
             importlib.import_module(f"ocrmp.cli.{name}")
         except ModuleNotFoundError as exc:

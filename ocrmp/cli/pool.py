@@ -132,6 +132,17 @@ def prepare_databases(settings: Settings) -> Settings:
                                   config.source_of(settings))
 
 
+def resolve_for_reading(settings: Settings) -> Settings:
+    """Settings whose embedded marker is replaced by the running embedded server's DSN."""
+    from ocrmp.embedded import resolve_embedded
+
+    if not settings.uses_embedded:
+        return settings
+    environments = resolve_embedded(settings.environments, settings.data_dir)
+    return config.remember_source(replace(settings, environments=environments),
+                                  config.source_of(settings))
+
+
 def _pidfile(config_file: Path | None, pool_name: str | None) -> tuple[Settings, Path]:
     settings = settings_from(config_file, pool_name=pool_name)
     return settings, pidfile_path(settings.run_dir, settings.pool_name)

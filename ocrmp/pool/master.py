@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from ocrmp import __version__, logs
 from ocrmp.config import Settings
 from ocrmp.exitcodes import ExitCode
+from ocrmp.fleet import WorkerInfo
 from ocrmp.pool import policy
+from ocrmp.pool.coordination import Coordination
 from ocrmp.pool.doorbell import Doorbell
 from ocrmp.pool.memory import host_memory, tree_memory
 from ocrmp.pool.pidfile import Pidfile, pidfile_path
@@ -82,11 +84,13 @@ class Master:
         self.exit_code = ExitCode.OK
         self.next_sample = 0.0
         self.next_rebalance = 0.0
+        self.mode_target: dict[str, int] = {}
         self.master_bell = Doorbell()
         self.slots = [SlotState(i, Doorbell()) for i in range(TABLE_CAPACITY)]
         self.table: SlotTable | None = None
         self.pidfile = Pidfile(pidfile_path(settings.run_dir, settings.pool_name))
-        self.scheduler = Scheduler(settings, self.rng)
+        self.coordination = Coordination(settings)
+        self.scheduler = Scheduler(settings, self.rng, allow=self.coordination.allow_jobs)
         self.selector = selectors.DefaultSelector()
         self.wakeup_r, self.wakeup_w = os.pipe()
 
@@ -114,7 +118,10 @@ class Master:
         log.info("ocrmp pool starting", extra={
             "pool": self.settings.pool_name, "version": __version__, "size": self.desired,
             "environments": ",".join(self.settings.environments),
-            "engine": self.settings.engine, "pid": os.getpid()})
+            "engine": self.settings.engine, "pid": os.getpid(),
+            "rate_limits": ",".join(f"{env}={rate}" for env, rate in
+                                    self.coordination.describe_limits().items()) or "none",
+            "redis": "yes" if self.settings.redis_url else "no"})
         self.scheduler.refresh_depths(time.monotonic(), force=True)
         self.assign_initial_modes()
 
@@ -137,11 +144,12 @@ class Master:
             self.dispatch(now)
             self.scheduler.renew(now, self.inflight())
             self.scheduler.rescue(now)
+            self.publish(now)
             self.check_idle_exit()
 
     def sleep(self) -> None:
         timeout = max(0.0, min(self.scheduler.next_deadline() - time.monotonic(), 0.5))
-        if self.scheduler.claim_due and self.idle_workers():
+        if self.scheduler.ready_to_claim(time.monotonic()) and self.idle_workers():
             timeout = 0.0
         self._register_listeners()
         for key, _ in self.selector.select(timeout):
@@ -263,7 +271,8 @@ class Master:
                 other.bell.close_reader()
         ctx = WorkerContext(index=state.index, name=state.name, settings=self.settings,
                             slot=self._table().slot(state.index), bell=state.bell,
-                            master_bell=self.master_bell, master_pid=os.getppid())
+                            master_bell=self.master_bell, master_pid=os.getppid(),
+                            coordination=self.coordination)
         work(ctx)
 
     def reap_workers(self) -> None:
@@ -440,19 +449,27 @@ class Master:
             self._table().slot(index).mode = Mode.ACTE if index % 2 else Mode.INDEX
 
     def rebalance(self, now: float) -> None:
-        if now < self.next_rebalance:
-            return
-        self.next_rebalance = now + self.settings.rebalance_interval_s
-        depths = self.scheduler.refresh_depths(now)
+        """Recompute the target allocation of modes every interval; switch idle workers to
+        it on every pass (a busy worker switches when it next becomes idle)."""
+        if now >= self.next_rebalance:
+            self.next_rebalance = now + self.settings.rebalance_interval_s
+            depths = self.scheduler.refresh_depths(now)
+            current = self._mode_counts()
+            self.mode_target = policy.allocate_modes(
+                sum(current.values()), depths, self.settings.min_index, self.settings.min_acte,
+                current)
         live = [(s.index, MODES[self._table().slot(s.index).mode], self._is_idle(s))
                 for s in self.live_slots()]
-        current = {kind: sum(1 for _, mode, _ in live if mode == kind) for kind in policy.KINDS}
-        target = policy.allocate_modes(len(live), depths, self.settings.min_index,
-                                       self.settings.min_acte, current)
-        for index, mode in policy.plan_switches(live, target):
+        if not self.mode_target or sum(self.mode_target.values()) != len(live):
+            return
+        for index, mode in policy.plan_switches(live, self.mode_target):
             state = self.slots[index]
             log.info("%s mode %s → %s", state.name, MODES[self._table().slot(index).mode], mode)
             self._table().slot(index).mode = MODE_OF[mode]
+
+    def _mode_counts(self) -> dict[str, int]:
+        modes = [MODES[self._table().slot(s.index).mode] for s in self.live_slots()]
+        return {kind: modes.count(kind) for kind in policy.KINDS}
 
     def _is_idle(self, state: SlotState) -> bool:
         if not state.pid or state.kill_reason or state.recycle_reason or state.job is not None:
@@ -493,6 +510,24 @@ class Master:
                                        "document_number": job.document_number,
                                        "attempt": job.attempt})
 
+    def publish(self, now: float) -> None:
+        """Tell the fleet (Redis, keys with a TTL) who we are and what each worker does."""
+        if self.coordination.registry is None or now < self.coordination.next_publish:
+            return
+        workers = []
+        modes = {"index": 0, "acte": 0}
+        for state in self.live_slots():
+            snap = self._table().snapshot(state.index)
+            mode = MODES[snap.mode]
+            modes[mode] += 1
+            job = state.job
+            workers.append(WorkerInfo(
+                slot=state.index, pid=state.pid, mode=mode, phase=snap.phase.name.lower(),
+                job_id=job.id if job else None, job_env=job.env if job else None,
+                document_number=job.document_number if job else None,
+                jobs_done=snap.jobs_done, memory_bytes=snap.memory_rss))
+        self.coordination.publish(now, self.desired, modes, workers)
+
     def inflight(self) -> list[Job]:
         return [state.job for state in self.slots if state.job is not None]
 
@@ -517,6 +552,7 @@ class Master:
             _kill_group(state.pid, signal.SIGKILL)
         self.reap_workers()
         self.scheduler.close()
+        self.coordination.close()
         if self.table is not None:
             self.table.unlink()
             self.table.close()

@@ -48,8 +48,11 @@ class IdleWorker:
 
 
 class Scheduler:
-    def __init__(self, settings: Settings, rng: random.Random | None = None) -> None:
+    def __init__(self, settings: Settings, rng: random.Random | None = None,
+                 allow: Callable[[str, int], tuple[int, float]] | None = None) -> None:
         self.settings = settings
+        self.allow = allow or (lambda env, wanted: (wanted, 0.0))
+        self.not_before = 0.0  # a rate limit said: no claim before this (monotonic)
         self.rng = rng or random.Random()
         self.envs = {name: EnvState(name, JobStore(dsn, name, application_name="ocrmp-master"),
                                     ReadyListener(name, dsn))
@@ -60,6 +63,7 @@ class Scheduler:
         self.tick_count = 0
         self.last_claim_empty = False
         self.claims = 0
+        self.limited = False
 
     # -- wake-ups ---------------------------------------------------------------------
 
@@ -99,15 +103,20 @@ class Scheduler:
         return self.depths()
 
     def next_deadline(self) -> float:
-        return min(self.next_poll, self.next_depths)
+        deadline = min(self.next_poll, self.next_depths)
+        return min(deadline, self.not_before) if self.claim_due and self.limited else deadline
+
+    def ready_to_claim(self, now: float) -> bool:
+        return self.claim_due and now >= self.not_before
 
     # -- claiming ---------------------------------------------------------------------
 
     def claim(self, now: float, idle: Sequence[IdleWorker]) -> list[tuple[IdleWorker, Job]]:
         """At most one job per idle worker, one statement per environment, prod first."""
-        if not idle or not self.claim_due:
+        if not idle or not self.claim_due or now < self.not_before:
             return []
         self.tick_count += 1
+        self.limited = False
         waiting = {worker.worker_id: worker for worker in idle}
         handed: list[tuple[IdleWorker, Job]] = []
         for name in environment_order(list(self.envs), self.tick_count):
@@ -119,12 +128,19 @@ class Scheduler:
                 handed.append((waiting.pop(job.worker_id), job))
         self.claims += len(handed)
         # Nothing claimed for someone: wait for a NOTIFY, a finished job or the poll.
-        self.claim_due = bool(handed) and bool(waiting)
+        self.claim_due = (bool(handed) and bool(waiting)) or self.limited
         self.last_claim_empty = not handed
         return handed
 
     def _claim_env(self, env: EnvState, now: float, idle: list[IdleWorker]) -> list[Job]:
         wishes = claim_wishes([(w.worker_id, w.mode) for w in idle], env.depths)
+        allowed, retry_in = self.allow(env.name, len(wishes))  # the rate limit, if any
+        if allowed < len(wishes):
+            self.not_before = now + retry_in
+            self.limited = True
+        wishes = wishes[:allowed]
+        if not wishes:
+            return []
         jobs = self._guard(env, now, lambda e: e.store.claim(wishes, self.settings.lease_s)) or []
         for job in jobs:
             env.depths[job.kind] = max(0, env.depths.get(job.kind, 1) - 1)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from ocrmp.config import Settings
 from ocrmp.errors import DatabaseError, DatabaseUnavailable, JobError, StaleAttempt
 from ocrmp.exitcodes import ExitCode
+from ocrmp.pool.coordination import Coordination
 from ocrmp.pool.doorbell import Doorbell
 from ocrmp.pool.policy import retry_delay
 from ocrmp.pool.runners import JobRunner, load_runner
@@ -43,6 +44,7 @@ class WorkerContext:
     bell: Doorbell  # rung by the master when it writes to this slot
     master_bell: Doorbell  # rung by this worker when its state changes
     master_pid: int
+    coordination: Coordination
 
 
 def reset_process(ctx: WorkerContext) -> None:
@@ -89,6 +91,7 @@ class WorkerLoop:
         self.ctx = ctx
         self.slot = ctx.slot
         self.stores: dict[str, JobStore] = {}
+        self.env = ""
         self.rng = random.Random()
         self.slot.phase = Phase.STARTING
         self.slot.beat()
@@ -126,6 +129,7 @@ class WorkerLoop:
         slot.beat()
         slot.phase = Phase.BUSY
         started = time.monotonic()
+        self.env = job.env
         try:
             self._execute(job, started)
         finally:
@@ -135,6 +139,8 @@ class WorkerLoop:
     def _progress(self, pages: int) -> None:
         self.slot.current_page = pages
         self.slot.beat()
+        # A pages-per-minute limit: the next page waits for its turn (heartbeat kept).
+        self.ctx.coordination.wait_for_page(self.env, self.slot.beat)
 
     def _execute(self, job: Job, started: float) -> None:
         try:

@@ -164,3 +164,151 @@ SET status_id = 3,
 WHERE id = %(id)s AND ocr_worker_id = %(worker_id)s AND ocr_attempts = %(attempt)s
   AND status_id = 6
 RETURNING id, status_id;
+
+-- name: delete_under_prefixes
+-- Remove the jobs whose documents live under these storage path prefixes (`ocrmp demo
+-- --fresh` clearing its own samples, never anyone else's rows).
+DELETE FROM extraction_queue
+WHERE EXISTS (SELECT 1 FROM unnest(%(prefixes)s::text[]) AS p(prefix)
+              WHERE starts_with(supabase_path, p.prefix))
+RETURNING id;
+
+-- name: job_statuses
+-- Status and page count of the given jobs, for a progress display.
+SELECT id, status_id, coalesce(ocr_page_count, 0) AS pages
+FROM extraction_queue
+WHERE id = ANY(%(ids)s::uuid[]);
+
+-- name: enqueue_many
+-- Many ready rows in one statement, hence one transaction: all are queued or none.
+INSERT INTO extraction_queue (document_number, document_source, status_id, supabase_path)
+SELECT t.document_number, t.kind, 3, t.supabase_path
+FROM unnest(%(numbers)s::text[], %(kinds)s::text[], %(paths)s::text[])
+     WITH ORDINALITY AS t(document_number, kind, supabase_path, n)
+ORDER BY t.n
+RETURNING id;
+
+-- name: requeue_candidates
+-- The jobs `requeue` would move: errored (4), ready but out of attempts (3), and running
+-- (6) with an expired lease or none for a long time. A 6 with a live lease is running:
+-- never a candidate. Keep this WHERE in step with `requeue` below.
+SELECT id::text AS id, document_number, document_source, status_id, ocr_error, ocr_attempts
+FROM extraction_queue
+WHERE ((%(errored)s AND status_id = 4)
+       OR (%(exhausted)s AND status_id = 3
+           AND (ocr_attempts IS NULL OR ocr_max_attempts IS NULL
+                OR ocr_attempts >= ocr_max_attempts))
+       OR (%(stuck)s AND status_id = 6
+           AND (ocr_lease_expires_at < now()
+                OR (ocr_lease_expires_at IS NULL
+                    AND coalesce(ocr_started_at, created_at)
+                        < now() - make_interval(secs => %(unleased_after_s)s)))))
+  AND (%(ids)s::text[] IS NULL OR id::text = ANY(%(ids)s::text[]))
+  AND (%(kind)s::text IS NULL OR document_source = %(kind)s::text)
+  AND (%(error)s::text IS NULL
+       OR strpos(lower(coalesce(ocr_error, '')), lower(%(error)s::text)) > 0)
+ORDER BY created_at, id;
+
+-- name: requeue
+-- Back to 3 with a fresh attempt budget. SKIP LOCKED: a row a pool is writing right now
+-- (completing, rescuing) is left to that pool; the WHERE is checked again under the lock.
+WITH picked AS (
+    SELECT id, status_id AS old_status
+    FROM extraction_queue
+    WHERE ((%(errored)s AND status_id = 4)
+           OR (%(exhausted)s AND status_id = 3
+               AND (ocr_attempts IS NULL OR ocr_max_attempts IS NULL
+                    OR ocr_attempts >= ocr_max_attempts))
+           OR (%(stuck)s AND status_id = 6
+               AND (ocr_lease_expires_at < now()
+                    OR (ocr_lease_expires_at IS NULL
+                        AND coalesce(ocr_started_at, created_at)
+                            < now() - make_interval(secs => %(unleased_after_s)s)))))
+      AND (%(ids)s::text[] IS NULL OR id::text = ANY(%(ids)s::text[]))
+      AND (%(kind)s::text IS NULL OR document_source = %(kind)s::text)
+      AND (%(error)s::text IS NULL
+           OR strpos(lower(coalesce(ocr_error, '')), lower(%(error)s::text)) > 0)
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE extraction_queue q
+SET status_id = 3,
+    ocr_attempts = 0,
+    ocr_max_attempts = coalesce(q.ocr_max_attempts, 3),
+    ocr_error = NULL,
+    ocr_next_attempt_at = NULL,
+    ocr_lease_expires_at = NULL,
+    ocr_worker_id = NULL,
+    ocr_started_at = NULL,
+    ocr_completed_at = NULL
+FROM picked
+WHERE q.id = picked.id
+RETURNING q.id::text AS id, q.document_number, q.document_source, picked.old_status;
+
+-- name: schema_facts
+-- What `db check` verifies, read from the catalogs: safe on a database with no schema.
+SELECT to_regclass('extraction_queue') IS NOT NULL AS has_queue,
+       to_regclass('extraction_status') IS NOT NULL AS has_status_table,
+       ARRAY(SELECT a.attname::text FROM pg_attribute a
+             WHERE a.attrelid = to_regclass('extraction_queue')
+               AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
+       (SELECT t.tgenabled::text FROM pg_trigger t
+        WHERE t.tgrelid = to_regclass('extraction_queue')
+          AND t.tgname = 'ocrmp_notify_ready') AS trigger_state,
+       (SELECT i.indisvalid AND i.indpred IS NOT NULL FROM pg_index i
+        WHERE i.indexrelid = to_regclass('extraction_queue_ocr_ready')
+          AND i.indrelid = to_regclass('extraction_queue')) AS claim_index_ok;
+
+-- name: status_names
+SELECT id, name FROM extraction_status ORDER BY id;
+
+-- name: ready_reasons
+-- Every ready row sorted by the first reason the claim passes it over (NULL: claimable),
+-- in the claim's own terms: kind served, attempts left, backoff over.
+WITH ready AS (
+    SELECT id, created_at, document_source, ocr_next_attempt_at,
+           CASE
+               WHEN document_source IS NULL
+                    OR document_source NOT IN ('index', 'acte', 'plan_cadastraux')
+                   THEN 'unknown_kind'
+               WHEN document_source = 'plan_cadastraux' THEN 'plan'
+               WHEN ocr_attempts IS NULL OR ocr_max_attempts IS NULL THEN 'null_attempts'
+               WHEN ocr_attempts >= ocr_max_attempts THEN 'exhausted'
+               WHEN ocr_next_attempt_at > now() THEN 'backoff'
+               WHEN supabase_path IS NULL OR btrim(supabase_path) = '' THEN 'missing_path'
+           END AS reason
+    FROM extraction_queue
+    WHERE status_id = 3
+)
+SELECT coalesce(reason, 'claimable') AS reason,
+       count(*) AS n,
+       (array_agg(id::text ORDER BY created_at, id))[1:%(examples)s] AS examples,
+       (array_agg(DISTINCT coalesce(document_source, 'NULL')))[1:%(examples)s] AS kinds,
+       min(ocr_next_attempt_at) AS first_due,
+       max(ocr_next_attempt_at) AS last_due
+FROM ready
+GROUP BY 1
+ORDER BY 1;
+
+-- name: stalled_jobs
+-- Rows no pool is moving: running (6) with an expired lease or none for long, and rows in
+-- download (2, the downloader's state) for long.
+WITH stalled AS (
+    SELECT id, created_at,
+           CASE
+               WHEN status_id = 6 AND ocr_lease_expires_at < now() THEN 'lease_expired'
+               WHEN status_id = 6 AND ocr_lease_expires_at IS NULL
+                    AND coalesce(ocr_started_at, created_at)
+                        < now() - make_interval(secs => %(unleased_after_s)s) THEN 'unleased'
+               WHEN status_id = 2
+                    AND created_at < now() - make_interval(secs => %(downloading_after_s)s)
+                   THEN 'downloading'
+           END AS reason
+    FROM extraction_queue
+    WHERE status_id IN (2, 6)
+)
+SELECT reason, count(*) AS n,
+       (array_agg(id::text ORDER BY created_at, id))[1:%(examples)s] AS examples
+FROM stalled
+WHERE reason IS NOT NULL
+GROUP BY reason
+ORDER BY reason;

@@ -1,0 +1,183 @@
+"""OCR quality: ocrmp's pipeline beside raw tesseract and OCRmyPDF, on the same pages.
+
+    .venv/bin/python bench/quality.py [--pages 6] [--seed 500] [--no-ocrmypdf]
+
+For each kind (acte, index) and condition (clean, degraded) the corpus generator draws
+`--pages` pages with ground truth; one PDF of them goes through ocrmp's `Pipeline`, through
+OCRmyPDF (`--force-ocr --sidecar`, same language), and each page image through the
+`tesseract` binary with its defaults. CER is Levenshtein distance over reference length,
+whitespace collapsed, summed over pages; WER the same over words. On index pages the " | "
+cell separators that only ocrmp writes are removed from every text before scoring, so the
+others are not charged for them. Row fields: share of (row, key) values exactly right.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+from ocrmp.ocr.corpus import GeneratedPage, acte_page, index_page, levenshtein, write_pdf  # noqa: E402,E501
+from ocrmp.ocr.pipeline import Pipeline  # noqa: E402
+from ocrmp.ocr.settings import OcrSettings  # noqa: E402
+
+KINDS: dict[str, Callable[..., GeneratedPage]] = {"acte": acte_page, "index": index_page}
+TARGETS = {("acte", "degraded"): 0.02, ("index", "degraded"): 0.05,
+           ("acte", "clean"): 0.005, ("index", "clean"): 0.005}
+
+
+@dataclass
+class Score:
+    edits: int = 0
+    chars: int = 0
+    word_edits: int = 0
+    words: int = 0
+    seconds: float = 0.0
+    fields_right: int = 0
+    fields: int = 0
+    extra: list[str] = field(default_factory=list)
+
+    def add(self, reference: str, hypothesis: str, kind: str) -> None:
+        ref, hyp = _normal(reference, kind), _normal(hypothesis, kind)
+        self.edits += levenshtein(ref, hyp)
+        self.chars += len(ref)
+        self.word_edits += word_distance(ref.split(), hyp.split())
+        self.words += len(ref.split())
+
+    @property
+    def cer(self) -> float:
+        return self.edits / max(1, self.chars)
+
+    @property
+    def wer(self) -> float:
+        return self.word_edits / max(1, self.words)
+
+
+def _normal(text: str, kind: str) -> str:
+    if kind == "index":
+        text = text.replace(" | ", " ").replace("|", " ")
+    return " ".join(text.split())
+
+
+def word_distance(ref: Sequence[str], hyp: Sequence[str]) -> int:
+    previous = list(range(len(hyp) + 1))
+    for i, word in enumerate(ref, 1):
+        current = [i]
+        for j, other in enumerate(hyp, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1,
+                               previous[j - 1] + (word != other)))
+        previous = current
+    return previous[-1]
+
+
+def run_ocrmp(pipeline: Pipeline, pdf: Path, kind: str,
+              pages: list[GeneratedPage]) -> Score:
+    score = Score()
+    started = time.perf_counter()
+    result = pipeline.process(pdf.read_bytes(), kind, source=str(pdf))
+    score.seconds = time.perf_counter() - started
+    for page, got in zip(pages, result.page_results, strict=True):
+        score.add(page.text, got.text, kind)
+        for i, truth in enumerate(page.rows):
+            row = (got.rows or [])[i] if i < len(got.rows or []) else {}
+            score.fields += len(truth)
+            score.fields_right += sum(row.get(k) == v for k, v in truth.items())
+    return score
+
+
+def run_tesseract(folder: Path, pages: list[GeneratedPage], kind: str) -> Score:
+    from PIL import Image
+
+    score = Score()
+    for i, page in enumerate(pages):
+        image = folder / f"raw{i}.png"
+        Image.fromarray(page.image).save(image, dpi=(300, 300))
+        started = time.perf_counter()
+        done = subprocess.run(["tesseract", str(image), "stdout", "-l", "fra"],
+                              capture_output=True, text=True, check=True,
+                              env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+        score.seconds += time.perf_counter() - started
+        score.add(page.text, done.stdout, kind)
+    return score
+
+
+def ocrmypdf_binary() -> str | None:
+    here = Path(sys.executable).parent / "ocrmypdf"
+    return str(here) if here.exists() else shutil.which("ocrmypdf")
+
+
+def run_ocrmypdf(binary: str, pdf: Path, pages: list[GeneratedPage], kind: str) -> Score:
+    score = Score()
+    sidecar = pdf.with_suffix(".txt")
+    started = time.perf_counter()
+    done = subprocess.run([binary, "--force-ocr", "--sidecar", str(sidecar), "-l", "fra",
+                           "--output-type", "pdf", "-j", "1", str(pdf),
+                           str(pdf.with_suffix(".ocr.pdf"))], capture_output=True, text=True,
+                          check=False)
+    score.seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        score.extra.append(f"ocrmypdf failed ({done.returncode}): {done.stderr[-300:]}")
+        return score
+    texts = sidecar.read_text().split("\f")
+    for page, text in zip(pages, texts, strict=False):
+        score.add(page.text, text, kind)
+    return score
+
+
+def measure(args: argparse.Namespace, folder: Path) -> list[tuple[str, str, str, Score]]:
+    pipeline = Pipeline(OcrSettings.from_env(os.environ))
+    ocrmypdf = None if args.no_ocrmypdf else ocrmypdf_binary()
+    rows = []
+    for kind, make in KINDS.items():
+        for condition in ("clean", "degraded"):
+            pages = [make(args.seed + i, degrade=condition == "degraded")
+                     for i in range(args.pages)]
+            pdf = folder / f"{kind}-{condition}.pdf"
+            write_pdf([p.image for p in pages], pdf)
+            rows.append((kind, condition, "ocrmp", run_ocrmp(pipeline, pdf, kind, pages)))
+            rows.append((kind, condition, "tesseract", run_tesseract(folder, pages, kind)))
+            if ocrmypdf:
+                rows.append((kind, condition, "ocrmypdf",
+                             run_ocrmypdf(ocrmypdf, pdf, pages, kind)))
+            print(f"# done {kind} {condition}", file=sys.stderr)
+    return rows
+
+
+def report(rows: list[tuple[str, str, str, Score]], pages: int) -> None:
+    print("| kind | condition | system | CER | WER | row fields exact | s/page | target CER |")
+    print("|---|---|---|---|---|---|---|---|")
+    for kind, condition, system, score in rows:
+        fields = f"{score.fields_right / score.fields:.1%}" if score.fields else "-"
+        target = TARGETS[(kind, condition)] if system == "ocrmp" else None
+        verdict = "" if target is None else f"≤ {target:.1%} " + (
+            "met" if score.cer <= target else "MISSED")
+        print(f"| {kind} | {condition} | {system} | {score.cer:.2%} | {score.wer:.2%} | "
+              f"{fields} | {score.seconds / pages:.2f} | {verdict} |")
+        for note in score.extra:
+            print(f"#   {system}: {note}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=6, help="pages per kind and condition")
+    parser.add_argument("--seed", type=int, default=500)
+    parser.add_argument("--no-ocrmypdf", action="store_true")
+    args = parser.parse_args(argv)
+    print("# " + " ".join([shlex.quote(sys.executable), *map(shlex.quote, sys.argv)]))
+    print(f"# {args.pages} pages per kind and condition, seeds {args.seed}..")
+    with tempfile.TemporaryDirectory(prefix="ocrmp-quality-") as folder:
+        report(measure(args, Path(folder)), args.pages)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""`ocrmp ocr PATH`: OCR one local file with the workers' pipeline, no database."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+import click
+
+from ocrmp.cli import main
+from ocrmp.cli.common import fail, guarded
+from ocrmp.exitcodes import ExitCode
+from ocrmp.ocr.errors import DocumentNotFound, EngineUnavailable
+from ocrmp.ocr.pipeline import KINDS, Pipeline
+from ocrmp.ocr.settings import ENGINES, OcrSettings
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise DocumentNotFound(path, "no such file") from None
+    except PermissionError:
+        raise DocumentNotFound(path, "permission denied") from None
+
+
+def _settings(engine: str | None, lang: str | None) -> OcrSettings:
+    settings = OcrSettings.from_env(os.environ)
+    return dataclasses.replace(settings, engine=engine or settings.engine,
+                               lang=lang or settings.lang)
+
+
+@main.command("ocr")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--kind", type=click.Choice(KINDS), default="acte",
+              help="acte: running text; index: ledger rows.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON result, not the text.")
+@click.option("--engine", type=click.Choice(ENGINES), default=None,
+              help="OCR engine [default: OCRMP_ENGINE or auto].")
+@click.option("--lang", default=None, help="Tesseract language(s) [default: OCRMP_LANG or fra].")
+@guarded
+def ocr_command(path: str, kind: str, as_json: bool, engine: str | None,
+                lang: str | None) -> None:
+    """OCR the PDF or image at PATH and print its text (pages separated by a form feed).
+
+    \b
+    Example:
+      ocrmp ocr scan.pdf --kind index --json
+    """
+    settings = _settings(engine, lang)
+    data = _read(path)
+    try:
+        pipeline = Pipeline(settings)
+    except EngineUnavailable as exc:
+        fail(str(exc), ExitCode.ENGINE)
+    result = pipeline.process(data, kind, source=path)
+    if as_json:
+        click.echo(json.dumps({"source": path, **result.to_json()}, ensure_ascii=False,
+                              indent=2))
+    else:
+        click.echo(result.text)

@@ -1,0 +1,51 @@
+"""`ocrmp status`: the queue, the fleet and the local pools (the guide's check-ocr-queue)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+
+from ocrmp.cli import main
+from ocrmp.cli.common import guarded
+from ocrmp.cli.options import DURATION
+from ocrmp.cli.pool import POOL_OPTIONS, with_options
+
+
+@main.command()
+@with_options(POOL_OPTIONS)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts")
+@click.option("--watch", "watch_s", type=DURATION, default=None,
+              help="Refresh every interval (e.g. 2s) until interrupted")
+@guarded
+def status(config_file: Path | None, pool_name: str | None, as_json: bool,
+           watch_s: float | None) -> None:
+    """Show every enabled environment's queue, the fleet of pools and this host's workers.
+
+    For each environment and kind: jobs by status, how many are claimable now, waiting on
+    backoff, with attempts exhausted, stuck (running with an expired lease), and the age of
+    the oldest ready job.
+
+    \b
+    Examples:
+      ocrmp status
+      ocrmp status --json | jq '.environments.prod'
+      ocrmp status --watch 2s
+    """
+    from ocrmp.cli.pool import resolve_for_reading, settings_from
+    from ocrmp.status import gather, render
+
+    settings = resolve_for_reading(settings_from(config_file, pool_name=pool_name))
+    while True:
+        report = gather(settings)
+        if as_json:
+            click.echo(json.dumps(report, indent=2, default=str))
+        else:
+            if watch_s:
+                click.clear()
+            click.echo(render(report))
+        if not watch_s:
+            return
+        time.sleep(watch_s)

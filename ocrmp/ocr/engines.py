@@ -1,0 +1,277 @@
+"""OCR engines behind one interface: tesserocr in-process, or the tesseract CLI.
+
+Both run tesseract on one thread (workers x threads must not exceed cores), take a numpy
+page without PNG-encoding it, return text and word confidences from one recognition, and
+sort tesseract's failures into our named errors. `load_engine` checks at startup that the
+engine and its language data exist, so a broken install stops a worker before it claims.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from ocrmp.ocr.errors import EngineCrashed, EngineTimeout, EngineUnavailable
+from ocrmp.ocr.settings import OcrSettings
+
+# OpenMP reads this once, when tesseract's library loads: set it before any import of it.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+LineKey = tuple[int, int, int]  # (block, paragraph, line), numbered as tesseract does
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    conf: float  # 0-100
+    left: int
+    top: int
+    width: int
+    height: int
+    line_key: LineKey
+
+    @property
+    def right(self) -> int:
+        return self.left + self.width
+
+    @property
+    def bottom(self) -> int:
+        return self.top + self.height
+
+
+@dataclass(frozen=True)
+class Recognition:
+    text: str
+    words: list[Word] = field(default_factory=list)
+    mean_confidence: float = 0.0
+
+
+class Engine(Protocol):
+    name: str
+
+    def recognize(self, image: np.ndarray, *, psm: int = 6) -> Recognition:
+        """Text and words of a gray uint8 image."""
+        ...
+
+
+def recognition_from_words(words: Sequence[Word]) -> Recognition:
+    """Text rebuilt from words: lines in tesseract's order, a blank line between paragraphs.
+
+    Both engines build their text this way, so they agree on layout to the character.
+    """
+    lines: list[tuple[LineKey, list[str]]] = []
+    for word in words:
+        if lines and lines[-1][0] == word.line_key:
+            lines[-1][1].append(word.text)
+        else:
+            lines.append((word.line_key, [word.text]))
+    parts: list[str] = []
+    previous: LineKey | None = None
+    for key, texts in lines:
+        if previous is not None:
+            parts.append("\n\n" if key[:2] != previous[:2] else "\n")
+        parts.append(" ".join(texts))
+        previous = key
+    return Recognition("".join(parts), list(words), mean_confidence(words))
+
+
+def mean_confidence(words: Iterable[Word]) -> float:
+    confs = [w.conf for w in words]
+    return float(sum(confs) / len(confs)) if confs else 0.0
+
+
+def _gray_contiguous(image: np.ndarray) -> np.ndarray:
+    if image.dtype != np.uint8 or image.ndim != 2:
+        raise ValueError("engines take a 2-D uint8 gray image")
+    return np.ascontiguousarray(image)
+
+
+# --- tesserocr ---------------------------------------------------------------------------
+
+class TesserocrEngine:
+    """Tesseract in-process. One instance per worker: the model loads once, here."""
+
+    name = "tesserocr"
+
+    def __init__(self, settings: OcrSettings) -> None:
+        import tesserocr
+
+        self._tesserocr = tesserocr
+        self.timeout_ms = int(settings.page_timeout_s * 1000)
+        self.dpi = settings.dpi
+        tessdata = _require_tessdata(settings)
+        try:
+            self._api = tesserocr.PyTessBaseAPI(path=tessdata.rstrip("/") + "/",
+                                                lang=settings.lang)
+        except RuntimeError as exc:
+            raise EngineUnavailable(detail=f"tesserocr: {exc}; tessdata {tessdata}") from None
+
+    def close(self) -> None:
+        self._api.End()
+
+    def recognize(self, image: np.ndarray, *, psm: int = 6) -> Recognition:
+        pixels = _gray_contiguous(image)
+        buffer = pixels.tobytes()  # tesseract borrows it: keep it alive until done
+        height, width = pixels.shape
+        self._api.SetPageSegMode(psm)
+        self._api.SetImageBytes(buffer, width, height, 1, width)
+        self._api.SetSourceResolution(self.dpi)
+        if not self._api.Recognize(timeout=self.timeout_ms):
+            raise EngineTimeout(detail=f"no result within {self.timeout_ms} ms")
+        return recognition_from_words(self._words())
+
+    def _words(self) -> list[Word]:
+        ril = self._tesserocr.RIL
+        iterator = self._api.GetIterator()
+        words: list[Word] = []
+        block = paragraph = line = 0
+        if iterator is None or iterator.Empty(ril.WORD):
+            return words
+        while True:
+            # tesseract numbers blocks, paragraphs and lines from 1, as in its TSV.
+            if iterator.IsAtBeginningOf(ril.BLOCK):
+                block, paragraph, line = block + 1, 0, 0
+            if iterator.IsAtBeginningOf(ril.PARA):
+                paragraph, line = paragraph + 1, 0
+            if iterator.IsAtBeginningOf(ril.TEXTLINE):
+                line += 1
+            word = _tesserocr_word(iterator, ril.WORD, (block, paragraph, line))
+            if word is not None:
+                words.append(word)
+            if not iterator.Next(ril.WORD):
+                return words
+
+
+def _tesserocr_word(iterator: Any, level: int, key: LineKey) -> Word | None:
+    text = (iterator.GetUTF8Text(level) or "").strip()
+    box = iterator.BoundingBox(level)
+    if not text or box is None:
+        return None
+    x0, y0, x1, y1 = box
+    return Word(text, float(iterator.Confidence(level)), x0, y0, x1 - x0, y1 - y0, key)
+
+
+# --- tesseract CLI -----------------------------------------------------------------------
+
+class CliEngine:
+    """The tesseract binary, one process per page, TSV output from one run."""
+
+    name = "cli"
+
+    def __init__(self, settings: OcrSettings, binary: str | None = None) -> None:
+        self.binary = binary or shutil.which("tesseract") or ""
+        if not self.binary:
+            raise EngineUnavailable(detail="no tesseract binary on PATH")
+        self.lang = settings.lang
+        self.tessdata = _require_tessdata(settings)
+        self.dpi = settings.dpi
+        self.timeout_s = settings.page_timeout_s
+        # A RAM directory: the page never touches a disk, and PGM needs no encoding.
+        self.scratch = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+        self._check_languages()
+
+    def _check_languages(self) -> None:
+        output = self._run(["--list-langs"], timeout_s=30).stdout
+        available = set(output.split())
+        missing = [lang for lang in self.lang.split("+") if lang not in available]
+        if missing:
+            raise EngineUnavailable(detail=f"no language data for {', '.join(missing)} in "
+                                           f"{self.tessdata}")
+
+    def recognize(self, image: np.ndarray, *, psm: int = 6) -> Recognition:
+        pixels = _gray_contiguous(image)
+        with tempfile.NamedTemporaryFile(suffix=".pgm", dir=self.scratch) as handle:
+            handle.write(_pgm(pixels))
+            handle.flush()
+            args = [handle.name, "stdout", "-l", self.lang, "--psm", str(psm),
+                    "--dpi", str(self.dpi), "tsv"]
+            result = self._run(args, timeout_s=self.timeout_s)
+        return recognition_from_words(parse_tsv(result.stdout))
+
+    def _run(self, args: list[str], *, timeout_s: float) -> subprocess.CompletedProcess[str]:
+        command = [self.binary, "--tessdata-dir", self.tessdata, *args]
+        env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, env=env,
+                                    timeout=timeout_s, check=False)
+        except subprocess.TimeoutExpired:
+            raise EngineTimeout(detail=f"tesseract ran over {timeout_s:g} s") from None
+        except OSError as exc:
+            raise EngineUnavailable(detail=f"cannot run {self.binary}: {exc}") from None
+        _raise_for(result)
+        return result
+
+
+def _raise_for(result: subprocess.CompletedProcess[str]) -> None:
+    stderr = result.stderr.strip()
+    if "Failed loading language" in stderr or "Could not initialize tesseract" in stderr:
+        raise EngineUnavailable(detail=_last_line(stderr))
+    if result.returncode < 0:
+        raise EngineCrashed(detail=f"tesseract killed by signal {-result.returncode}: "
+                                   f"{_last_line(stderr)}")
+    if result.returncode != 0:
+        raise EngineCrashed(detail=f"tesseract exit {result.returncode}: {_last_line(stderr)}")
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "no message"
+
+
+def _pgm(pixels: np.ndarray) -> bytes:
+    height, width = pixels.shape
+    return b"P5\n%d %d\n255\n" % (width, height) + pixels.tobytes()
+
+
+def parse_tsv(tsv: str) -> list[Word]:
+    """Words (level 5 rows) of tesseract's TSV output."""
+    words: list[Word] = []
+    for row in tsv.splitlines()[1:]:
+        cols = row.split("\t")
+        if len(cols) < 12 or cols[0] != "5" or not cols[11].strip():
+            continue
+        block, par, line, left, top, width, height = (int(c) for c in
+                                                      (cols[2], cols[3], cols[4], *cols[6:10]))
+        words.append(Word(cols[11].strip(), float(cols[10]), left, top, width, height,
+                          (block, par, line)))
+    return words
+
+
+# --- choice ------------------------------------------------------------------------------
+
+def _require_tessdata(settings: OcrSettings) -> str:
+    tessdata = settings.tessdata_dir()
+    first = settings.lang.split("+")[0]
+    if not tessdata or not (Path(tessdata) / f"{first}.traineddata").is_file():
+        where = tessdata or "any known tessdata directory"
+        raise EngineUnavailable(detail=f"no {first}.traineddata in {where}")
+    return tessdata
+
+
+def tesserocr_available() -> bool:
+    try:
+        import tesserocr  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def load_engine(settings: OcrSettings) -> Engine:
+    """The configured engine, loaded once; `auto` prefers tesserocr when it is installed."""
+    choice = settings.engine
+    if choice == "auto":
+        choice = "tesserocr" if tesserocr_available() else "cli"
+    if choice == "tesserocr":
+        if not tesserocr_available():
+            raise EngineUnavailable(detail="OCRMP_ENGINE=tesserocr but tesserocr is not "
+                                           "installed (pip install 'ocrmp[fast]')")
+        return TesserocrEngine(settings)
+    return CliEngine(settings)

@@ -1,0 +1,305 @@
+"""A document's bytes to page images, one page at a time.
+
+PDFs go through pypdfium2: a page that is a single scan image covering the page is
+extracted as it is stored (no re-render, no resampling); any other page is rendered at
+`settings.dpi`. PNG, JPEG and (multi-page) TIFF go through Pillow. Every pdfium object is
+closed as soon as its page is yielded, so memory does not grow with the page count.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+from PIL import Image, ImageSequence
+
+from ocrmp.ocr.errors import (
+    CorruptDocument,
+    EmptyDocument,
+    EncryptedDocument,
+    ImageTooLarge,
+    NotAPdf,
+    TooManyPages,
+    UnsupportedFormat,
+)
+from ocrmp.ocr.settings import OcrSettings
+
+# How much of the page an image must cover, per side, to count as "the scan".
+_COVER = 0.97
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
+
+
+@dataclass(frozen=True)
+class PageImage:
+    index: int  # 0-based
+    image: np.ndarray  # gray, uint8, (height, width)
+    dpi: float
+    extracted: bool  # True: the PDF's own scan image; False: rendered or decoded
+
+
+def detect_format(data: bytes, source: str = "") -> str:
+    """'pdf' or 'image', from the magic bytes; named errors for anything else."""
+    if not data:
+        raise EmptyDocument(source, "zero bytes")
+    # The PDF spec tolerates junk before the header; readers look in the first kilobyte.
+    if b"%PDF-" in data[:1024]:
+        return "pdf"
+    if data.startswith(_IMAGE_MAGIC):
+        return "image"
+    if source.lower().endswith(".pdf"):
+        raise NotAPdf(source)
+    raise UnsupportedFormat(source)
+
+
+def iter_pages(data: bytes, *, settings: OcrSettings, source: str) -> Iterator[PageImage]:
+    """Yield the document's pages in order, each decoded only when asked for."""
+    if detect_format(data, source) == "pdf":
+        return _pdf_pages(data, settings, source)
+    return _image_pages(data, settings, source)
+
+
+def count_pages(data: bytes, *, source: str) -> int:
+    if detect_format(data, source) == "pdf":
+        with _open_pdf(data, source) as pdf:
+            return len(pdf)
+    with _open_image(data, source) as image:
+        return getattr(image, "n_frames", 1)
+
+
+def _check_megapixels(width: float, height: float, settings: OcrSettings, source: str,
+                      index: int) -> None:
+    megapixels = width * height / 1e6
+    if megapixels > settings.max_megapixels:
+        raise ImageTooLarge(source, f"page {index + 1} is {megapixels:.0f} MP, "
+                                    f"cap {settings.max_megapixels:g} MP")
+
+
+def _check_page_count(count: int, settings: OcrSettings, source: str) -> None:
+    if count == 0:
+        raise EmptyDocument(source, "zero pages")
+    if count > settings.max_pages:
+        raise TooManyPages(source, f"{count} pages, cap {settings.max_pages}")
+
+
+# --- PDF ---------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _open_pdf(data: bytes, source: str) -> Iterator[pdfium.PdfDocument]:
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        raise _pdf_open_error(exc, data, source) from None
+    try:
+        yield pdf
+    finally:
+        pdf.close()
+
+
+def _pdf_open_error(exc: pdfium.PdfiumError, data: bytes, source: str) -> Exception:
+    code = exc.err_code
+    if code == pdfium_c.FPDF_ERR_PASSWORD:
+        return EncryptedDocument(source)
+    if code == pdfium_c.FPDF_ERR_SECURITY:
+        return EncryptedDocument(source, "unsupported security handler")
+    if code in (pdfium_c.FPDF_ERR_SUCCESS, pdfium_c.FPDF_ERR_FORMAT) and _no_pages(data):
+        return EmptyDocument(source, "zero pages")
+    return CorruptDocument(source, str(exc))
+
+
+def _no_pages(data: bytes) -> bool:
+    # pdfium reports a well-formed PDF without pages as a format error; tell them apart
+    # by its page tree: a /Count of 0 and no page object.
+    return (re.search(rb"/Count\s*0\b", data) is not None
+            and re.search(rb"/Type\s*/Page(?!s)", data) is None)
+
+
+# pdfium keeps every object it has parsed (a scan's image stream included) until the
+# document closes, so one open document grows by a page's image per page read. Reopening
+# it for each page bounds that; parsing the cross-reference table again costs ~1 ms.
+_PAGES_PER_OPEN = 1
+
+
+def _pdf_pages(data: bytes, settings: OcrSettings, source: str) -> Iterator[PageImage]:
+    with _open_pdf(data, source) as pdf:
+        count = len(pdf)
+    _check_page_count(count, settings, source)
+    for first in range(0, count, _PAGES_PER_OPEN):
+        with _open_pdf(data, source) as pdf:
+            for index in range(first, min(first + _PAGES_PER_OPEN, count)):
+                try:
+                    image, dpi, extracted = _read_pdf_page(pdf, settings, source, index)
+                except pdfium.PdfiumError as exc:
+                    raise CorruptDocument(source, f"page {index + 1}: {exc}") from None
+                page = PageImage(index, image, dpi, extracted)
+                del image  # only the consumer may hold this page while the next is read
+                yield page
+                del page
+
+
+def _read_pdf_page(pdf: pdfium.PdfDocument, settings: OcrSettings, source: str,
+                   index: int) -> tuple[np.ndarray, float, bool]:
+    page = pdf[index]
+    try:
+        return _pdf_page_image(page, settings, source, index)
+    finally:
+        page.close()
+
+
+def _pdf_page_image(page: pdfium.PdfPage, settings: OcrSettings, source: str,
+                    index: int) -> tuple[np.ndarray, float, bool]:
+    width_pt, height_pt = page.get_size()
+    scan = _single_scan_image(page, width_pt, height_pt)
+    if scan is not None:
+        try:
+            px_w, px_h = scan.get_px_size()
+            _check_megapixels(px_w, px_h, settings, source, index)
+            image = _extract(scan)
+            if image is not None:
+                return image, px_w * 72.0 / width_pt, True
+        finally:
+            scan.close()
+    scale = settings.dpi / 72.0
+    _check_megapixels(width_pt * scale, height_pt * scale, settings, source, index)
+    bitmap = page.render(scale=scale, grayscale=True, may_draw_forms=False)
+    bitmap.warn_on_close = False  # as in _extract: pixels copied before closing
+    try:
+        return _gray(bitmap.to_numpy()), float(settings.dpi), False
+    finally:
+        bitmap.close()
+
+
+def _single_scan_image(page: pdfium.PdfPage, width_pt: float,
+                       height_pt: float) -> pdfium.PdfImage | None:
+    """The page's only object, if it is an upright image covering the page."""
+    if page.get_rotation() != 0:
+        return None
+    objects = list(page.get_objects(max_depth=1))
+    if len(objects) != 1 or objects[0].type != pdfium_c.FPDF_PAGEOBJ_IMAGE:
+        for obj in objects:
+            obj.close()
+        return None
+    image = objects[0]
+    matrix = image.get_matrix()
+    left, bottom, right, top = image.get_bounds()
+    # A rotated or mirrored placement would need the transform applied: render instead.
+    upright = matrix.b == 0 and matrix.c == 0 and matrix.a > 0 and matrix.d > 0
+    covers = (right - left) >= _COVER * width_pt and (top - bottom) >= _COVER * height_pt
+    if upright and covers:
+        return image
+    image.close()
+    return None
+
+
+def _extract(image: pdfium.PdfImage) -> np.ndarray | None:
+    try:
+        bitmap = image.get_bitmap(render=False)
+    except pdfium.PdfiumError:
+        return None  # an exotic colour space: the caller renders the page instead
+    # _gray copies the pixels before the buffer is freed: closing is safe, so no warning.
+    bitmap.warn_on_close = False
+    try:
+        return _gray(bitmap.to_numpy())
+    finally:
+        bitmap.close()
+
+
+def _gray(pixels: np.ndarray) -> np.ndarray:
+    """A contiguous gray copy, detached from pdfium's buffer so the bitmap can be freed."""
+    if pixels.ndim == 2:
+        return np.array(pixels, dtype=np.uint8, copy=True)
+    channels = pixels.shape[2]
+    if channels == 1:
+        return np.array(pixels[:, :, 0], dtype=np.uint8, copy=True)
+    code = cv2.COLOR_BGRA2GRAY if channels == 4 else cv2.COLOR_BGR2GRAY
+    return cv2.cvtColor(np.ascontiguousarray(pixels), code)
+
+
+# --- images ------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _open_image(data: bytes, source: str) -> Iterator[Image.Image]:
+    # Our own megapixel cap decides; Pillow's bomb warning would otherwise fire first.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data))
+        except Image.DecompressionBombError as exc:
+            raise ImageTooLarge(source, str(exc)) from None
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise CorruptDocument(source, str(exc)) from None
+    try:
+        yield image
+    finally:
+        image.close()
+
+
+def _image_pages(data: bytes, settings: OcrSettings, source: str) -> Iterator[PageImage]:
+    with _open_image(data, source) as image:
+        _check_page_count(getattr(image, "n_frames", 1), settings, source)
+        for index, frame in enumerate(ImageSequence.Iterator(image)):
+            _check_megapixels(frame.width, frame.height, settings, source, index)
+            yield PageImage(index, _decode(frame, source, index), _image_dpi(frame, settings),
+                            False)
+
+
+def _decode(frame: Image.Image, source: str, index: int) -> np.ndarray:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            gray = frame.convert("L")
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise CorruptDocument(source, f"page {index + 1}: {exc}") from None
+    return np.asarray(gray, dtype=np.uint8).copy()
+
+
+def _image_dpi(frame: Image.Image, settings: OcrSettings) -> float:
+    dpi = frame.info.get("dpi")
+    try:
+        value = float(dpi[0]) if dpi else 0.0
+    except (TypeError, ValueError, IndexError):
+        value = 0.0
+    # Many scanners write 72 or nothing; below 100 it is a placeholder, not a resolution.
+    # PNG stores pixels per metre: round away the conversion's residue.
+    return float(round(value)) if value >= 100 else float(settings.dpi)
+
+
+@dataclass
+class PageResult:
+    """What OCR made of one page; holds no pixels, so a long document stays small."""
+
+    index: int
+    text: str
+    confidence: float
+    width: int
+    height: int
+    dpi: float
+    low_confidence: bool
+    skew_deg: float = 0.0
+    extracted: bool = False  # the PDF's own scan image, not a rendering
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    rows: list[dict[str, str]] | None = None  # index pages only
+
+    def to_json(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "page": self.index + 1,
+            "text": self.text,
+            "confidence": round(self.confidence, 2),
+            "low_confidence": self.low_confidence,
+            "width": self.width,
+            "height": self.height,
+            "dpi": round(self.dpi, 1),
+            "extracted": self.extracted,
+            "skew_deg": round(self.skew_deg, 2),
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }
+        if self.rows is not None:
+            data["rows"] = self.rows
+        return data

@@ -1,0 +1,96 @@
+"""One document, bytes in, text and JSON out: pages -> preprocess -> engine -> result.
+
+The pipeline knows nothing of processes or SQL; a pool worker builds one `Pipeline` (which
+loads the engine once) and calls `process` for each job.
+
+`OcrResult.text` joins the pages in order with a line holding only a form feed
+(`PAGE_SEPARATOR`), tesseract's own page break: one character a reader can split on and
+that no page text contains.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from ocrmp.ocr.acte import read_acte_page
+from ocrmp.ocr.engines import Engine, load_engine
+from ocrmp.ocr.errors import EngineCrashed, EngineTimeout, UnsupportedKind
+from ocrmp.ocr.index import read_index_page
+from ocrmp.ocr.pages import PageImage, PageResult, iter_pages
+from ocrmp.ocr.settings import OcrSettings
+
+PAGE_SEPARATOR = "\n\f\n"
+KINDS = ("acte", "index")
+
+PageReader = Callable[[PageImage, Engine, OcrSettings], PageResult]
+_READERS: dict[str, PageReader] = {"acte": read_acte_page, "index": read_index_page}
+
+
+@dataclass
+class OcrResult:
+    kind: str
+    engine: str
+    page_results: list[PageResult] = field(default_factory=list)
+    elapsed_ms: float = 0.0
+
+    @property
+    def pages(self) -> int:
+        return len(self.page_results)
+
+    @property
+    def text(self) -> str:
+        return PAGE_SEPARATOR.join(page.text for page in self.page_results)
+
+    @property
+    def mean_confidence(self) -> float:
+        read = [p.confidence for p in self.page_results if p.text.strip()]
+        return sum(read) / len(read) if read else 0.0
+
+    @property
+    def low_confidence_pages(self) -> list[int]:
+        return [p.index + 1 for p in self.page_results if p.low_confidence]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "engine": self.engine,
+            "pages": self.pages,
+            "mean_confidence": round(self.mean_confidence, 2),
+            "low_confidence_pages": self.low_confidence_pages,
+            "elapsed_ms": round(self.elapsed_ms, 1),
+            "page_results": [page.to_json() for page in self.page_results],
+        }
+
+
+class Pipeline:
+    def __init__(self, settings: OcrSettings, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self.engine = engine if engine is not None else load_engine(settings)
+
+    def process(self, data: bytes, kind: str, *, source: str,
+                on_page: Callable[[int], None] | None = None) -> OcrResult:
+        """OCR one document; `on_page(n)` is called after each page (n pages done)."""
+        reader = _READERS.get(kind)
+        if reader is None:
+            raise UnsupportedKind(source, repr(kind))
+        started = time.perf_counter()
+        result = OcrResult(kind=kind, engine=self.engine.name)
+        for page in self._pages(data, source):
+            result.page_results.append(self._read(reader, page, source))
+            del page  # drop the pixels before the next page is decoded, not after
+            if on_page is not None:
+                on_page(result.pages)
+        result.elapsed_ms = (time.perf_counter() - started) * 1000
+        return result
+
+    def _read(self, reader: PageReader, page: PageImage, source: str) -> PageResult:
+        try:
+            return reader(page, self.engine, self.settings)
+        except (EngineTimeout, EngineCrashed) as exc:
+            # The engine cannot know which document it was reading: name it here.
+            raise type(exc)(f"{source} page {page.index + 1}", exc.detail) from None
+
+    def _pages(self, data: bytes, source: str) -> Iterator[PageImage]:
+        yield from iter_pages(data, settings=self.settings, source=source)

@@ -1,0 +1,145 @@
+"""Storage: a job's `supabase_path` (`bucket/filename`) to the document's bytes.
+
+Two backends behind one small interface: a local root directory (a mounted volume) and
+HTTP(S) with a URL template and an optional bearer token (Supabase Storage's object
+endpoint, or any web server).
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Protocol
+
+from ocrmp.errors import ConfigError
+from ocrmp.ocr.errors import (
+    DocumentNotFound,
+    DocumentTooLarge,
+    PathEscapesRoot,
+    StorageUnavailable,
+)
+from ocrmp.ocr.settings import OcrSettings
+
+_CHUNK = 1 << 20
+
+
+class Storage(Protocol):
+    def fetch(self, supabase_path: str) -> bytes:
+        """The document's bytes; named errors for missing, refused or unreachable."""
+        ...
+
+
+def open_storage(settings: OcrSettings) -> Storage:
+    if settings.storage_url_template:
+        return HttpStorage(settings.storage_url_template, token=settings.storage_token,
+                           timeout_s=settings.storage_timeout_s,
+                           max_bytes=settings.max_document_bytes)
+    if settings.storage_root:
+        return LocalStorage(settings.storage_root, max_bytes=settings.max_document_bytes)
+    raise ConfigError("no document storage configured: set OCRMP_STORAGE_ROOT to a directory "
+                      "or OCRMP_STORAGE_URL to a URL template")
+
+
+def _relative_parts(supabase_path: str) -> list[str]:
+    """The path's parts, refusing anything that could leave the root before touching disk."""
+    if not supabase_path or supabase_path.startswith(("/", "\\")) or "\x00" in supabase_path:
+        raise PathEscapesRoot(supabase_path or "(empty path)")
+    parts = supabase_path.replace("\\", "/").split("/")
+    if any(part in ("", ".", "..") for part in parts) or ":" in parts[0]:
+        raise PathEscapesRoot(supabase_path)
+    return parts
+
+
+class LocalStorage:
+    def __init__(self, root: str, *, max_bytes: int) -> None:
+        self.root = Path(root).resolve()
+        self.max_bytes = max_bytes
+        if not self.root.is_dir():
+            raise ConfigError(f"OCRMP_STORAGE_ROOT={root!r} is not a directory")
+
+    def fetch(self, supabase_path: str) -> bytes:
+        target = self.root.joinpath(*_relative_parts(supabase_path))
+        # resolve() follows symlinks: a link pointing out of the root is caught here.
+        resolved = target.resolve()
+        if not resolved.is_relative_to(self.root):
+            raise PathEscapesRoot(supabase_path)
+        try:
+            size = resolved.stat().st_size
+            if size > self.max_bytes:
+                raise DocumentTooLarge(supabase_path, f"{size} bytes")
+            return resolved.read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise DocumentNotFound(supabase_path) from None
+        except PermissionError as exc:
+            raise StorageUnavailable(supabase_path, f"permission denied: {exc}") from None
+
+
+class HttpStorage:
+    def __init__(self, template: str, *, token: str | None, timeout_s: float,
+                 max_bytes: int) -> None:
+        self.template = template
+        self._token = token
+        self.timeout_s = timeout_s
+        self.max_bytes = max_bytes
+
+    def __repr__(self) -> str:
+        return f"HttpStorage({self.template!r})"  # never the token
+
+    def url_for(self, supabase_path: str) -> str:
+        parts = _relative_parts(supabase_path)
+        quote = urllib.parse.quote
+        return self.template.format(
+            supabase_path=quote("/".join(parts)),
+            bucket=quote(parts[0]),
+            path=quote("/".join(parts[1:])),
+        )
+
+    def fetch(self, supabase_path: str) -> bytes:
+        request = urllib.request.Request(self.url_for(supabase_path))
+        if self._token:
+            request.add_header("Authorization", f"Bearer {self._token}")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                return self._read_capped(response, supabase_path)
+        except urllib.error.HTTPError as exc:
+            raise self._http_error(exc, supabase_path) from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise StorageUnavailable(supabase_path, str(getattr(exc, "reason", exc))) from None
+
+    def _read_capped(self, response: object, supabase_path: str) -> bytes:
+        declared = int(getattr(response, "headers", {}).get("Content-Length") or 0)
+        if declared > self.max_bytes:
+            raise DocumentTooLarge(supabase_path, f"{declared} bytes")
+        chunks: list[bytes] = []
+        total = 0
+        read = response.read  # type: ignore[attr-defined]
+        while chunk := read(_CHUNK):
+            total += len(chunk)
+            # A server may lie about or omit Content-Length: count what actually arrives.
+            if total > self.max_bytes:
+                raise DocumentTooLarge(supabase_path, f"more than {self.max_bytes} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    @staticmethod
+    def _http_error(exc: urllib.error.HTTPError, supabase_path: str) -> Exception:
+        body = _body(exc)
+        exc.close()
+        # Supabase answers 400 with "not_found" for a missing object, others 404 or 410.
+        if exc.code in (404, 410) or (exc.code == 400 and b"not_found" in body):
+            return DocumentNotFound(supabase_path, f"HTTP {exc.code}")
+        if exc.code in (401, 403):
+            return StorageUnavailable(supabase_path, f"HTTP {exc.code}: check OCRMP_STORAGE_TOKEN")
+        if exc.code >= 500 or exc.code == 429:
+            return StorageUnavailable(supabase_path, f"HTTP {exc.code}")
+        return DocumentNotFound(supabase_path, f"HTTP {exc.code}")
+
+
+def _body(exc: urllib.error.HTTPError) -> bytes:
+    try:
+        return exc.read(4096) or b""
+    except OSError:
+        return b""
+

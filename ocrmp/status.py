@@ -1,0 +1,125 @@
+"""What `ocrmp status` shows: the queue of every enabled environment, the fleet, and the
+pools running on this host. Gathering returns plain data; rendering is separate."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from ocrmp.config import Settings
+from ocrmp.errors import OcrmpError
+from ocrmp.store import JobStore, StatusCount
+
+STATUS_NAMES = {1: "waiting_download", 2: "downloading", 3: "ready", 4: "error", 5: "done",
+                6: "running"}
+
+
+def queue_summary(counts: list[StatusCount]) -> dict[str, dict[str, Any]]:
+    """Per kind: counts by status name and the claimability details of ready jobs."""
+    kinds: dict[str, dict[str, Any]] = {}
+    for count in counts:
+        entry = kinds.setdefault(count.kind or "(none)", {
+            name: 0 for name in STATUS_NAMES.values()} | {
+            "claimable": 0, "backoff": 0, "exhausted": 0, "stuck": 0, "oldest_ready_s": None})
+        entry[STATUS_NAMES.get(count.status_id, f"status_{count.status_id}")] = count.total
+        for field in ("claimable", "backoff", "exhausted", "stuck"):
+            entry[field] += getattr(count, field)
+        if count.oldest_ready_s is not None:
+            entry["oldest_ready_s"] = round(count.oldest_ready_s, 1)
+    return kinds
+
+
+def environment_status(env: str, dsn: str) -> dict[str, Any]:
+    store = JobStore(dsn, env, application_name="ocrmp-status")
+    try:
+        return {"reachable": True, "kinds": queue_summary(store.stats())}
+    except OcrmpError as error:
+        return {"reachable": False, "error": str(error), "kinds": {}}
+    finally:
+        store.close()
+
+
+def fleet_status(redis_url: str | None) -> dict[str, Any]:
+    if not redis_url:
+        return {"configured": False, "pools": []}
+    from ocrmp.fleet import FleetRegistry
+    from ocrmp.pool.coordination import redis_client
+
+    registry = FleetRegistry(redis_client(redis_url))
+    try:
+        pools = registry.list_pools()
+        return {"configured": True, "pools": [
+            pool.to_dict() | {"workers": [w.to_dict() for w in
+                                          registry.list_workers(pool.host, pool.pool)]}
+            for pool in pools]}
+    except OcrmpError as error:
+        return {"configured": True, "error": str(error), "pools": []}
+
+
+def local_pools(run_dir: Path) -> list[dict[str, Any]]:
+    from ocrmp.pool.pidfile import running_master
+    from ocrmp.pool.view import read_slots
+
+    pools = []
+    for pidfile in sorted(run_dir.glob("*.pid")):
+        pid = running_master(pidfile)
+        if pid is not None:
+            pools.append({"pool": pidfile.stem, "master_pid": pid,
+                          "workers": read_slots(pidfile.stem)})
+    return pools
+
+
+def gather(settings: Settings) -> dict[str, Any]:
+    return {
+        "time": time.time(),
+        "environments": {env: environment_status(env, dsn)
+                         for env, dsn in settings.environments.items()},
+        "rate_limits": list(settings.rate_limits),
+        "fleet": fleet_status(settings.redis_url),
+        "local_pools": local_pools(settings.run_dir),
+    }
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds / 3600:.1f}h"
+
+
+def render(status: dict[str, Any]) -> str:
+    from ocrmp.pool.view import render_slots
+
+    lines = ["QUEUE"]
+    header = (f"  {'env':<8}{'kind':<17}{'ready':>7}{'claim':>7}{'backoff':>8}{'exhaust':>8}"
+              f"{'running':>8}{'stuck':>6}{'done':>8}{'error':>7}{'oldest':>8}")
+    lines.append(header)
+    for env, info in status["environments"].items():
+        if not info["reachable"]:
+            lines.append(f"  {env:<8}unreachable: {info['error']}")
+            continue
+        if not info["kinds"]:
+            lines.append(f"  {env:<8}(empty)")
+        for kind, row in sorted(info["kinds"].items()):
+            lines.append(f"  {env:<8}{kind:<17}{row['ready']:>7}{row['claimable']:>7}"
+                         f"{row['backoff']:>8}{row['exhausted']:>8}{row['running']:>8}"
+                         f"{row['stuck']:>6}{row['done']:>8}{row['error']:>7}"
+                         f"{_age(row['oldest_ready_s']):>8}")
+    if status["rate_limits"]:
+        lines.append("RATE LIMITS  " + ", ".join(status["rate_limits"]))
+    fleet = status["fleet"]
+    if fleet["configured"]:
+        lines.append("FLEET" + (f"  (unreachable: {fleet['error']})" if "error" in fleet else ""))
+        for pool in fleet["pools"]:
+            busy = sum(1 for w in pool["workers"] if w["phase"] == "busy")
+            lines.append(f"  {pool['host']}/{pool['pool']}  pid {pool['pid']}  size "
+                         f"{pool['size']}  busy {busy}  modes {pool['modes']}  "
+                         f"rate limiter {pool['ratelimit_state']}  v{pool['version']}")
+    for pool in status["local_pools"]:
+        lines.append(f"POOL {pool['pool']} (master pid {pool['master_pid']}, this host)")
+        lines.extend("  " + line for line in render_slots(pool["workers"]).splitlines())
+    return "\n".join(lines)

@@ -1,0 +1,83 @@
+"""`ocrmp ocr` run for real, as a subprocess: output, messages and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ocrmp.exitcodes import ExitCode
+from ocrmp.ocr.corpus import acte_page, index_page, write_pdf
+from tests.unit.ocr.test_pages import CORRUPT_PDF, encrypted_pdf
+
+
+def ocrmp(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ocrmp", *args], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, **(env or {})},
+                          check=False)
+
+
+@pytest.fixture(scope="module")
+def documents(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("docs")
+    write_pdf([acte_page(31, lines=3).image, acte_page(32, lines=2).image],
+              folder / "acte.pdf")
+    write_pdf([index_page(33, rows=3).image], folder / "index.pdf")
+    (folder / "corrupt.pdf").write_bytes(CORRUPT_PDF)
+    (folder / "encrypted.pdf").write_bytes(encrypted_pdf())
+    (folder / "empty.pdf").write_bytes(b"")
+    (folder / "notes.docx").write_bytes(b"PK\x03\x04 a word file")
+    (folder / "fake.pdf").write_bytes(b"<html>404</html>")
+    return folder
+
+
+def test_prints_the_text_of_every_page(documents: Path) -> None:
+    done = ocrmp("ocr", str(documents / "acte.pdf"))
+    assert done.returncode == 0, done.stderr
+    pages = done.stdout.split("\n\f\n")
+    assert len(pages) == 2 and pages[0].startswith("ACTE ")
+    assert done.stderr == ""
+
+
+def test_json_for_an_index(documents: Path) -> None:
+    done = ocrmp("ocr", str(documents / "index.pdf"), "--kind", "index", "--json",
+                 "--engine", "cli")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["engine"] == "cli" and result["kind"] == "index" and result["pages"] == 1
+    assert result["page_results"][0]["rows"] == index_page(33, rows=3).rows
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("missing.pdf", "missing.pdf: was not found"),
+    ("corrupt.pdf", "corrupt.pdf: is damaged and cannot be read"),
+    ("encrypted.pdf", "encrypted.pdf: is password-protected; upload a copy saved without"),
+    ("empty.pdf", "empty.pdf: is empty (zero bytes or zero pages)"),
+    ("notes.docx", "notes.docx: is neither a PDF nor a PNG, JPEG or TIFF image"),
+    ("fake.pdf", "fake.pdf: is named as a PDF but is not one"),
+])
+def test_bad_input_is_one_line_and_exit_code_input(documents: Path, name: str,
+                                                   message: str) -> None:
+    done = ocrmp("ocr", str(documents / name))
+    assert done.returncode == ExitCode.INPUT
+    assert done.stdout == ""
+    assert done.stderr.startswith(f"ocrmp: error: {documents / name}: ")
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1
+
+
+def test_missing_language_data_is_an_engine_error(documents: Path) -> None:
+    done = ocrmp("ocr", str(documents / "acte.pdf"), "--lang", "klingon")
+    assert done.returncode == ExitCode.ENGINE
+    assert "ocrmp: error: The OCR engine cannot start" in done.stderr
+    assert "klingon.traineddata" in done.stderr
+
+
+def test_bad_setting_is_a_config_error(documents: Path) -> None:
+    done = ocrmp("ocr", str(documents / "acte.pdf"), env={"OCRMP_DPI": "lots"})
+    assert done.returncode == ExitCode.CONFIG
+    assert "OCRMP_DPI='lots' is invalid" in done.stderr

@@ -1,0 +1,97 @@
+"""The pipeline end to end on generated pages, with the real tesseract."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ocrmp.ocr.corpus import acte_page, cer, index_page, write_pdf
+from ocrmp.ocr.errors import CorruptDocument, EncryptedDocument, UnsupportedKind
+from ocrmp.ocr.pipeline import PAGE_SEPARATOR, Pipeline
+from ocrmp.ocr.settings import OcrSettings
+from tests.unit.ocr.test_pages import CORRUPT_PDF, encrypted_pdf
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Pipeline:
+    return Pipeline(OcrSettings())
+
+
+def pdf_bytes(images: list[np.ndarray], tmp_path: Path) -> bytes:
+    path = tmp_path / "doc.pdf"
+    write_pdf(images, path)
+    return path.read_bytes()
+
+
+def field_rate(rows: list[dict[str, str]], truth: list[dict[str, str]]) -> float:
+    right = total = 0
+    for i, expected in enumerate(truth):
+        got = rows[i] if i < len(rows) else {}
+        for key, value in expected.items():
+            total += 1
+            right += got.get(key) == value
+    return right / total
+
+
+def test_acte_pages_in_order_with_progress(pipeline: Pipeline, tmp_path: Path) -> None:
+    pages = [acte_page(11, lines=4), acte_page(12, lines=3)]
+    progress: list[int] = []
+    result = pipeline.process(pdf_bytes([p.image for p in pages], tmp_path), "acte",
+                              source="a.pdf", on_page=progress.append)
+    assert progress == [1, 2] and result.pages == 2
+    texts = result.text.split(PAGE_SEPARATOR)
+    assert len(texts) == 2
+    for text, page in zip(texts, pages, strict=True):
+        assert cer(page.text, text) < 0.01
+    assert "\n\n" in texts[0]  # the title stands apart from the first paragraph
+    assert result.mean_confidence > 85
+    data = result.to_json()
+    assert data["pages"] == 2 and data["low_confidence_pages"] == []
+    first = data["page_results"][0]  # type: ignore[index]
+    assert first["extracted"] and (first["width"], first["height"]) == (2550, 3300)
+    assert first["timings_ms"]["engine"] > 0 and "rows" not in first
+
+
+def test_index_rows_come_out_right(pipeline: Pipeline, tmp_path: Path) -> None:
+    clean = [index_page(seed, rows=5) for seed in (21, 22)]
+    degraded = [index_page(seed, rows=5, degrade=True) for seed in (23, 24)]
+    for pages, floor in ((clean, 0.9), (degraded, 0.85)):
+        data = pdf_bytes([p.image for p in pages], tmp_path)
+        result = pipeline.process(data, "index", source="i.pdf")
+        got = [row for page in result.page_results for row in page.rows or []]
+        truth = [row for page in pages for row in page.rows]
+        assert len(got) == len(truth)
+        assert field_rate(got, truth) >= floor
+        assert set(got[0]) == {"date", "nature", "parties", "numero", "remarques"}
+        assert "Date | Nature de l'acte | Parties | Numéro | Remarques" in result.text
+
+
+def test_low_confidence_pages_are_flagged(tmp_path: Path) -> None:
+    strict = Pipeline(OcrSettings(low_confidence=99.9))
+    result = strict.process(pdf_bytes([acte_page(13, lines=2).image], tmp_path), "acte",
+                            source="a.pdf")
+    assert result.low_confidence_pages == [1] and result.page_results[0].low_confidence
+
+
+def test_bad_documents_leave_the_pipeline_usable(pipeline: Pipeline, tmp_path: Path) -> None:
+    for bad, error in ((CORRUPT_PDF, CorruptDocument), (encrypted_pdf(), EncryptedDocument)):
+        with pytest.raises(error, match="bad.pdf: "):
+            pipeline.process(bad, "acte", source="bad.pdf")
+    with pytest.raises(UnsupportedKind, match="plan_cadastraux"):
+        pipeline.process(b"%PDF-1.4", "plan_cadastraux", source="p.pdf")
+    good = pipeline.process(pdf_bytes([acte_page(14, lines=1).image], tmp_path), "acte",
+                            source="ok.pdf")
+    assert good.pages == 1 and good.text.strip()
+
+
+def test_png_input(pipeline: Pipeline) -> None:
+    from PIL import Image
+
+    page = acte_page(15, lines=2)
+    buffer = io.BytesIO()
+    Image.fromarray(page.image).save(buffer, "PNG", dpi=(300, 300))
+    result = pipeline.process(buffer.getvalue(), "acte", source="a.png")
+    assert cer(page.text, result.text) < 0.01

@@ -1,0 +1,219 @@
+"""Pages: format detection, PDF extraction vs rendering, images, named errors, laziness.
+
+The builders at the top make small documents in memory; the acceptance tests reuse them.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Callable
+
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+from PIL import Image
+
+from ocrmp.ocr import pages
+from ocrmp.ocr.errors import (
+    CorruptDocument,
+    EmptyDocument,
+    EncryptedDocument,
+    ImageTooLarge,
+    NotAPdf,
+    TooManyPages,
+    UnsupportedFormat,
+)
+from ocrmp.ocr.pages import PageResult, count_pages, detect_format, iter_pages
+from ocrmp.ocr.settings import OcrSettings
+
+SETTINGS = OcrSettings(dpi=100)
+
+
+def page_pixels(seed: int, shape: tuple[int, int] = (110, 85)) -> np.ndarray:
+    """A small page: white paper with a few dark bars, different per seed."""
+    rng = np.random.default_rng(seed)
+    img = np.full(shape, 255, np.uint8)
+    for _ in range(4):
+        y, x = int(rng.integers(0, shape[0] - 6)), int(rng.integers(0, shape[1] - 20))
+        img[y:y + 5, x:x + 20] = int(rng.integers(0, 80))
+    return img
+
+
+def scan_pdf(images: list[np.ndarray], dpi: int = 100, cover: float = 1.0) -> bytes:
+    """A scanner's PDF: one image per page, drawn over `cover` of the page."""
+    pdf = pdfium.PdfDocument.new()
+    for img in images:
+        h, w = img.shape
+        page = pdf.new_page(w * 72 / dpi, h * 72 / dpi)
+        image = pdfium.PdfImage.new(pdf)
+        image.set_bitmap(pdfium.PdfBitmap.from_pil(Image.fromarray(img)))
+        image.set_matrix(pdfium.PdfMatrix().scale(cover * w * 72 / dpi, cover * h * 72 / dpi))
+        page.insert_obj(image)
+        page.gen_content()
+        page.close()
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    pdf.close()
+    return buffer.getvalue()
+
+
+def blank_pdf(pages_count: int) -> bytes:
+    pdf = pdfium.PdfDocument.new()
+    for _ in range(pages_count):
+        pdf.new_page(72, 72).close()
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    pdf.close()
+    return buffer.getvalue()
+
+
+def image_bytes(images: list[np.ndarray], fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    first, *rest = [Image.fromarray(i) for i in images]
+    extra = {"save_all": True, "append_images": rest} if rest else {}
+    first.save(buffer, fmt, dpi=(200, 200), **extra)
+    return buffer.getvalue()
+
+
+def encrypted_pdf() -> bytes:
+    """A minimal PDF under the standard security handler whose user password is not empty."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+        b"<< /Filter /Standard /V 1 /R 2 /Length 40 /P -44 /O <" + b"11" * 32
+        + b"> /U <" + b"22" * 32 + b"> >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Encrypt 4 0 R /ID [<%s> <%s>] >>\n" % (
+        len(objects) + 1, b"ab" * 16, b"ab" * 16)
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+CORRUPT_PDF = b"%PDF-1.7\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\nnonsense\n%%EOF"
+
+
+def test_detect_format_by_magic_bytes_not_by_name() -> None:
+    assert detect_format(scan_pdf([page_pixels(0)]), "x.png") == "pdf"
+    assert detect_format(b"junk\n%PDF-1.4\n", "x") == "pdf"
+    assert detect_format(image_bytes([page_pixels(0)], "PNG"), "x.pdf") == "image"
+    with pytest.raises(NotAPdf, match="x.pdf: is named as a PDF but is not one"):
+        detect_format(b"<html>oops</html>", "x.pdf")
+    with pytest.raises(UnsupportedFormat, match="doc.docx: is neither a PDF nor"):
+        detect_format(b"PK\x03\x04", "doc.docx")
+
+
+def test_scan_pdf_pages_are_extracted_pixel_for_pixel() -> None:
+    originals = [page_pixels(1), page_pixels(2)]
+    got = list(iter_pages(scan_pdf(originals), settings=SETTINGS, source="s.pdf"))
+    assert [p.index for p in got] == [0, 1]
+    assert all(p.extracted for p in got)
+    for page, original in zip(got, originals, strict=True):
+        assert page.image.dtype == np.uint8 and page.image.flags["C_CONTIGUOUS"]
+        np.testing.assert_array_equal(page.image, original)
+        assert page.dpi == pytest.approx(100, rel=0.01)
+
+
+def test_page_not_covered_by_one_image_is_rendered_at_settings_dpi() -> None:
+    data = scan_pdf([page_pixels(3)], cover=0.5)
+    (page,) = iter_pages(data, settings=OcrSettings(dpi=144), source="s.pdf")
+    assert not page.extracted
+    assert page.dpi == 144
+    # The page is 1.1 x 0.85 inch: 158.4 x 122.4 pixels at 144 dpi.
+    assert page.image.shape[0] in (158, 159) and page.image.shape[1] in (122, 123)
+
+
+def test_pages_are_produced_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
+    touched: list[int] = []
+    real: Callable[..., object] = pages._read_pdf_page
+
+    def spy(pdf: object, settings: object, source: str, index: int) -> object:
+        touched.append(index)
+        return real(pdf, settings, source, index)
+
+    monkeypatch.setattr(pages, "_read_pdf_page", spy)
+    stream = iter_pages(scan_pdf([page_pixels(i) for i in range(3)]), settings=SETTINGS,
+                        source="s.pdf")
+    first = next(stream)
+    assert first.index == 0 and touched == [0]
+    assert [p.index for p in stream] == [1, 2] and touched == [0, 1, 2]
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "TIFF"])
+def test_single_images(fmt: str) -> None:
+    original = page_pixels(4)
+    (page,) = iter_pages(image_bytes([original], fmt), settings=SETTINGS, source=f"p.{fmt}")
+    assert page.image.shape == original.shape and page.dpi == 200 and not page.extracted
+    if fmt != "JPEG":
+        np.testing.assert_array_equal(page.image, original)
+
+
+def test_multi_page_tiff() -> None:
+    originals = [page_pixels(i) for i in range(3)]
+    data = image_bytes(originals, "TIFF")
+    got = list(iter_pages(data, settings=SETTINGS, source="m.tif"))
+    assert count_pages(data, source="m.tif") == 3
+    for page, original in zip(got, originals, strict=True):
+        np.testing.assert_array_equal(page.image, original)
+
+
+@pytest.mark.parametrize(
+    ("data", "error", "message"),
+    [
+        (b"", EmptyDocument, "e.pdf: is empty (zero bytes or zero pages); upload"),
+        (encrypted_pdf(), EncryptedDocument, "e.pdf: is password-protected"),
+        (CORRUPT_PDF, CorruptDocument, "e.pdf: is damaged and cannot be read"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, CorruptDocument, "e.pdf: is damaged"),
+        (b"GIF89a....", NotAPdf, "e.pdf: is named as a PDF"),
+    ],
+    ids=["zero-bytes", "encrypted", "corrupt-pdf", "corrupt-png", "not-a-pdf"],
+)
+def test_bad_documents_raise_named_permanent_errors(data: bytes, error: type[Exception],
+                                                    message: str) -> None:
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")) as info:
+        list(iter_pages(data, settings=SETTINGS, source="e.pdf"))
+    assert info.value.permanent  # type: ignore[attr-defined]
+
+
+def test_caps_on_megapixels_and_pages() -> None:
+    data = scan_pdf([page_pixels(5)] * 3)
+    with pytest.raises(TooManyPages, match=r"t.pdf: has more pages .*\(3 pages, cap 2\)"):
+        next(iter_pages(data, settings=OcrSettings(max_pages=2), source="t.pdf"))
+    with pytest.raises(ImageTooLarge, match=r"t.pdf: .*\(page 1 is 0 MP, cap 0.001 MP\)"):
+        next(iter_pages(data, settings=OcrSettings(max_megapixels=0.001), source="t.pdf"))
+    png = image_bytes([page_pixels(5)], "PNG")
+    with pytest.raises(ImageTooLarge):
+        next(iter_pages(png, settings=OcrSettings(max_megapixels=0.001), source="t.png"))
+
+
+def test_pdf_without_pages_is_empty() -> None:
+    with pytest.raises(EmptyDocument, match="zero pages"):
+        list(iter_pages(blank_pdf(0), settings=SETTINGS, source="z.pdf"))
+
+
+def test_blank_pdf_page_renders_white() -> None:
+    (page,) = iter_pages(blank_pdf(1), settings=SETTINGS, source="b.pdf")
+    assert not page.extracted and page.image.min() == 255
+
+
+def test_page_result_json_has_rows_only_for_index() -> None:
+    base = {"index": 0, "text": "x", "confidence": 91.234, "width": 10, "height": 20,
+            "dpi": 300.0, "low_confidence": False}
+    acte = PageResult(**base).to_json()  # type: ignore[arg-type]
+    index = PageResult(**base, rows=[{"date": "2001"}]).to_json()  # type: ignore[arg-type]
+    assert "rows" not in acte and index["rows"] == [{"date": "2001"}]
+    assert acte["page"] == 1 and acte["confidence"] == 91.23
+
+
+def test_builders_make_what_they_say() -> None:
+    assert list(itertools.islice(iter_pages(scan_pdf([page_pixels(0)]), settings=SETTINGS,
+                                            source="x"), 1))

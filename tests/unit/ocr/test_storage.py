@@ -1,0 +1,66 @@
+"""Local storage; the HTTP backend is tested against a real server in integration."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ocrmp.errors import ConfigError
+from ocrmp.ocr.errors import DocumentNotFound, DocumentTooLarge, PathEscapesRoot
+from ocrmp.ocr.settings import OcrSettings
+from ocrmp.ocr.storage import HttpStorage, LocalStorage, open_storage
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    (tmp_path / "root" / "bucket" / "sub").mkdir(parents=True)
+    (tmp_path / "root" / "bucket" / "sub" / "a b.pdf").write_bytes(b"%PDF-1.4 doc")
+    (tmp_path / "secret.pdf").write_bytes(b"outside")
+    return tmp_path / "root"
+
+
+def test_fetches_a_document_under_the_root(root: Path) -> None:
+    storage = open_storage(OcrSettings(storage_root=str(root)))
+    assert storage.fetch("bucket/sub/a b.pdf") == b"%PDF-1.4 doc"
+
+
+@pytest.mark.parametrize("path", ["../secret.pdf", "bucket/../../secret.pdf", "/etc/passwd",
+                                  "bucket//x", "", "C:/x", "bucket/./x"])
+def test_paths_leaving_the_root_are_refused(root: Path, path: str) -> None:
+    with pytest.raises(PathEscapesRoot, match="outside the storage root"):
+        LocalStorage(str(root), max_bytes=100).fetch(path)
+
+
+def test_symlink_out_of_the_root_is_refused(root: Path) -> None:
+    os.symlink(root.parent / "secret.pdf", root / "bucket" / "link.pdf")
+    with pytest.raises(PathEscapesRoot):
+        LocalStorage(str(root), max_bytes=100).fetch("bucket/link.pdf")
+
+
+def test_missing_document(root: Path) -> None:
+    with pytest.raises(DocumentNotFound, match="bucket/none.pdf: was not found"):
+        LocalStorage(str(root), max_bytes=100).fetch("bucket/none.pdf")
+
+
+def test_size_cap(root: Path) -> None:
+    with pytest.raises(DocumentTooLarge, match="document size cap"):
+        LocalStorage(str(root), max_bytes=5).fetch("bucket/sub/a b.pdf")
+
+
+def test_configuration_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="OCRMP_STORAGE_ROOT"):
+        open_storage(OcrSettings())
+    with pytest.raises(ConfigError, match="OCRMP_STORAGE_ROOT"):
+        open_storage(OcrSettings(storage_root=str(tmp_path / "absent")))
+
+
+def test_url_template_quotes_parts_and_hides_the_token() -> None:
+    storage = HttpStorage("https://s.example/object/{bucket}/{path}?x={supabase_path}",
+                          token="sekret", timeout_s=1, max_bytes=10)
+    assert storage.url_for("actes/2024/n° 1.pdf") == (
+        "https://s.example/object/actes/2024/n%C2%B0%201.pdf?x=actes/2024/n%C2%B0%201.pdf")
+    assert "sekret" not in repr(storage)
+    with pytest.raises(PathEscapesRoot):
+        storage.url_for("actes/../../admin")
