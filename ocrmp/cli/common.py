@@ -18,6 +18,7 @@ from ocrmp.errors import (
     SchemaError,
 )
 from ocrmp.exitcodes import ExitCode
+from ocrmp.ocr.errors import EngineUnavailable
 from ocrmp.pool.pidfile import AlreadyRunning
 from ocrmp.pool.slots import PoolAlreadyRunning
 
@@ -25,6 +26,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _EXIT_FOR: list[tuple[type[OcrmpError], ExitCode]] = [
+    (EngineUnavailable, ExitCode.ENGINE),
     (AlreadyRunning, ExitCode.ALREADY_RUNNING),
     (PoolAlreadyRunning, ExitCode.ALREADY_RUNNING),
     (ConfigError, ExitCode.CONFIG),

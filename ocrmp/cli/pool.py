@@ -109,8 +109,22 @@ def run(config_file: Path | None, **flags: Any) -> None:
 
     settings = settings_from(config_file, **flags)
     logs.setup(settings.log_format, settings.log_file)
+    check_engine(settings)
     settings = prepare_databases(settings)
     sys.exit(int(Master(settings).run()))
+
+
+def check_engine(settings: Settings) -> None:
+    """A missing tesseract or language file stops the pool at start, not every job."""
+    if settings.engine.startswith("fake"):
+        return
+    from ocrmp.ocr.engines import check_engine as check_ocr_engine
+    from ocrmp.ocr.settings import OcrSettings
+
+    ocr_settings = OcrSettings.from_env(os.environ)
+    if settings.engine != "auto":
+        ocr_settings = replace(ocr_settings, engine=settings.engine)
+    check_ocr_engine(ocr_settings)
 
 
 def prepare_databases(settings: Settings) -> Settings:

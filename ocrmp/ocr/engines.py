@@ -275,3 +275,19 @@ def load_engine(settings: OcrSettings) -> Engine:
                                            "installed (pip install 'ocrmp[fast]')")
         return TesserocrEngine(settings)
     return CliEngine(settings)
+
+
+def check_engine(settings: OcrSettings) -> str:
+    """Fail at start, not per job, when the engine cannot run: the chosen engine's code or
+    binary and the language data must exist. Loads nothing heavy; returns the engine name."""
+    choice = settings.engine
+    if choice == "auto":
+        choice = "tesserocr" if tesserocr_available() else "cli"
+    if choice == "tesserocr" and not tesserocr_available():
+        raise EngineUnavailable(detail="OCRMP_ENGINE=tesserocr but tesserocr is not "
+                                       "installed (pip install 'ocrmp[fast]')")
+    if choice == "cli" and shutil.which("tesseract") is None:
+        raise EngineUnavailable(detail="no tesseract binary on PATH "
+                                       "(apt-get install tesseract-ocr tesseract-ocr-fra)")
+    _require_tessdata(settings)
+    return choice
