@@ -208,6 +208,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         data_dir=_read(env, "OCRMP_DATA_DIR", Path, base.data_dir),
         log_format=_read(env, "OCRMP_LOG_FORMAT", str, base.log_format),
         metrics_port=_read(env, "OCRMP_METRICS_PORT", non_negative_int, None),
+        metrics_host=_read(env, "OCRMP_METRICS_HOST", str, base.metrics_host),
     )
     return validate(settings)
 

@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,9 @@ SERVICE_USER = "ocrmp-pg"
 def find_bin_dir() -> Path:
     """Where initdb, pg_ctl and postgres live: pgserver's build first, then the system's."""
     try:
-        import pgserver
+        with warnings.catch_warnings():  # pgserver's platformdirs warns without XDG_RUNTIME_DIR
+            warnings.simplefilter("ignore")
+            import pgserver
 
         candidate = Path(pgserver.__file__).parent / "pginstall" / "bin"
         if (candidate / "pg_ctl").exists():

@@ -5,9 +5,11 @@ from __future__ import annotations
 import click
 
 from ocrmp import __version__
+from ocrmp.cli.common import Group
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
+@click.group(cls=Group,
+             context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
 @click.version_option(__version__, prog_name="ocrmp")
 def main() -> None:
     """ocrmp: an OCR worker pool for scanned land-registry documents queued in PostgreSQL.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import IO, Any, ParamSpec, TypeVar
 
 import click
 
@@ -61,3 +61,35 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
             raise AssertionError("unreachable") from error
 
     return wrapper
+
+
+class OneLineUsageError(click.UsageError):
+    """Wrong usage said in one line, like every other error, not click's usage block."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        hint = f" (see `{self.ctx.command_path} --help`)" if self.ctx else ""
+        click.echo(f"ocrmp: error: {self.format_message()}{hint}", err=True)
+
+
+def usage_error(message: str) -> OneLineUsageError:
+    """A usage error found after parsing (options that exclude each other)."""
+    return OneLineUsageError(message, click.get_current_context(silent=True))
+
+
+class Command(click.Command):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            raise OneLineUsageError(error.format_message(), error.ctx or ctx) from None
+
+
+class Group(click.Group):
+    command_class = Command
+
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as error:
+            raise OneLineUsageError(error.format_message(), error.ctx or ctx) from None

@@ -66,7 +66,9 @@ RUN_OPTIONS: list[Callable[[Any], Any]] = [
     click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
                  help="Write logs here (reopened on SIGUSR1, for logrotate)"),
     click.option("--metrics-port", type=click.IntRange(0, 65535), help=env_help(
-        "Serve Prometheus metrics and /healthz on 127.0.0.1:PORT", "OCRMP_METRICS_PORT")),
+        "Serve Prometheus metrics and /healthz on PORT", "OCRMP_METRICS_PORT")),
+    click.option("--metrics-host", help=env_help(
+        "Address the metrics endpoint binds to (default 127.0.0.1)", "OCRMP_METRICS_HOST")),
 ]
 
 _RENAMES = {"job_timeout": "job_timeout_s", "graceful_timeout": "graceful_timeout_s"}
@@ -284,6 +286,20 @@ def ensure(config_file: Path | None, **flags: Any) -> None:
     click.echo(f"started pool {settings.pool_name!r} (master pid {pid})")
 
 
+def without_option(args: list[str], name: str) -> list[str]:
+    """args without `name VALUE` and `name=VALUE` (restart's own option, not run's)."""
+    kept: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == name:
+            skip = True
+        elif not arg.startswith(f"{name}="):
+            kept.append(arg)
+    return kept
+
+
 @main.command()
 @with_options(POOL_OPTIONS + RUN_OPTIONS)
 @click.option("--wait", "wait_s", type=DURATION, default="600s",
@@ -305,8 +321,7 @@ def restart(config_file: Path | None, wait_s: float, **flags: Any) -> None:
         os.kill(old, signal.SIGTERM)
         if not _wait_gone(path, wait_s):
             fail(f"master {old} still running after {wait_s:.0f}s", ExitCode.FAILURE)
-    args = [arg for arg in sys.argv[2:] if not arg.startswith("--wait")]
-    pid = _start_background(settings, args)
+    pid = _start_background(settings, without_option(sys.argv[2:], "--wait"))
     click.echo(f"restarted pool {settings.pool_name!r} (master pid {pid})")
 
 

@@ -26,9 +26,10 @@ from ocrmp.pool import policy
 from ocrmp.pool.coordination import Coordination
 from ocrmp.pool.doorbell import Doorbell
 from ocrmp.pool.memory import host_memory, tree_memory
+from ocrmp.pool.observe import Observer
 from ocrmp.pool.pidfile import Pidfile, pidfile_path
 from ocrmp.pool.scheduler import IdleWorker, Scheduler
-from ocrmp.pool.slots import Command, Environment, Mode, Phase, SlotTable
+from ocrmp.pool.slots import Command, Environment, Mode, Phase, SlotSnapshot, SlotTable
 from ocrmp.pool.worker import WorkerContext, work
 from ocrmp.store import Job
 
@@ -83,6 +84,8 @@ class Master:
         self.replacing: deque[int] = deque()
         self.exit_code = ExitCode.OK
         self.next_sample = 0.0
+        self.next_capacity_check = 0.0
+        self.snaps: dict[int, SlotSnapshot] = {}
         self.next_rebalance = 0.0
         self.mode_target: dict[str, int] = {}
         self.master_bell = Doorbell()
@@ -90,7 +93,8 @@ class Master:
         self.table: SlotTable | None = None
         self.pidfile = Pidfile(pidfile_path(settings.run_dir, settings.pool_name))
         self.coordination = Coordination(settings)
-        self.scheduler = Scheduler(settings, self.rng, allow=self.coordination.allow_jobs)
+        self.scheduler = Scheduler(settings, self.rng, allow=self.allow_jobs)
+        self.observer: Observer | None = None
         self.selector = selectors.DefaultSelector()
         self.wakeup_r, self.wakeup_w = os.pipe()
 
@@ -108,6 +112,7 @@ class Master:
 
     def start(self) -> None:
         self.table = SlotTable.create(self.settings.pool_name, TABLE_CAPACITY)
+        self.observer = Observer(self.settings)
         for fd in (self.wakeup_r, self.wakeup_w):
             os.set_blocking(fd, False)
         signal.set_wakeup_fd(self.wakeup_w, warn_on_full_buffer=False)
@@ -133,6 +138,7 @@ class Master:
 
     def one_pass(self) -> None:
         self.sleep()
+        self.snaps.clear()
         now = time.monotonic()
         self.handle_signals()
         self.reap_workers()
@@ -146,6 +152,7 @@ class Master:
             self.scheduler.rescue(now)
             self.publish(now)
             self.check_idle_exit()
+        self.report()
 
     def sleep(self) -> None:
         timeout = max(0.0, min(self.scheduler.next_deadline() - time.monotonic(), 0.5))
@@ -190,7 +197,7 @@ class Master:
                 signal.SIGTERM: self.handle_term, signal.SIGINT: self.handle_int,
                 signal.SIGQUIT: self.handle_int, signal.SIGHUP: self.handle_hup,
                 signal.SIGTTIN: self.handle_ttin, signal.SIGTTOU: self.handle_ttou,
-                signal.SIGUSR1: logs.reopen,
+                signal.SIGUSR1: self.handle_usr1,
             }.get(signal.Signals(signum))
             if handler is not None:
                 handler()
@@ -222,6 +229,14 @@ class Master:
         self.replacing = deque(state.index for state in self.live_slots())
         log.info("HUP: configuration reloaded; replacing %d workers one by one",
                  len(self.replacing))
+
+    def handle_usr1(self) -> None:
+        """logrotate moved the log: reopen ours and tell each worker to reopen its own (to
+        the worker only, not its group: a tesseract child would die of USR1)."""
+        logs.reopen()
+        for state in self.live_slots():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(state.pid, signal.SIGUSR1)
 
     def handle_ttin(self) -> None:
         self.desired = min(TABLE_CAPACITY, self.desired + 1)
@@ -266,6 +281,7 @@ class Master:
                  extra={"pid": pid, "generation": state.generation})
 
     def _become_worker(self, state: SlotState) -> None:
+        self._observer().in_child()
         for other in self.slots:
             if other is not state:
                 other.bell.close_reader()
@@ -301,6 +317,7 @@ class Master:
         log.log(level, "%s exited: %s", state.name, reason,
                 extra={"pid": state.pid, "jobs": finished})
         self._release_job(state, reason)
+        self._observer().exited(state.name, reason, state.recycle_reason)
         if state.recycle_reason or state.kill_reason:
             slot.recycles = slot.recycles + 1
         slot.restarts = slot.restarts + 1
@@ -317,6 +334,7 @@ class Master:
             return  # the worker finished it before exiting
         started = snap.taken_seq >= seq
         self.scheduler.release(job, f"{state.name} died: {reason}", started=started)
+        self._observer().released(state.index, job)
 
     def _count_death(self, state: SlotState, finished: int, expected: bool, now: float) -> None:
         if finished or expected:
@@ -343,6 +361,7 @@ class Master:
             if usage is None:
                 continue
             self._table().slot(state.index).update(memory_rss=usage.rss, memory_uss=usage.uss)
+            self._observer().metrics.set_worker_memory(state.name, usage.rss, usage.uss)
             verdict = policy.memory_verdict(usage.rss, self.settings.max_memory,
                                             self.settings.hard_memory_limit)
             if verdict.action == "kill" and not state.kill_reason:
@@ -357,7 +376,7 @@ class Master:
                 if now >= state.kill_deadline:
                     _kill_group(state.pid, signal.SIGKILL)
                 continue
-            snap = self._table().snapshot(state.index)
+            snap = self.snap(state.index)
             if snap.phase != Phase.BUSY:
                 continue
             silent_s = (time.monotonic_ns() - snap.heartbeat_ns) / 1e9
@@ -378,6 +397,7 @@ class Master:
 
     def command(self, state: SlotState, command: Command) -> None:
         self._table().slot(state.index).command = command
+        self.snaps.pop(state.index, None)
         state.bell.ring()
 
     def manage_workers(self, now: float) -> None:
@@ -408,6 +428,10 @@ class Master:
                 self.kill(state, "graceful timeout reached", signal.SIGTERM)
 
     def _manage_capacity(self) -> None:
+        now = time.monotonic()
+        if now < self.next_capacity_check:
+            return
+        self.next_capacity_check = now + 1.0
         memory = host_memory()
         target = policy.capacity_target(self.desired, self.capacity, memory.available,
                                         memory.total, self.settings.memory_reserve)
@@ -458,7 +482,7 @@ class Master:
             self.mode_target = policy.allocate_modes(
                 sum(current.values()), depths, self.settings.min_index, self.settings.min_acte,
                 current)
-        live = [(s.index, MODES[self._table().slot(s.index).mode], self._is_idle(s))
+        live = [(s.index, MODES[self.snap(s.index).mode], self._is_idle(s))
                 for s in self.live_slots()]
         if not self.mode_target or sum(self.mode_target.values()) != len(live):
             return
@@ -466,6 +490,7 @@ class Master:
             state = self.slots[index]
             log.info("%s mode %s → %s", state.name, MODES[self._table().slot(index).mode], mode)
             self._table().slot(index).mode = MODE_OF[mode]
+            self.snaps.pop(index, None)
 
     def _mode_counts(self) -> dict[str, int]:
         modes = [MODES[self._table().slot(s.index).mode] for s in self.live_slots()]
@@ -474,27 +499,28 @@ class Master:
     def _is_idle(self, state: SlotState) -> bool:
         if not state.pid or state.kill_reason or state.recycle_reason or state.job is not None:
             return False
-        snap = self._table().snapshot(state.index)
+        snap = self.snap(state.index)
         return snap.phase == Phase.IDLE and snap.command == Command.NONE
 
     def idle_workers(self) -> list[IdleWorker]:
         return [IdleWorker(s.index, s.worker_id(self.host, self.settings.pool_name),
-                           MODES[self._table().slot(s.index).mode])
+                           MODES[self.snap(s.index).mode])
                 for s in self.live_slots() if self._is_idle(s)]
 
     def dispatch(self, now: float) -> None:
         self._collect_finished()
-        if self.capacity < self.desired and host_memory().share_available < \
-                self.settings.memory_reserve:
+        if self.capacity < self.desired:
             return  # under memory pressure: claim nothing until memory returns
         for worker, job in self.scheduler.claim(now, self.idle_workers()):
             self.hand_over(self.slots[worker.slot], job)
 
     def _collect_finished(self) -> None:
         for state in self.live_slots():
-            if state.job is not None and self._table().snapshot(state.index).done_seq >= \
-                    state.job_seq:
+            job = state.job
+            if job is not None and self.snap(state.index).done_seq >= state.job_seq:
                 state.job = None
+                self._observer().finished(state.index, job, self.snap(state.index),
+                                          self.scheduler.envs[job.env].store)
 
     def hand_over(self, state: SlotState, job: Job) -> None:
         payload = json.dumps({"id": job.id, "kind": job.kind, "path": job.supabase_path,
@@ -505,10 +531,31 @@ class Master:
         slot.update(env=ENV_IDS[job.env], attempt=job.attempt, kind=MODE_OF.get(job.kind, 2),
                     document_number=job.document_number, payload=payload, assign_seq=seq)
         state.job, state.job_seq = job, seq
+        self._observer().handed_over(state.index, job, self.snap(state.index))
+        self.snaps.pop(state.index, None)
         state.bell.ring()
         log.info("Claimed job", extra={"worker": state.name, "job_id": job.id, "env": job.env,
                                        "document_number": job.document_number,
                                        "attempt": job.attempt})
+
+    def allow_jobs(self, env: str, wanted: int) -> tuple[int, float]:
+        allowed, retry_in = self.coordination.allow_jobs(env, wanted)
+        if allowed < wanted:
+            self._observer().metrics.rate_limited(env, retry_in)
+        return allowed, retry_in
+
+    def report(self) -> None:
+        """Pool gauges for the metrics endpoint, and proof the loop is alive (/healthz)."""
+        metrics = self._observer().metrics
+        metrics.heartbeat()
+        live = self.live_slots()
+        busy = sum(1 for s in live if s.job is not None)
+        metrics.set_pool(self.desired, len(live), busy, len(live) - busy, self.capacity)
+        metrics.set_rate_limit_state(self.coordination.limiter_state)
+
+    def _observer(self) -> Observer:
+        assert self.observer is not None, "the observer is created in start()"
+        return self.observer
 
     def publish(self, now: float) -> None:
         """Tell the fleet (Redis, keys with a TTL) who we are and what each worker does."""
@@ -553,12 +600,20 @@ class Master:
         self.reap_workers()
         self.scheduler.close()
         self.coordination.close()
+        if self.observer is not None:
+            self.observer.close()
         if self.table is not None:
             self.table.unlink()
             self.table.close()
         signal.set_wakeup_fd(-1)
         self.pidfile.release()
         log.info("ocrmp pool stopped", extra={"pool": self.settings.pool_name})
+
+    def snap(self, index: int) -> SlotSnapshot:
+        """The slot as read once in this pass (the master's own writes drop the copy)."""
+        if index not in self.snaps:
+            self.snaps[index] = self._table().snapshot(index)
+        return self.snaps[index]
 
     def _table(self) -> SlotTable:
         assert self.table is not None, "the slot table is created in start()"

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from ocrmp.config import Settings
@@ -43,6 +43,9 @@ class OcrRunner:
         ocr_settings = OcrSettings.from_env(os.environ)
         if settings.engine not in ("auto", ""):
             ocr_settings = _with_engine(ocr_settings, settings.engine)
+        if not ocr_settings.storage_root and not ocr_settings.storage_url_template:
+            # The same default as `ocrmp enqueue`: files copied there are found here.
+            ocr_settings = replace(ocr_settings, storage_root=str(settings.data_dir / "storage"))
         self.storage = open_storage(ocr_settings)
         self.pipeline = Pipeline(ocr_settings)
 
@@ -53,8 +56,6 @@ class OcrRunner:
 
 
 def _with_engine(ocr_settings: Any, engine: str) -> Any:
-    from dataclasses import replace
-
     return replace(ocr_settings, engine=engine)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ocrmp.pool.slots import Phase, SlotTable, SlotTableMissing
+from ocrmp.pool.slots import Phase, SlotTable, SlotTableError
 
 _ENVS = {0: "dev", 1: "staging", 2: "prod"}
 
@@ -14,7 +14,7 @@ def read_slots(pool_name: str) -> list[dict[str, Any]]:
     """Every slot that has ever held a worker, as plain dicts (empty when no pool runs)."""
     try:
         table = SlotTable.attach(pool_name)
-    except SlotTableMissing:
+    except SlotTableError:  # none, or a master still creating it
         return []
     with table:
         now = time.monotonic_ns()

@@ -15,6 +15,7 @@ import signal
 import time
 from dataclasses import dataclass
 
+from ocrmp import logs
 from ocrmp.config import Settings
 from ocrmp.errors import DatabaseError, DatabaseUnavailable, JobError, StaleAttempt
 from ocrmp.exitcodes import ExitCode
@@ -53,11 +54,27 @@ def reset_process(ctx: WorkerContext) -> None:
     for signum in MASTER_SIGNALS:
         signal.signal(signum, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the master decides what ^C means
+    signal.signal(signal.SIGUSR1, _note_reopen)  # the master forwards logrotate's USR1
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
     os.setpgid(0, 0)  # tesseract children die with the worker's group
     _die_with_master()
     random.seed()
     os.environ["OMP_THREAD_LIMIT"] = "1"  # workers × threads must not exceed cores
+
+
+_reopen_wanted = False
+
+
+def _note_reopen(signum: int, frame: object) -> None:
+    global _reopen_wanted
+    _reopen_wanted = True  # acted on in the loop: a handler must not touch logging locks
+
+
+def reopen_log_if_asked() -> None:
+    global _reopen_wanted
+    if _reopen_wanted:
+        _reopen_wanted = False
+        logs.reopen()
 
 
 def _die_with_master() -> None:
@@ -106,6 +123,7 @@ class WorkerLoop:
             if os.getppid() != self.ctx.master_pid:
                 log.warning("%s: master gone, exiting", self.ctx.name)
                 return ExitCode.OK
+            reopen_log_if_asked()
             snap = self.slot.snapshot()
             if snap.pending:
                 self.run_job(snap)
@@ -139,6 +157,7 @@ class WorkerLoop:
     def _progress(self, pages: int) -> None:
         self.slot.current_page = pages
         self.slot.beat()
+        reopen_log_if_asked()
         # A pages-per-minute limit: the next page waits for its turn (heartbeat kept).
         self.ctx.coordination.wait_for_page(self.env, self.slot.beat)
 

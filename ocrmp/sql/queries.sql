@@ -255,7 +255,7 @@ SELECT to_regclass('extraction_queue') IS NOT NULL AS has_queue,
         WHERE t.tgrelid = to_regclass('extraction_queue')
           AND t.tgname = 'ocrmp_notify_ready') AS trigger_state,
        (SELECT i.indisvalid AND i.indpred IS NOT NULL FROM pg_index i
-        WHERE i.indexrelid = to_regclass('extraction_queue_ocr_ready')
+        WHERE i.indexrelid = to_regclass('extraction_queue_ocr_ready_order')
           AND i.indrelid = to_regclass('extraction_queue')) AS claim_index_ok;
 
 -- name: status_names

@@ -38,7 +38,8 @@ def test_two_pools_two_environments_each_job_once(dsn: str, prod_dsn: str,
         ids += enqueue(target, 125, "acte", "fake:sleep=0.005")
         ids += enqueue(target, 125, "index", "fake:sleep=0.005")
     pools = [Pool(dsn, tmp_path, "--size", "2", "--engine", "fake", "--until-idle",
-                  env=both_envs(dsn, prod_dsn), name=f"host{i}").start() for i in (1, 2)]
+                  env=both_envs(dsn, prod_dsn), name=f"host{i}-{tmp_path.name[-8:]}").start()
+             for i in (1, 2)]
     for pool in pools:
         assert pool.wait() == 0, pool.log()
     assert statuses(dsn) == {5: 250} and statuses(prod_dsn) == {5: 250}
@@ -113,12 +114,12 @@ def test_killed_master_jobs_are_rescued_by_another_pool(dsn: str, tmp_path: Path
     ids = enqueue(dsn, 2, "acte", "fake:sleep=1")
     fast_lease = {"OCRMP_LEASE": "3s", "OCRMP_RESCUE_INTERVAL": "1s"}
     doomed = Pool(dsn, tmp_path, "--size", "2", "--min-index", "0", "--engine", "fake",
-                  env=fast_lease, name="doomed").start()
+                  env=fast_lease, name=f"doomed-{tmp_path.name[-8:]}").start()
     eventually(lambda: len(busy_worker_pids(doomed)) == 2, what="both jobs running")
     os.kill(doomed.pid, signal.SIGKILL)
     doomed.wait()
     survivor = Pool(dsn, tmp_path, "--size", "1", "--engine", "fake",
-                    env=fast_lease, name="survivor").start()
+                    env=fast_lease, name=f"survivor-{tmp_path.name[-8:]}").start()
     try:
         eventually(lambda: statuses(dsn) == {5: 2}, what="rescue and completion")
     finally:
@@ -160,7 +161,7 @@ def test_rate_limit_holds_across_two_pools(dsn: str, tmp_path: Path, redis_url: 
     enqueue(dsn, 2000, "acte", "fake:sleep=0")
     limit = {"REDIS_URL": redis_url, "OCRMP_RATE_LIMIT": "dev=600/min"}
     pools = [Pool(dsn, tmp_path, "--size", "2", "--engine", "fake", env=limit,
-                  name=f"rl{i}").start() for i in (1, 2)]
+                  name=f"rl{i}-{tmp_path.name[-8:]}").start() for i in (1, 2)]
     try:
         time.sleep(32)
     finally:

@@ -1,0 +1,398 @@
+"""Prometheus metrics of one pool, and the small HTTP server that exposes them with /healthz.
+
+The master owns one `PoolMetrics` (its own `CollectorRegistry`, never the global one, so
+two pools in one test process do not collide) and calls its methods from the loop. Queue
+depth is read from PostgreSQL at scrape time, through a callable the master registers,
+and cached briefly so that a burst of scrapes costs one query.
+
+Workers never touch any of this: they are forked from the master, and a fork copies the
+server's listening socket and whatever lock a scrape thread held at that instant. See
+`MetricsServer.close_in_child`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+
+from ocrmp.errors import ConfigError
+from ocrmp.store import JobStore, StatusCount
+
+log = logging.getLogger("ocrmp.metrics")
+
+OUTCOMES = ("done", "retry", "error", "released")
+EXIT_REASONS = ("crash", "oom_suspected", "timeout", "memory_soft", "memory_hard", "max_jobs",
+                "reload", "shrink", "stop")
+RATE_LIMIT_STATES = ("redis", "local")
+POOL_STATES = ("desired", "live", "busy", "idle", "capacity")
+# extraction_status ids (migration 0001) as label values people can read.
+STATUS_NAMES = {1: "waiting_download", 2: "downloading", 3: "ready", 4: "error", 5: "done",
+                6: "running"}
+# An OCR job takes seconds to tens of minutes; a page, a fraction of a second to minutes.
+JOB_BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600)
+PAGE_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120)
+QUEUE_CACHE_S = 2.0
+
+QueueSnapshot = Callable[[], list[tuple[str, StatusCount]]]
+
+# Checked in order: the first phrase found in the master's exit description wins, so the
+# specific causes ("perhaps out of memory") come before the generic ones ("exit code 0").
+_EXIT_PHRASES = (
+    ("perhaps out of memory", "oom_suspected"),
+    ("over the hard limit", "memory_hard"),
+    ("over the soft limit", "memory_soft"),
+    ("job timeout", "timeout"),
+    ("jobs done", "max_jobs"),
+    ("reload", "reload"),
+    ("shrunk", "shrink"),
+    ("stopping", "stop"),
+    ("graceful timeout", "stop"),
+)
+
+
+def exit_bucket(reason: str) -> str:
+    """One of EXIT_REASONS for a free-text exit reason (the master's `describe_exit`).
+
+    A bucket name is returned as is. A plain "exit code 0" is a worker that left when told
+    (drain, stop, master gone); anything else unexplained is a crash.
+    """
+    text = reason.strip().lower()
+    if text in EXIT_REASONS:
+        return text
+    for phrase, bucket in _EXIT_PHRASES:
+        if phrase in text:
+            return bucket
+    return "stop" if text.startswith("exit code 0") else "crash"
+
+
+def status_name(status_id: int) -> str:
+    return STATUS_NAMES.get(status_id, f"status_{status_id}")
+
+
+class QueueCollector:
+    """Queue depth per environment and kind, read at scrape time and cached for `ttl_s`.
+
+    The source runs in the scrape thread: it must use connections of its own, not the
+    master's. A failing source is cached like a success, so a scrape storm against a
+    database that is down costs one attempt per `ttl_s`; the queue families are then
+    absent and `ocrmp_queue_snapshot_ok` is 0.
+    """
+
+    def __init__(self, clock: Callable[[], float], ttl_s: float = QUEUE_CACHE_S) -> None:
+        self.source: QueueSnapshot | None = None
+        self._clock = clock
+        self._ttl_s = ttl_s
+        self._lock = threading.Lock()  # concurrent scrapes wait for one query, not N
+        self._cached: list[Metric] | None = None
+        self._cached_at = float("-inf")
+
+    def describe(self) -> Iterable[Metric]:
+        # Names only: registering must not query the database.
+        return [*_queue_families().values(), GaugeMetricFamily("ocrmp_queue_snapshot_ok", "")]
+
+    def collect(self) -> Iterable[Metric]:
+        with self._lock:
+            now = self._clock()
+            if self._cached is None or now - self._cached_at >= self._ttl_s:
+                self._cached = self._read()
+                self._cached_at = now
+            return list(self._cached)
+
+    def _read(self) -> list[Metric]:
+        if self.source is None:
+            return []
+        ok = GaugeMetricFamily("ocrmp_queue_snapshot_ok",
+                               "1 if the last queue snapshot was read, 0 if it failed")
+        try:
+            rows = self.source()
+        except Exception as error:  # a scrape must not fail because the database did
+            log.warning("Queue metrics unavailable: %s", error)
+            ok.add_metric([], 0)
+            return [ok]
+        ok.add_metric([], 1)
+        return [*queue_families(rows), ok]
+
+
+_SUMMED = (
+    ("claimable", "ocrmp_queue_claimable", "Ready jobs a worker may claim now"),
+    ("backoff", "ocrmp_queue_backoff", "Ready jobs waiting for their retry delay"),
+    ("exhausted", "ocrmp_queue_exhausted",
+     "Ready jobs out of attempts: nothing claims them until they are requeued"),
+    ("stuck", "ocrmp_queue_stuck", "Running jobs whose lease expired (rescue returns them)"),
+)
+
+
+def _queue_families() -> dict[str, GaugeMetricFamily]:
+    families = {"jobs": GaugeMetricFamily("ocrmp_queue_jobs", "Jobs in the queue by status",
+                                          labels=["env", "kind", "status"])}
+    for field, name, text in _SUMMED:
+        families[field] = GaugeMetricFamily(name, text, labels=["env", "kind"])
+    families["oldest_ready_s"] = GaugeMetricFamily(
+        "ocrmp_queue_oldest_ready_seconds", "Age of the oldest ready job (0 when none)",
+        labels=["env", "kind"])
+    return families
+
+
+def queue_families(rows: Iterable[tuple[str, StatusCount]]) -> list[Metric]:
+    """The queue gauges for `JobStore.stats()` rows of each environment."""
+    families = _queue_families()
+    per_kind: dict[tuple[str, str], dict[str, float]] = {}
+    for env, count in rows:
+        kind = count.kind or "unknown"
+        families["jobs"].add_metric([env, kind, status_name(count.status_id)], count.total)
+        sums = per_kind.setdefault((env, kind), dict.fromkeys(
+            [field for field, _, _ in _SUMMED] + ["oldest_ready_s"], 0.0))
+        for field, _, _ in _SUMMED:
+            sums[field] += getattr(count, field)
+        if count.oldest_ready_s is not None:
+            sums["oldest_ready_s"] = max(sums["oldest_ready_s"], count.oldest_ready_s)
+    for (env, kind), sums in sorted(per_kind.items()):
+        for field, value in sums.items():
+            families[field].add_metric([env, kind], value)
+    return list(families.values())
+
+
+class DatabaseSnapshot:
+    """A queue source: `JobStore.stats()` of every environment (env -> DSN).
+
+    Its connections are its own (the scrape thread's), opened on first use and reopened
+    after a failure. All or nothing: one unreachable database fails the snapshot.
+    """
+
+    def __init__(self, environments: Mapping[str, str]) -> None:
+        self.stores = {env: JobStore(dsn, env, application_name="ocrmp-metrics")
+                       for env, dsn in environments.items()}
+
+    def __call__(self) -> list[tuple[str, StatusCount]]:
+        return [(env, count) for env, store in self.stores.items() for count in store.stats()]
+
+    def close(self) -> None:
+        for store in self.stores.values():
+            store.close()
+
+
+class PoolMetrics:
+    """Everything the master reports; one registry per pool."""
+
+    def __init__(self, registry: CollectorRegistry | None = None, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self._clock = clock
+        self._last_beat = clock()  # a master that has not looped yet gets one stale period
+        self._define_jobs()
+        self._define_workers()
+        self._define_pool()
+        self.queue = QueueCollector(clock)
+        self.registry.register(self.queue)
+
+    def _define_jobs(self) -> None:
+        r = self.registry
+        self._claimed = Counter("ocrmp_jobs_claimed_total", "Jobs claimed from the queue",
+                                ["env", "kind"], registry=r)
+        self._jobs = Counter("ocrmp_jobs_total", "Jobs ended, by outcome: done, retry, error, "
+                             "released (its worker died or the pool stopped)",
+                             ["env", "kind", "outcome"], registry=r)
+        self._job_seconds = Histogram("ocrmp_job_duration_seconds", "Time a worker spent on a "
+                                      "job, whatever its outcome", ["kind"],
+                                      buckets=JOB_BUCKETS, registry=r)
+        self._page_seconds = Histogram("ocrmp_page_duration_seconds", "Time per page (a job's "
+                                       "time over its pages, once per page)", ["kind"],
+                                       buckets=PAGE_BUCKETS, registry=r)
+        self._pages = Counter("ocrmp_pages_total", "Pages OCR'd", ["env", "kind"], registry=r)
+
+    def _define_workers(self) -> None:
+        r = self.registry
+        self._restarts = Counter("ocrmp_worker_restarts_total", "Worker exits, by reason",
+                                 ["reason"], registry=r)
+        self._recycles = Counter("ocrmp_worker_recycles_total", "Workers replaced on purpose "
+                                 "(memory, job budget, reload, shrink), by reason",
+                                 ["reason"], registry=r)
+        for reason in EXIT_REASONS:  # every series exists from the start: rate() needs a 0
+            self._restarts.labels(reason)
+            self._recycles.labels(reason)
+        self._memory = Gauge("ocrmp_worker_memory_bytes", "Memory of a worker's process tree",
+                             ["worker", "kind"], registry=r)
+
+    def _define_pool(self) -> None:
+        r = self.registry
+        self._pool = Gauge("ocrmp_pool_size", "Workers: desired, live, busy, idle, and the "
+                           "capacity host memory allows", ["state"], registry=r)
+        self._rate_waits = Counter("ocrmp_rate_limit_waits_total", "Claims deferred by the "
+                                   "rate limit", ["env"], registry=r)
+        self._rate_wait_seconds = Counter("ocrmp_rate_limit_wait_seconds_total",
+                                          "Time claims were deferred by the rate limit",
+                                          ["env"], registry=r)
+        self._rate_backend = Gauge("ocrmp_rate_limit_backend", "1 for the rate limiter's "
+                                   "active backend: redis, or the local fallback",
+                                   ["backend"], registry=r)
+        age = Gauge("ocrmp_master_heartbeat_age_seconds", "Seconds since the master loop last "
+                    "ran", registry=r)
+        age.set_function(self.heartbeat_age)
+
+    # -- jobs -------------------------------------------------------------------------
+
+    def job_claimed(self, env: str, kind: str) -> None:
+        self._claimed.labels(env, kind).inc()
+
+    def job_finished(self, env: str, kind: str, outcome: str, seconds: float,
+                     pages: int) -> None:
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
+        self._jobs.labels(env, kind, outcome).inc()
+        self._job_seconds.labels(kind).observe(seconds)
+        if pages <= 0:
+            return
+        self._pages.labels(env, kind).inc(pages)
+        per_page = self._page_seconds.labels(kind)
+        for _ in range(pages):  # pages are streamed, not timed one by one: the mean per page
+            per_page.observe(seconds / pages)
+
+    # -- workers ----------------------------------------------------------------------
+
+    def worker_exited(self, reason: str) -> None:
+        """Count an exit; `reason` is a bucket or the master's text (see `exit_bucket`)."""
+        self._restarts.labels(exit_bucket(reason)).inc()
+
+    def recycled(self, reason: str) -> None:
+        self._recycles.labels(exit_bucket(reason)).inc()
+
+    def set_worker_memory(self, worker: str, rss: int, uss: int) -> None:
+        self._memory.labels(worker, "rss").set(rss)
+        self._memory.labels(worker, "uss").set(uss)
+
+    def forget_worker(self, worker: str) -> None:
+        """Drop a worker's series, so a dead worker does not report its last memory forever."""
+        for kind in ("rss", "uss"):
+            with contextlib.suppress(KeyError):  # never reported, or already forgotten
+                self._memory.remove(worker, kind)
+
+    # -- pool, rate limit, queue ------------------------------------------------------
+
+    def set_pool(self, desired: int, live: int, busy: int, idle: int, capacity: int) -> None:
+        values = (desired, live, busy, idle, capacity)
+        for state, value in zip(POOL_STATES, values, strict=True):
+            self._pool.labels(state).set(value)
+
+    def rate_limited(self, env: str, seconds: float) -> None:
+        self._rate_waits.labels(env).inc()
+        self._rate_wait_seconds.labels(env).inc(max(seconds, 0.0))
+
+    def set_rate_limit_state(self, state: str) -> None:
+        for backend in {*RATE_LIMIT_STATES, state}:
+            self._rate_backend.labels(backend).set(1 if backend == state else 0)
+
+    def set_queue_source(self, source: QueueSnapshot | None) -> None:
+        """Where queue depth comes from; called in the scrape thread (own connections!)."""
+        self.queue.source = source
+
+    # -- liveness ---------------------------------------------------------------------
+
+    def heartbeat(self) -> None:
+        self._last_beat = self._clock()
+
+    def heartbeat_age(self) -> float:
+        return max(0.0, self._clock() - self._last_beat)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], metrics: PoolMetrics,
+                 stale_after_s: float) -> None:
+        super().__init__(address, _Handler)
+        self.metrics = metrics
+        self.stale_after_s = stale_after_s
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
+        path = self.path.split("?", 1)[0]
+        if path == "/metrics":
+            self._reply(200, generate_latest(self.server.metrics.registry), CONTENT_TYPE_LATEST)
+        elif path == "/healthz":
+            self._healthz()
+        else:
+            self._reply(404, b"not found: try /metrics or /healthz\n")
+
+    def _healthz(self) -> None:
+        age = self.server.metrics.heartbeat_age()
+        limit = self.server.stale_after_s
+        if age < limit:
+            self._reply(200, b"ok\n")
+        else:
+            text = f"stale: the master loop last ran {age:.1f}s ago (limit {limit:g}s)\n"
+            self._reply(503, text.encode())
+
+    def _reply(self, code: int, body: bytes, content_type: str = "text/plain; charset=utf-8",
+               ) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
+        pass  # a scrape every few seconds is not news
+
+
+class MetricsServer:
+    """The running HTTP server: its port, and how to stop it."""
+
+    def __init__(self, httpd: _Server) -> None:
+        self._httpd = httpd
+        # daemon: the master's exit is never held up by a scrape in progress.
+        # A short poll keeps shutdown() quick; an idle wake-up ten times a second is free.
+        self._thread = threading.Thread(target=httpd.serve_forever, name="ocrmp-metrics",
+                                        kwargs={"poll_interval": 0.1}, daemon=True)
+        self._thread.start()
+
+    @property
+    def host(self) -> str:
+        return str(self._httpd.server_address[0])
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    def shutdown(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join()
+
+    def close_in_child(self) -> None:
+        """In a forked worker: let go of the inherited listening socket, nothing more.
+
+        The serving thread does not exist in the child, so `shutdown()` would wait for it
+        forever; and a worker holding the socket would keep the port bound after its
+        master died.
+        """
+        self._httpd.socket.close()
+
+
+def serve(metrics: PoolMetrics, host: str = "127.0.0.1", port: int = 0,
+          stale_after_s: float = 10) -> MetricsServer:
+    """Serve /metrics and /healthz from a daemon thread; port 0 picks a free port."""
+    try:
+        httpd = _Server((host, port), metrics, stale_after_s)
+    except OSError as error:
+        raise ConfigError(f"cannot serve metrics on {host}:{port}: {error.strerror} "
+                          "(choose another --metrics-port)") from None
+    return MetricsServer(httpd)
+

@@ -1,0 +1,107 @@
+"""Putting local files where the workers' storage finds them, for `ocrmp enqueue`.
+
+A job's `supabase_path` is `bucket/filename` under the storage root. A copied file's name
+carries a short hash of its content: two scans both called `scan.pdf` never overwrite each
+other, and enqueueing the same file twice stores it once.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from ocrmp.errors import OcrmpError
+
+SUFFIXES = (".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_GLOB_CHARS = re.compile(r"[*?\[]")
+_CHUNK = 1 << 20
+
+
+class InputError(OcrmpError):
+    """A file given on the command line cannot be enqueued."""
+
+
+def expand(arguments: Iterable[str]) -> list[Path]:
+    """Files, directories (searched recursively for PDFs and images) and globs, as files.
+
+    Everything is checked before anything is stored, so one bad argument enqueues nothing.
+    """
+    found: dict[Path, Path] = {}  # ordered, one entry per real file, named as the user did
+    for argument in arguments:
+        for path in _expand_one(argument):
+            found.setdefault(path.resolve(), path.absolute())
+    return list(found.values())
+
+
+def _expand_one(argument: str) -> list[Path]:
+    path = Path(argument)
+    if path.is_dir():
+        files = sorted(child for child in path.rglob("*")
+                       if child.is_file() and child.suffix.lower() in SUFFIXES)
+        if not files:
+            raise InputError(f"{argument}: no PDF or image ({', '.join(SUFFIXES)}) under "
+                             "this directory")
+        return files
+    if path.is_file():
+        if path.suffix.lower() not in SUFFIXES:
+            raise InputError(f"{argument}: not a PDF or image file (expected "
+                             f"{', '.join(SUFFIXES)})")
+        return [path]
+    if _GLOB_CHARS.search(argument):
+        matches = [Path(match) for match in sorted(glob.glob(argument, recursive=True))]
+        files = [match for match in matches
+                 if match.is_file() and match.suffix.lower() in SUFFIXES]
+        if not files:
+            raise InputError(f"{argument}: no PDF or image file matches this pattern")
+        return files
+    raise InputError(f"{argument}: no such file or directory")
+
+
+def content_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        while chunk := source.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()[:10]
+
+
+def stored_name(path: Path, digest: str) -> str:
+    """`scan-1a2b3c4d5e.pdf`: safe in a path and in a URL, unique by content."""
+    stem = _UNSAFE.sub("_", path.stem).strip("._") or "document"
+    return f"{stem}-{digest}{path.suffix.lower()}"
+
+
+def copy_into(root: Path, bucket: str, path: Path) -> str:
+    """Copy a file under root/bucket/; return its supabase_path."""
+    relative = f"{bucket}/{stored_name(path, content_hash(path))}"
+    target = root / relative
+    if target.exists():
+        return relative  # same name, same content: already stored
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Written under a temporary name, then renamed: a worker never reads half a file.
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+    try:
+        with os.fdopen(handle, "wb") as out, path.open("rb") as source:
+            while chunk := source.read(_CHUNK):
+                out.write(chunk)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return relative
+
+
+def reference_in(root: Path, path: Path) -> str:
+    """The supabase_path of a file already under root; refuse one outside it."""
+    resolved, base = path.resolve(), root.resolve()
+    if not resolved.is_relative_to(base):
+        raise InputError(f"{path}: is outside the storage root {base}; --reference needs "
+                         "files under it (or use --copy)")
+    return resolved.relative_to(base).as_posix()

@@ -1,0 +1,203 @@
+"""`ocrmp enqueue` and `ocrmp requeue` run for real, as subprocesses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from ocrmp.exitcodes import ExitCode
+from ocrmp.ocr.storage import LocalStorage
+from tests.acceptance.test_cli_db import ocrmp, one_line_error
+from tests.integration.test_diagnose import insert
+
+EXPIRED = ("sql", "now() - interval '1 minute'")
+LIVE = ("sql", "now() + interval '10 minutes'")
+
+
+def rows(dsn: str) -> list[dict[str, Any]]:
+    with psycopg.connect(dsn) as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        cur.execute("SELECT id::text, document_number, document_source, status_id, "
+                    "supabase_path, ocr_attempts, ocr_error, ocr_lease_expires_at, "
+                    "ocr_worker_id FROM extraction_queue ORDER BY created_at, document_number")
+        return cur.fetchall()
+
+
+def write(path: Path, content: bytes = b"%PDF-1.4 scan\n") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return path
+
+
+# -- enqueue ---------------------------------------------------------------------------
+
+def test_files_directories_and_globs_are_copied_and_queued(dsn: str, tmp_path: Path) -> None:
+    scans = tmp_path / "scans"
+    write(scans / "1234567.pdf")
+    write(scans / "deep" / "nested" / "7654321.TIF", b"II*\x00tiff")
+    write(scans / "notes.txt", b"not a scan")  # skipped inside a directory
+    write(tmp_path / "loose" / "a.png", b"\x89PNG a")
+    write(tmp_path / "loose" / "b.png", b"\x89PNG b")
+    done = ocrmp(dsn, tmp_path, "enqueue", str(scans), str(tmp_path / "loose" / "*.png"),
+                 "--kind", "acte")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "enqueued 4 documents (acte) into dev\n"
+    queued = rows(dsn)
+    assert sorted(row["document_number"] for row in queued) == ["1234567", "7654321", "a", "b"]
+    assert {(row["status_id"], row["document_source"]) for row in queued} == {(3, "acte")}
+    storage = LocalStorage(str(tmp_path / "storage"), max_bytes=1 << 20)
+    by_number = {row["document_number"]: row["supabase_path"] for row in queued}
+    assert by_number["1234567"].startswith("acte/1234567-")
+    assert storage.fetch(by_number["7654321"]) == b"II*\x00tiff"
+    assert storage.fetch(by_number["b"]) == b"\x89PNG b"
+
+
+def test_same_name_different_content_never_collides(dsn: str, tmp_path: Path) -> None:
+    first = write(tmp_path / "one" / "scan.pdf", b"%PDF first")
+    second = write(tmp_path / "two" / "scan.pdf", b"%PDF second")
+    done = ocrmp(dsn, tmp_path, "enqueue", str(first), str(second), "--kind", "index")
+    assert done.returncode == 0, done.stderr
+    paths = [row["supabase_path"] for row in rows(dsn)]
+    assert len(set(paths)) == 2 and all(path.startswith("index/scan-") for path in paths)
+    storage = LocalStorage(str(tmp_path / "storage"), max_bytes=1 << 20)
+    assert sorted(storage.fetch(path) for path in paths) == [b"%PDF first", b"%PDF second"]
+
+
+def test_many_files_show_progress_and_go_in_together(dsn: str, tmp_path: Path) -> None:
+    for number in range(25):
+        write(tmp_path / "batch" / f"{number:03d}.pdf", f"%PDF {number}".encode())
+    done = ocrmp(dsn, tmp_path, "enqueue", str(tmp_path / "batch"), "--kind", "index",
+                 "--env", "dev")
+    assert done.returncode == 0, done.stderr
+    assert "storing" in done.stderr
+    assert done.stdout == "enqueued 25 documents (index) into dev\n"
+    assert len(rows(dsn)) == 25
+
+
+def test_document_number_and_reference(dsn: str, tmp_path: Path) -> None:
+    inside = write(tmp_path / "storage" / "registry" / "x.pdf")
+    done = ocrmp(dsn, tmp_path, "enqueue", str(inside), "--kind", "acte", "--reference",
+                 "--document-number", "1 234 567")
+    assert done.returncode == 0, done.stderr
+    [row] = rows(dsn)
+    assert (row["supabase_path"], row["document_number"]) == ("registry/x.pdf", "1 234 567")
+
+
+def test_reference_outside_the_root_is_refused(dsn: str, tmp_path: Path) -> None:
+    (tmp_path / "storage").mkdir()
+    outside = write(tmp_path / "elsewhere" / "x.pdf")
+    done = ocrmp(dsn, tmp_path, "enqueue", str(outside), "--kind", "acte", "--reference")
+    assert done.returncode == ExitCode.INPUT
+    assert "is outside the storage root" in one_line_error(done)
+    assert rows(dsn) == []
+
+
+@pytest.mark.parametrize(("argument", "message"), [
+    ("missing.pdf", "missing.pdf: no such file or directory"),
+    ("*.nothing", "no PDF or image file matches this pattern"),
+    ("notes.txt", "notes.txt: not a PDF or image file"),
+    ("empty", "no PDF or image"),
+])
+def test_bad_input_is_one_line_exit_input_and_nothing_queued(
+        dsn: str, tmp_path: Path, argument: str, message: str) -> None:
+    good = write(tmp_path / "good.pdf")
+    write(tmp_path / "notes.txt", b"text")
+    (tmp_path / "empty").mkdir()
+    done = ocrmp(dsn, tmp_path, "enqueue", str(good), str(tmp_path / argument),
+                 "--kind", "acte")
+    assert done.returncode == ExitCode.INPUT
+    assert message in one_line_error(done)
+    assert rows(dsn) == []
+    assert not (tmp_path / "storage").exists()
+
+
+@pytest.mark.parametrize("args", [
+    ("--kind", "deed"),
+    ("--kind", "acte", "--document-number", "1", "{dir}"),
+])
+def test_bad_values_are_usage_errors(dsn: str, tmp_path: Path, args: tuple[str, ...]) -> None:
+    write(tmp_path / "docs" / "a.pdf")
+    write(tmp_path / "docs" / "b.pdf", b"%PDF b")
+    done = ocrmp(dsn, tmp_path, "enqueue", str(tmp_path / "docs" / "a.pdf"),
+                 *(arg.format(dir=tmp_path / "docs") for arg in args))
+    assert done.returncode == ExitCode.USAGE
+    one_line_error(done)
+    assert rows(dsn) == []
+
+
+# -- requeue ---------------------------------------------------------------------------
+
+@pytest.fixture
+def jobs(dsn: str) -> dict[str, str]:
+    """One job in each state requeue must or must not touch, by name."""
+    [timeout] = insert(dsn, document_number="timeout", status_id=4, ocr_attempts=3,
+                       ocr_error="Tesseract TIMEOUT on page 3")
+    [corrupt] = insert(dsn, document_number="corrupt", document_source="index", status_id=4,
+                       ocr_attempts=1, ocr_error="document is damaged")
+    [exhausted] = insert(dsn, document_number="exhausted", ocr_attempts=3)
+    [stuck] = insert(dsn, document_number="stuck", status_id=6, ocr_attempts=2,
+                     ocr_worker_id="gone", ocr_lease_expires_at=EXPIRED)
+    [unleased] = insert(dsn, document_number="unleased", status_id=6, ocr_attempts=1,
+                        ocr_started_at=("sql", "now() - interval '2 hours'"))
+    [running] = insert(dsn, document_number="running", status_id=6, ocr_attempts=1,
+                       ocr_worker_id="alive", ocr_lease_expires_at=LIVE)
+    [done] = insert(dsn, document_number="done", status_id=5, ocr_attempts=1)
+    [waiting] = insert(dsn, document_number="waiting", status_id=1)
+    [downloading] = insert(dsn, document_number="downloading", status_id=2)
+    return {"timeout": timeout, "corrupt": corrupt, "exhausted": exhausted, "stuck": stuck,
+            "unleased": unleased, "running": running, "done": done, "waiting": waiting,
+            "downloading": downloading}
+
+
+def status_of(dsn: str) -> dict[str, int]:
+    return {row["document_number"]: row["status_id"] for row in rows(dsn)}
+
+
+def test_dry_run_lists_and_changes_nothing(dsn: str, tmp_path: Path,
+                                           jobs: dict[str, str]) -> None:
+    before = rows(dsn)
+    done = ocrmp(dsn, tmp_path, "requeue", "--all", "--dry-run")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-1] == "would move 5 jobs back to ready (3) in dev"
+    assert f"{jobs['timeout']}  timeout  acte  4 error  Tesseract TIMEOUT on page 3" in lines
+    assert {line.split()[1] for line in lines[:-1]} == {"timeout", "corrupt", "exhausted",
+                                                        "stuck", "unleased"}
+    assert rows(dsn) == before
+
+
+def test_by_error_text_then_all(dsn: str, tmp_path: Path, jobs: dict[str, str]) -> None:
+    done = ocrmp(dsn, tmp_path, "requeue", "--error-contains", "timeout")
+    assert (done.returncode, done.stdout) == (0, "moved 1 job back to ready (3) in dev\n")
+    assert status_of(dsn)["timeout"] == 3 and status_of(dsn)["corrupt"] == 4
+    done = ocrmp(dsn, tmp_path, "requeue", "--all")
+    assert done.stdout == "moved 4 jobs back to ready (3) in dev\n"
+    after = {row["document_number"]: row for row in rows(dsn)}
+    for name in ("timeout", "corrupt", "exhausted", "stuck", "unleased"):
+        row = after[name]
+        assert (row["status_id"], row["ocr_attempts"], row["ocr_error"],
+                row["ocr_lease_expires_at"], row["ocr_worker_id"]) == (3, 0, None, None, None)
+    assert {name: after[name]["status_id"] for name in ("running", "done", "waiting",
+                                                         "downloading")} == {
+        "running": 6, "done": 5, "waiting": 1, "downloading": 2}
+    assert after["running"]["ocr_worker_id"] == "alive"
+
+
+def test_stuck_exhausted_kind_and_ids_choose_only_theirs(dsn: str, tmp_path: Path,
+                                                          jobs: dict[str, str]) -> None:
+    assert ocrmp(dsn, tmp_path, "requeue", "--stuck").stdout.startswith("moved 2 jobs")
+    assert status_of(dsn)["stuck"] == status_of(dsn)["unleased"] == 3
+    assert status_of(dsn)["timeout"] == 4
+    assert ocrmp(dsn, tmp_path, "requeue", "--kind", "index").stdout.startswith("moved 1 job")
+    assert status_of(dsn)["corrupt"] == 3 and status_of(dsn)["timeout"] == 4
+    done = ocrmp(dsn, tmp_path, "requeue", "--id", jobs["timeout"], "--id", jobs["running"],
+                 "--id", "no-such-id")
+    assert done.stdout == "moved 1 job back to ready (3) in dev\n"
+    assert done.stderr == (f"not moved (not errored, exhausted or stuck, or unknown): "
+                           f"{', '.join(sorted([jobs['running'], 'no-such-id']))}\n")
+    assert status_of(dsn)["running"] == 6
+    [exhausted] = [row for row in rows(dsn) if row["document_number"] == "exhausted"]
+    assert exhausted["ocr_attempts"] == 3  # untouched until asked for
+    assert ocrmp(dsn, tmp_path, "requeue", "--exhausted").stdout.startswith("moved 1 job")

@@ -1,0 +1,67 @@
+"""`ocrmp run` refuses bad setups with one clear line and a named exit code."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ocrmp.exitcodes import ExitCode
+
+
+def ocrmp(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    full_env = {key: value for key, value in os.environ.items()
+                if not key.endswith("DATABASE_URL") and not key.startswith("OCR_")}
+    full_env.update({"OCRMP_RUN_DIR": str(tmp_path / "run"), **env})
+    return subprocess.run([sys.executable, "-m", "ocrmp", *args], env=full_env,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def assert_one_line(result: subprocess.CompletedProcess[str], code: int, words: str) -> None:
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert words in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("dsn", ["postgresql://u:s3cret@127.0.0.1:1/registre",
+                                 "host=127.0.0.1 port=1 password=s3cret dbname=x"])
+def test_unreachable_database(tmp_path: Path, dsn: str) -> None:
+    result = ocrmp("run", "--engine", "fake", env={"OCR_DEV": "true", "DEV_DATABASE_URL": dsn},
+                   tmp_path=tmp_path)
+    assert_one_line(result, ExitCode.DATABASE, "cannot reach the database")
+    assert "s3cret" not in result.stderr + result.stdout
+
+
+def test_invalid_dsn(tmp_path: Path) -> None:
+    result = ocrmp("run", "--engine", "fake",
+                   env={"OCR_DEV": "true", "DEV_DATABASE_URL": "not a dsn at all"},
+                   tmp_path=tmp_path)
+    assert_one_line(result, ExitCode.DATABASE, "invalid DSN")
+
+
+def test_invalid_pool_size(tmp_path: Path) -> None:
+    result = ocrmp("run", env={"OCR_WORKER_POOL_SIZE": "many"}, tmp_path=tmp_path)
+    assert_one_line(result, ExitCode.CONFIG, "OCR_WORKER_POOL_SIZE='many' is invalid")
+
+
+def test_bad_flag_value(tmp_path: Path) -> None:
+    result = ocrmp("run", "--max-memory", "lots", env={}, tmp_path=tmp_path)
+    assert result.returncode == ExitCode.USAGE
+    assert "expected a size like 2G" in result.stderr
+
+
+def test_unmigrated_database(tmp_path: Path, empty_dsn: str) -> None:
+    result = ocrmp("run", "--engine", "fake",
+                   env={"OCR_DEV": "true", "DEV_DATABASE_URL": empty_dsn}, tmp_path=tmp_path)
+    assert_one_line(result, ExitCode.DATABASE, "ocrmp db migrate")
+
+
+def test_missing_language_data_is_a_startup_error(tmp_path: Path, dsn: str) -> None:
+    result = ocrmp("run", env={"OCR_DEV": "true", "DEV_DATABASE_URL": dsn,
+                               "OCRMP_LANG": "xyz"}, tmp_path=tmp_path)
+    assert_one_line(result, ExitCode.ENGINE, "xyz.traineddata")
