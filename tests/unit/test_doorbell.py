@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import functools
-import os
 import selectors
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from ocrmp.pool.doorbell import Doorbell, Doorbells
+from tests.forking import fork, join
 
 # Long enough never to fire on a loaded machine; only there so a bug fails instead of hanging.
 NO_HANG = 60.0
@@ -20,22 +20,6 @@ def bell() -> Iterator[Doorbell]:
     created = Doorbell()
     yield created
     created.close()
-
-
-def fork(body: Callable[[], None]) -> int:
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            body()
-            code = 0
-        finally:
-            os._exit(code)
-    return pid
-
-
-def join(pid: int) -> int:
-    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
 
 def test_ring_then_wait_drains(bell: Doorbell) -> None:

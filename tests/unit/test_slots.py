@@ -7,7 +7,7 @@ import subprocess
 import sys
 import textwrap
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -28,6 +28,7 @@ from ocrmp.pool.slots import (
     SlotTableMissing,
     TornRecord,
 )
+from tests.forking import fork, join
 
 NSLOTS = 4
 
@@ -52,22 +53,6 @@ def table(pool: str, ops: AtomicOps) -> Iterator[SlotTable]:
     yield created
     created.close()
     created.unlink()
-
-
-def fork(body: Callable[[], None]) -> int:
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            body()
-            code = 0
-        finally:
-            os._exit(code)
-    return pid
-
-
-def join(pid: int) -> int:
-    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
 
 def dead_pid() -> int:
