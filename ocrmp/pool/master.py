@@ -85,6 +85,7 @@ class Master:
         self.exit_code = ExitCode.OK
         self.next_sample = 0.0
         self.next_capacity_check = 0.0
+        self.memory_pressure = False
         self.snaps: dict[int, SlotSnapshot] = {}
         self.next_rebalance = 0.0
         self.mode_target: dict[str, int] = {}
@@ -433,6 +434,7 @@ class Master:
             return
         self.next_capacity_check = now + 1.0
         memory = host_memory()
+        self.memory_pressure = memory.share_available < self.settings.memory_reserve
         target = policy.capacity_target(self.desired, self.capacity, memory.available,
                                         memory.total, self.settings.memory_reserve)
         if target != self.capacity:
@@ -509,8 +511,8 @@ class Master:
 
     def dispatch(self, now: float) -> None:
         self._collect_finished()
-        if self.capacity < self.desired:
-            return  # under memory pressure: claim nothing until memory returns
+        if self.memory_pressure:
+            return  # under the memory reserve: claim nothing until memory returns
         for worker, job in self.scheduler.claim(now, self.idle_workers()):
             self.hand_over(self.slots[worker.slot], job)
 
