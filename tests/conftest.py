@@ -118,3 +118,11 @@ def private_pg() -> Iterator[EmbeddedPostgres]:
     server = start_postgres()
     yield server
     remove_postgres(server)
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_pools() -> Iterator[None]:
+    yield
+    from tests.poolrun import kill_leftover_pools
+
+    kill_leftover_pools()

@@ -16,6 +16,8 @@ import psycopg
 
 from ocrmp.store import JobStore
 
+STARTED: list[Pool] = []  # every pool a test started, killed at its teardown if still alive
+
 
 class Pool:
     """One `ocrmp run` master, its environment and its log."""
@@ -42,6 +44,7 @@ class Pool:
         self.log_file = open(self.log_path, "ab")  # noqa: SIM115 - closed in wait()
         self.proc = subprocess.Popen(self.command("run", *self.args), env=self.env,
                                      stdout=self.log_file, stderr=subprocess.STDOUT)
+        STARTED.append(self)
         return self
 
     def ctl(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -138,3 +141,14 @@ def alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def kill_leftover_pools() -> None:
+    """A failed test must not leave a master running (its workers die with it)."""
+    while STARTED:
+        pool = STARTED.pop()
+        pool.kill()
+        if not pool.log_file.closed:
+            pool.log_file.close()
+        if (pool.run_dir / f"{pool.name}.pid").exists():
+            pool.ctl("stop", "--now", timeout=60)

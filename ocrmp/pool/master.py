@@ -96,7 +96,9 @@ class Master:
         self.coordination = Coordination(settings)
         self.scheduler = Scheduler(settings, self.rng, allow=self.allow_jobs)
         self.observer: Observer | None = None
-        self.selector = selectors.DefaultSelector()
+        # poll, not epoll: an epoll registration outlives the master's close of a LISTEN socket
+        # while a forked worker still holds a copy, and would then wake the loop forever.
+        self.selector = selectors.PollSelector()
         self.wakeup_r, self.wakeup_w = os.pipe()
 
     # -- life of the master -----------------------------------------------------------

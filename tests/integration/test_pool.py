@@ -167,15 +167,18 @@ def test_second_master_refuses_and_stop_works_through_the_pidfile(dsn: str,
 
 def test_restart_replaces_the_master(dsn: str, tmp_path: Path) -> None:
     pool = Pool(dsn, tmp_path, "--size", "1", "--engine", "fake")
-    started = pool.ctl("ensure", "--size", "1", "--engine", "fake")
-    assert started.returncode == 0, started.stderr
-    assert "started pool" in started.stdout
-    again = pool.ctl("ensure", "--size", "1", "--engine", "fake")
-    assert "already running" in again.stdout
-    first_pid = int(started.stdout.split("pid ")[1].rstrip(")\n"))
-    restarted = pool.ctl("restart", "--size", "1", "--engine", "fake")
-    assert restarted.returncode == 0, restarted.stderr
-    second_pid = int(restarted.stdout.split("pid ")[1].rstrip(")\n"))
-    assert second_pid != first_pid and not alive(first_pid)
-    assert pool.ctl("stop").returncode == 0
-    assert not alive(second_pid)  # stop waits for the master to exit
+    try:
+        started = pool.ctl("ensure", "--size", "1", "--engine", "fake")
+        assert started.returncode == 0, started.stderr
+        assert "started pool" in started.stdout
+        again = pool.ctl("ensure", "--size", "1", "--engine", "fake")
+        assert "already running" in again.stdout
+        first_pid = int(started.stdout.split("pid ")[1].rstrip(")\n"))
+        restarted = pool.ctl("restart", "--size", "1", "--engine", "fake", "--wait", "60s")
+        assert restarted.returncode == 0, restarted.stderr
+        second_pid = int(restarted.stdout.split("pid ")[1].rstrip(")\n"))
+        assert second_pid != first_pid and not alive(first_pid)
+        assert pool.ctl("stop").returncode == 0
+        assert not alive(second_pid)  # stop waits for the master to exit
+    finally:
+        pool.ctl("stop", "--now")  # never leave a background master behind
