@@ -39,7 +39,7 @@ class ReadyListener:
             conn.execute(f"LISTEN {CHANNEL}")
         except DatabaseError as error:
             self.failures += 1
-            self.retry_at = now + min(30.0, 0.5 * 2 ** min(self.failures, 6))
+            self.retry_at = now + min(5.0, 0.25 * 2 ** min(self.failures, 5))
             if self.failures == 1:
                 log.warning("LISTEN on %s failed, polling meanwhile: %s", self.env, error)
             return

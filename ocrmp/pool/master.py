@@ -320,6 +320,9 @@ class Master:
         log.log(level, "%s exited: %s", state.name, reason,
                 extra={"pid": state.pid, "jobs": finished})
         self._release_job(state, reason)
+        # Between two lives the slot's worker fields are the master's: mark any assignment as
+        # finished, so the next worker does not start a job that was just given back.
+        slot.taken_seq = slot.done_seq = slot.assign_seq
         self._observer().exited(state.name, reason, state.recycle_reason)
         if state.recycle_reason or state.kill_reason:
             slot.recycles = slot.recycles + 1

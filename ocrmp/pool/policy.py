@@ -128,13 +128,14 @@ def jobs_limit(max_jobs: int, jitter: int, rng: random.Random) -> int:
 def capacity_target(desired: int, current: int, available: int, total: int,
                     reserve: float) -> int:
     """Workers the host can carry now: shrink by one under pressure, grow back by one when
-    memory returns (a margin above the reserve avoids flapping)."""
+    memory returns (a margin above the reserve, reachable even for a large reserve, avoids
+    flapping)."""
     if total <= 0:
         return desired
     share = available / total
     if share < reserve:
         return max(1, min(current, desired) - 1)
-    if share > reserve * 1.25 or reserve == 0:
+    if share > reserve + min(0.05, (1 - reserve) / 2) or reserve == 0:
         return min(desired, current + 1)
     return min(current, desired)
 

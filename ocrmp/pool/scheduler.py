@@ -206,7 +206,9 @@ class Scheduler:
             result = action(env)
         except DatabaseError as error:
             env.failures += 1
-            delay = min(30.0, 0.5 * 2 ** min(env.failures, 6)) * self.rng.uniform(0.8, 1.2)
+            # Database outages are mostly restarts: retry often enough to be back within
+            # seconds, never more than every 5 s.
+            delay = min(5.0, 0.25 * 2 ** min(env.failures, 5)) * self.rng.uniform(0.8, 1.2)
             env.down_until = now + delay
             if env.failures == 1:
                 log.error("Environment %s unavailable, retrying with backoff: %s",

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,13 +40,14 @@ def results(stdout: str) -> dict[str, tuple[str, ...]]:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
-    """A data directory of the test's own; the embedded server the demo starts there is
-    stopped afterwards."""
-    path = tmp_path / "data"
+def data_dir() -> Iterator[Path]:
+    """A data directory of the test's own, outside pytest's temp tree (pytest resets that to
+    mode 0700, locking out the embedded server's user); the server is stopped afterwards."""
+    path = Path(tempfile.mkdtemp(prefix="ocrmp-test-demo-")) / "data"
     yield path
     if (path / "postgres").exists():
         EmbeddedPostgres(path / "postgres").stop()
+    shutil.rmtree(path.parent, ignore_errors=True)
 
 
 def environment(data_dir: Path, **extra: str) -> dict[str, str]:

@@ -84,6 +84,8 @@ def test_capacity_shrinks_under_pressure_and_grows_back() -> None:
     assert policy.capacity_target(4, 1, available=10, total=100, reserve=0.2) == 1
     assert policy.capacity_target(4, 3, available=22, total=100, reserve=0.2) == 3  # hysteresis
     assert policy.capacity_target(4, 3, available=50, total=100, reserve=0.2) == 4
+    # a large reserve still lets the pool grow back once memory is free
+    assert policy.capacity_target(4, 1, available=97, total=100, reserve=0.9) == 2
 
 
 def test_environment_order_is_prod_first_but_rotates() -> None:
