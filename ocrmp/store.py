@@ -106,6 +106,11 @@ class JobStore:
         """Claim at most one job per (worker_id, kind) wish; 3 → 6 with the attempt counted."""
         if not wishes:
             return []
+        if len(wishes) == 1:
+            [(worker_id, kind)] = wishes
+            rows = self._run("claim_one", {"worker_id": worker_id, "kind": kind,
+                                           "lease_s": lease_s})
+            return [self._job(row) for row in rows]
         rows = self._run("claim", {
             "workers": [worker for worker, _ in wishes],
             "kinds": [kind for _, kind in wishes],

@@ -41,6 +41,28 @@ WHERE q.id = assigned.id
 RETURNING q.id, q.document_number, q.document_source, q.supabase_path,
           q.ocr_worker_id, q.ocr_attempts, q.ocr_max_attempts;
 
+-- name: claim_one
+-- The steady state, one idle worker: the same claim as above in its cheapest form.
+UPDATE extraction_queue q
+SET status_id = 6,
+    ocr_worker_id = %(worker_id)s,
+    ocr_started_at = now(),
+    ocr_completed_at = NULL,
+    ocr_attempts = q.ocr_attempts + 1,
+    ocr_lease_expires_at = now() + make_interval(secs => %(lease_s)s)
+WHERE q.id = (
+    SELECT id FROM extraction_queue
+    WHERE status_id = 3
+      AND document_source = %(kind)s
+      AND ocr_attempts < ocr_max_attempts
+      AND (ocr_next_attempt_at IS NULL OR ocr_next_attempt_at <= now())
+    ORDER BY created_at, id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING q.id, q.document_number, q.document_source, q.supabase_path,
+          q.ocr_worker_id, q.ocr_attempts, q.ocr_max_attempts;
+
 -- name: renew_leases
 -- Extend the leases of jobs still held by the given (id, worker, attempt) triples.
 UPDATE extraction_queue q
