@@ -17,13 +17,17 @@ from ocrmp.ocr.pipeline import KINDS, Pipeline
 from ocrmp.ocr.settings import ENGINES, OcrSettings
 
 
-def _read(path: str) -> bytes:
+def _read(path: str) -> Path:
+    """The file, checked readable; the pipeline reads it page by page, not whole."""
+    file = Path(path)
     try:
-        return Path(path).read_bytes()
+        with open(file, "rb"):
+            pass
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         raise DocumentNotFound(path, "no such file") from None
     except PermissionError:
         raise DocumentNotFound(path, "permission denied") from None
+    return file
 
 
 def _settings(engine: str | None, lang: str | None) -> OcrSettings:

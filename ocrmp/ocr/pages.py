@@ -14,6 +14,7 @@ import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -59,15 +60,32 @@ def detect_format(data: bytes, source: str = "") -> str:
     raise UnsupportedFormat(source)
 
 
-def iter_pages(data: bytes, *, settings: OcrSettings, source: str) -> Iterator[PageImage]:
+# A document is its bytes, or the path of a local file: from a path pdfium and Pillow read
+# what each page needs, so memory does not hold the whole file.
+Document = bytes | Path
+
+
+def _head(data: Document) -> bytes:
+    """The first kilobyte, enough to tell the format."""
+    if isinstance(data, bytes):
+        return data[:1024]
+    with open(data, "rb") as file:
+        return file.read(1024)
+
+
+def _whole(data: Document) -> bytes:
+    return data if isinstance(data, bytes) else data.read_bytes()
+
+
+def iter_pages(data: Document, *, settings: OcrSettings, source: str) -> Iterator[PageImage]:
     """Yield the document's pages in order, each decoded only when asked for."""
-    if detect_format(data, source) == "pdf":
+    if detect_format(_head(data), source) == "pdf":
         return _pdf_pages(data, settings, source)
     return _image_pages(data, settings, source)
 
 
-def count_pages(data: bytes, *, source: str) -> int:
-    if detect_format(data, source) == "pdf":
+def count_pages(data: Document, *, source: str) -> int:
+    if detect_format(_head(data), source) == "pdf":
         with _open_pdf(data, source) as pdf:
             return len(pdf)
     with _open_image(data, source) as image:
@@ -92,7 +110,7 @@ def _check_page_count(count: int, settings: OcrSettings, source: str) -> None:
 # --- PDF ---------------------------------------------------------------------------------
 
 @contextlib.contextmanager
-def _open_pdf(data: bytes, source: str) -> Iterator[pdfium.PdfDocument]:
+def _open_pdf(data: Document, source: str) -> Iterator[pdfium.PdfDocument]:
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -103,13 +121,13 @@ def _open_pdf(data: bytes, source: str) -> Iterator[pdfium.PdfDocument]:
         pdf.close()
 
 
-def _pdf_open_error(exc: pdfium.PdfiumError, data: bytes, source: str) -> Exception:
+def _pdf_open_error(exc: pdfium.PdfiumError, data: Document, source: str) -> Exception:
     code = exc.err_code
     if code == pdfium_c.FPDF_ERR_PASSWORD:
         return EncryptedDocument(source)
     if code == pdfium_c.FPDF_ERR_SECURITY:
         return EncryptedDocument(source, "unsupported security handler")
-    if code in (pdfium_c.FPDF_ERR_SUCCESS, pdfium_c.FPDF_ERR_FORMAT) and _no_pages(data):
+    if code in (pdfium_c.FPDF_ERR_SUCCESS, pdfium_c.FPDF_ERR_FORMAT) and _no_pages(_whole(data)):
         return EmptyDocument(source, "zero pages")
     return CorruptDocument(source, str(exc))
 
@@ -127,7 +145,7 @@ def _no_pages(data: bytes) -> bool:
 _PAGES_PER_OPEN = 1
 
 
-def _pdf_pages(data: bytes, settings: OcrSettings, source: str) -> Iterator[PageImage]:
+def _pdf_pages(data: Document, settings: OcrSettings, source: str) -> Iterator[PageImage]:
     with _open_pdf(data, source) as pdf:
         count = len(pdf)
     _check_page_count(count, settings, source)
@@ -225,12 +243,12 @@ def _gray(pixels: np.ndarray) -> np.ndarray:
 # --- images ------------------------------------------------------------------------------
 
 @contextlib.contextmanager
-def _open_image(data: bytes, source: str) -> Iterator[Image.Image]:
+def _open_image(data: Document, source: str) -> Iterator[Image.Image]:
     # Our own megapixel cap decides; Pillow's bomb warning would otherwise fire first.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(io.BytesIO(data) if isinstance(data, bytes) else data)
         except Image.DecompressionBombError as exc:
             raise ImageTooLarge(source, str(exc)) from None
         except (OSError, SyntaxError, ValueError) as exc:
@@ -241,7 +259,7 @@ def _open_image(data: bytes, source: str) -> Iterator[Image.Image]:
         image.close()
 
 
-def _image_pages(data: bytes, settings: OcrSettings, source: str) -> Iterator[PageImage]:
+def _image_pages(data: Document, settings: OcrSettings, source: str) -> Iterator[PageImage]:
     with _open_image(data, source) as image:
         _check_page_count(getattr(image, "n_frames", 1), settings, source)
         for index, frame in enumerate(ImageSequence.Iterator(image)):

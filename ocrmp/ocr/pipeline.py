@@ -18,7 +18,7 @@ from ocrmp.ocr.acte import read_acte_page
 from ocrmp.ocr.engines import Engine, load_engine
 from ocrmp.ocr.errors import EngineCrashed, EngineTimeout, UnsupportedKind
 from ocrmp.ocr.index import read_index_page
-from ocrmp.ocr.pages import PageImage, PageResult, iter_pages
+from ocrmp.ocr.pages import Document, PageImage, PageResult, iter_pages
 from ocrmp.ocr.settings import OcrSettings
 
 PAGE_SEPARATOR = "\n\f\n"
@@ -69,7 +69,7 @@ class Pipeline:
         self.settings = settings
         self.engine = engine if engine is not None else load_engine(settings)
 
-    def process(self, data: bytes, kind: str, *, source: str,
+    def process(self, data: Document, kind: str, *, source: str,
                 on_page: Callable[[int], None] | None = None) -> OcrResult:
         """OCR one document; `on_page(n)` is called after each page (n pages done)."""
         reader = _READERS.get(kind)
@@ -92,5 +92,5 @@ class Pipeline:
             # The engine cannot know which document it was reading: name it here.
             raise type(exc)(f"{source} page {page.index + 1}", exc.detail) from None
 
-    def _pages(self, data: bytes, source: str) -> Iterator[PageImage]:
+    def _pages(self, data: Document, source: str) -> Iterator[PageImage]:
         yield from iter_pages(data, settings=self.settings, source=source)

@@ -59,7 +59,8 @@ class LocalStorage:
         if not self.root.is_dir():
             raise ConfigError(f"OCRMP_STORAGE_ROOT={root!r} is not a directory")
 
-    def fetch(self, supabase_path: str) -> bytes:
+    def locate(self, supabase_path: str) -> Path:
+        """The document's file, checked as fetch checks it, for reading page by page."""
         target = self.root.joinpath(*_relative_parts(supabase_path))
         # resolve() follows symlinks: a link pointing out of the root is caught here.
         resolved = target.resolve()
@@ -67,8 +68,19 @@ class LocalStorage:
             raise PathEscapesRoot(supabase_path)
         try:
             size = resolved.stat().st_size
-            if size > self.max_bytes:
-                raise DocumentTooLarge(supabase_path, f"{size} bytes")
+        except (FileNotFoundError, NotADirectoryError):
+            raise DocumentNotFound(supabase_path) from None
+        except PermissionError as exc:
+            raise StorageUnavailable(supabase_path, f"permission denied: {exc}") from None
+        if resolved.is_dir():
+            raise DocumentNotFound(supabase_path)
+        if size > self.max_bytes:
+            raise DocumentTooLarge(supabase_path, f"{size} bytes")
+        return resolved
+
+    def fetch(self, supabase_path: str) -> bytes:
+        resolved = self.locate(supabase_path)
+        try:
             return resolved.read_bytes()
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             raise DocumentNotFound(supabase_path) from None

@@ -50,7 +50,9 @@ class OcrRunner:
         self.pipeline = Pipeline(ocr_settings)
 
     def run(self, job: Job, progress: Progress) -> Outcome:
-        data = self.storage.fetch(job.supabase_path)
+        # A local file is read page by page; a remote one has to be fetched whole.
+        locate = getattr(self.storage, "locate", None)
+        data = locate(job.supabase_path) if locate else self.storage.fetch(job.supabase_path)
         result = self.pipeline.process(data, job.kind, source=job.supabase_path, on_page=progress)
         return Outcome(text=result.text, result=result.to_json(), pages=result.pages)
 
