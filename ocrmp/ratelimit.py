@@ -198,6 +198,7 @@ class RedisRateLimiter(RateLimiter):
         now_us: Callable[[], int] | None = None,
     ) -> None:
         super().__init__(rates, burst)
+        self.client = client
         self.prefix = prefix
         self._now_us = now_us
         source = resources.files("ocrmp").joinpath("gcra.lua").read_text(encoding="utf-8")
@@ -328,6 +329,21 @@ class FailoverRateLimiter(RateLimiter):
         self.state = "redis"
         self.degraded_since = None
         log.info("Redis answers again after %.0f s: rate limits are fleet-wide again", down_for)
+
+    def probe(self) -> None:
+        """While degraded, ask Redis whether it is back even when nothing is being acquired
+        (an idle pool would otherwise report its fallback forever)."""
+        if self.state == "redis" or self._clock() < self._next_probe:
+            return
+        client = getattr(self.redis_limiter, "client", None)
+        if client is None:
+            return
+        try:
+            client.ping()
+        except REDIS_DOWN as exc:
+            self._degrade(exc)
+            return
+        self._recover()
 
     def stats(self) -> LimiterStats:
         return LimiterStats(self.state, self.allowed, self.denied, self.degraded_since)

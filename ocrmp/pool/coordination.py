@@ -110,6 +110,11 @@ class Coordination:
 
     # -- fleet ----------------------------------------------------------------------------
 
+    def maintain(self) -> None:
+        """Each master pass: a limiter fallen back to the local share checks on Redis."""
+        if isinstance(self.limiter, FailoverRateLimiter):
+            self.limiter.probe()
+
     def publish(self, now: float, size: int, modes: dict[str, int],
                 workers: Sequence[WorkerInfo]) -> None:
         if self.registry is None or now < self.next_publish:

@@ -566,6 +566,7 @@ class Master:
 
     def publish(self, now: float) -> None:
         """Tell the fleet (Redis, keys with a TTL) who we are and what each worker does."""
+        self.coordination.maintain()
         if self.coordination.registry is None or now < self.coordination.next_publish:
             return
         workers = []

@@ -209,3 +209,17 @@ def test_failover_to_local_and_back(
     logged = [(r.levelname, r.name) for r in caplog.records if r.name == "ocrmp.ratelimit"]
     assert logged == [("WARNING", "ocrmp.ratelimit"), ("INFO", "ocrmp.ratelimit")]
     every_key_has_a_ttl(redis.Redis.from_url(redis_server.url))
+
+
+def test_an_idle_pool_learns_that_redis_is_back(
+    failover: FailoverRateLimiter, redis_server: RedisServer, clock: FakeClock,
+) -> None:
+    redis_server.stop()
+    failover.acquire("prod")
+    assert failover.state == "local"
+    redis_server.start()
+    failover.probe()  # before the probe interval: no attempt yet
+    assert failover.state == "local"
+    clock.advance(5.0)
+    failover.probe()  # nothing acquired, yet the fallback ends
+    assert failover.state == "redis" and failover.stats().degraded_since is None
