@@ -39,6 +39,7 @@ import psycopg
 import redis
 
 from ocrmp.embedded import EmbeddedPostgres
+from ocrmp.errors import DatabaseError
 from ocrmp.ocr.corpus import acte_page, cer, write_pdf
 from ocrmp.schema import migrate
 from ocrmp.store import JobStore
@@ -292,17 +293,19 @@ class Scenario:
                 for env in FAKE_ENVS:
                     try:
                         ready = self.count(env, 3)
-                    except psycopg.OperationalError:
+                        if ready < depth:
+                            with self.lock:
+                                self.enqueue_good(env, depth - ready)
+                    except (psycopg.Error, DatabaseError):
                         continue  # the server is restarting: feed on the next turn
-                    if ready < depth:
-                        with self.lock:
-                            self.enqueue_good(env, depth - ready)
         self._thread(feed)
 
-    def count(self, env: str, status: int) -> int:
+    def count(self, env: str, *statuses: int) -> int:
+        """Jobs in any of these statuses, in one statement (a job moving between two of
+        them is counted once)."""
         with psycopg.connect(self.dsns[env], connect_timeout=2) as conn:
-            row = conn.execute("SELECT count(*) FROM extraction_queue WHERE status_id = %s",
-                               (status,)).fetchone()
+            row = conn.execute("SELECT count(*) FROM extraction_queue "
+                               "WHERE status_id = ANY(%s)", (list(statuses),)).fetchone()
         return int(row[0]) if row else 0
 
     def done(self) -> dict[str, int]:
@@ -487,24 +490,18 @@ class Scenario:
         background; returns at once."""
         assert self.memory_reserve is not None, "memory pressure needs host1's reserve"
         self.busy.add("memory pressure")
-        vm = psutil.virtual_memory()
-        below = self.memory_reserve - 0.03  # a margin for the rest of the machine
-        hog_bytes = int(vm.available - below * vm.total)
         log_from = len(self.pools["host1"].log())
-        fault = self._record(Fault("memory pressure", "host1", time.monotonic(),
-                                   f"hog {hog_bytes / (1 << 30):.1f} GiB"))
-        # MAP_POPULATE: the pages are resident when the hog says ready.
-        code = ("import mmap, sys, time\n"
-                f"hog = mmap.mmap(-1, {hog_bytes}, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS"
-                " | mmap.MAP_POPULATE)\n"
-                "sys.stdout.write('ready\\n'); sys.stdout.flush()\n"
-                "time.sleep(600)\n")
-        self.hog = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+        fault = self._record(Fault("memory pressure", "host1", time.monotonic()))
+        # The hog takes 256 MiB at a time (resident at once: MAP_POPULATE) until the host's
+        # available share is under the reserve with a margin, or HOG_MAX: what the rest of
+        # the machine does meanwhile does not matter.
+        self.hog = subprocess.Popen([sys.executable, "-c", HOG, str(self.memory_reserve - 0.02),
+                                     str(HOG_MAX)], stdout=subprocess.PIPE)
 
         def hold() -> None:
             try:
                 assert self.hog is not None and self.hog.stdout is not None
-                self.hog.stdout.readline()
+                fault.detail = f"hog {int(self.hog.stdout.readline() or 0) / (1 << 30):.1f} GiB"
                 shrunk = self._wait_for(lambda: SHRINK in self.pools["host1"].log()[log_from:],
                                         60)
                 if not shrunk:
@@ -559,7 +556,7 @@ class Scenario:
 
         def empty() -> bool:
             try:
-                return all(self.count(env, 3) + self.count(env, 6) == 0 for env in self.dsns)
+                return all(self.count(env, 3, 6) == 0 for env in self.dsns)
             except psycopg.OperationalError:
                 return False
         return self._wait_for(empty, max(1.0, deadline - time.monotonic()))
@@ -615,6 +612,8 @@ class Scenario:
         if keys:
             self.problems.append(f"Redis keys without a TTL: {keys[:10]}")
         self.stop_pools()
+        # A master's resource tracker exits on its own once the master is gone: let it.
+        self._wait_for(lambda: not self.our_processes(), 30)
         leftovers = [(p.pid, " ".join(p.cmdline())[:60]) for p in self.our_processes()]
         if leftovers:
             self.problems.append(f"processes left after every pool stopped: {leftovers}")
@@ -742,11 +741,11 @@ class History:
                 for line in pool.record.read_text().splitlines():  # in the order they ran
                     env, job, attempt, pid = line.split()
                     history.executions[(env, job)].append((int(attempt), int(pid), pool.name))
-        for runs in history.executions.values():
-            runs.sort(key=lambda run: run[0])  # stable: one pool's runs keep their order
             if pool.log_path.exists():
                 for event in parse_log(pool.log()):
                     history._note(event, host, pool.name)
+        for runs in history.executions.values():
+            runs.sort(key=lambda run: run[0])  # stable: one pool's runs keep their order
         return history
 
     def _note(self, event: dict[str, Any], host: str, pool: str) -> None:
@@ -784,16 +783,27 @@ def parse_log(text: str) -> list[dict[str, Any]]:
 
 
 def memory_reserve_for_test() -> float | None:
-    """A reserve the host is comfortably above now, that a bounded hog can cross.
-
-    The pool grows back only once the available share exceeds 1.25 × the reserve
-    (policy.capacity_target), so the reserve must sit below available/1.25 and the hog
-    must take the available share under it. None when this host cannot spare that.
-    """
+    """A reserve the host is above now by twice the pool's margin for growing back
+    (policy.capacity_target: 5 points), so that a hog of a few GiB crosses it and its exit
+    lets the pool grow again. None when this host cannot spare that."""
     vm = psutil.virtual_memory()
-    share = vm.available / vm.total
-    reserve = (share - 0.04) / 1.25
-    hog = int(vm.available - (reserve - 0.03) * vm.total)
-    if hog > min(10 << 30, vm.available - (3 << 30)):
+    reserve = vm.available / vm.total - 0.10
+    if vm.available - (reserve - 0.04) * vm.total > min(HOG_MAX, vm.available - (3 << 30)):
         return None
     return reserve
+
+
+HOG_MAX = 6 << 30
+HOG = """
+import mmap, sys, time
+import psutil
+target, limit, chunk, held = float(sys.argv[1]), int(sys.argv[2]), 256 << 20, []
+while len(held) * chunk < limit:
+    vm = psutil.virtual_memory()
+    if vm.available / vm.total < target:
+        break
+    held.append(mmap.mmap(-1, chunk, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
+                          | mmap.MAP_POPULATE))
+print(len(held) * chunk, flush=True)
+time.sleep(600)
+"""
