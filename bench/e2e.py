@@ -621,7 +621,7 @@ def report(record: dict[str, Any]) -> None:
     print("\n## per kind (pages/min if every worker did this kind: pages per busy second x "
           "workers; OCRmyPDF: per document wall)")
     kind_table(results)
-    print("\n## targets (issue 7)")
+    print("\n## targets")
     print_targets(record["targets"])
     for r in ocrmp.values():
         if r["not_done"] or r["exit_code"] != 0:
