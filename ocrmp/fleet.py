@@ -50,6 +50,8 @@ class PoolInfo(_Record):
     started_at: float  # unix time
     environments: list[str] = field(default_factory=list)
     ratelimit_state: str = "redis"
+    rate_limits: dict[str, str] = field(default_factory=dict)  # env -> "600 jobs/min"
+    rate_limit_wait_s: dict[str, float] = field(default_factory=dict)  # env -> time held back
 
 
 @dataclass

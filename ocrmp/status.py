@@ -119,6 +119,9 @@ def render(status: dict[str, Any]) -> str:
             lines.append(f"  {pool['host']}/{pool['pool']}  pid {pool['pid']}  size "
                          f"{pool['size']}  busy {busy}  modes {pool['modes']}  "
                          f"rate limiter {pool['ratelimit_state']}  v{pool['version']}")
+            for env, limit in pool.get("rate_limits", {}).items():
+                held = pool.get("rate_limit_wait_s", {}).get(env, 0.0)
+                lines.append(f"    limit {env}: {limit}, claims held back {held:.1f}s so far")
     for pool in status["local_pools"]:
         lines.append(f"POOL {pool['pool']} (master pid {pool['master_pid']}, this host)")
         lines.extend("  " + line for line in render_slots(pool["workers"]).splitlines())

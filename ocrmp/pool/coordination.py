@@ -123,7 +123,9 @@ class Coordination:
         info = PoolInfo(host=self.host, pool=self.settings.pool_name, pid=os.getpid(),
                         size=size, modes=modes, version=__version__, started_at=self.started_at,
                         environments=list(self.settings.environments),
-                        ratelimit_state=self.limiter_state)
+                        ratelimit_state=self.limiter_state,
+                        rate_limits=self.describe_limits(),
+                        rate_limit_wait_s={env: round(s, 1) for env, s in self.waited_s.items()})
         self.registry.publish(info, list(workers))
 
     def close(self) -> None:

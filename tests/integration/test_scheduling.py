@@ -228,3 +228,23 @@ def test_status_json_matches_the_database(dsn: str, tmp_path: Path) -> None:
     assert (acte["ready"], acte["claimable"], acte["exhausted"], acte["backoff"]) == (5, 3, 1, 1)
     index = json.loads(done.stdout)["environments"]["dev"]["kinds"]["index"]
     assert (index["ready"], index["claimable"]) == (3, 3)
+
+
+def test_status_shows_the_rate_limit_and_its_effect(dsn: str, tmp_path: Path,
+                                                    redis_url: str) -> None:
+    enqueue(dsn, 200, "acte", "fake:sleep=0")
+    pool = Pool(dsn, tmp_path, "--size", "2", "--engine", "fake",
+                env={"REDIS_URL": redis_url, "OCRMP_RATE_LIMIT": "dev=5/s"}).start()
+    try:
+        def held_back() -> bool:
+            report = json.loads(pool.ctl("status", "--json").stdout)
+            pools = report["fleet"]["pools"]
+            return bool(pools) and pools[0]["rate_limit_wait_s"].get("dev", 0) > 0
+        eventually(held_back, what="claims held back by the limit")
+        shown = pool.ctl("status")
+    finally:
+        pool.signal(signal.SIGINT)
+        pool.wait()
+    assert "RATE LIMITS  dev=5/s" in shown.stdout
+    assert "limit dev: 5 jobs/s, claims held back" in shown.stdout
+    assert statuses(dsn)[5] < 200  # the limit really held the pool back
