@@ -124,9 +124,14 @@ class TesserocrEngine:
         self._api.SetPageSegMode(psm)
         self._api.SetImageBytes(buffer, width, height, 1, width)
         self._api.SetSourceResolution(self.dpi)
-        if not self._api.Recognize(timeout=self.timeout_ms):
-            raise EngineTimeout(detail=f"no result within {self.timeout_ms} ms")
-        return recognition_from_words(self._words())
+        try:
+            if not self._api.Recognize(timeout=self.timeout_ms):
+                raise EngineTimeout(detail=f"no result within {self.timeout_ms} ms")
+            return recognition_from_words(self._words())
+        finally:
+            # Free the page's image and layout now, not when the next page arrives: a
+            # worker then never holds two pages' worth of tesseract state.
+            self._api.Clear()
 
     def _words(self) -> list[Word]:
         ril = self._tesserocr.RIL
