@@ -85,6 +85,8 @@ class Master:
         self.exit_code = ExitCode.OK
         self.next_sample = 0.0
         self.next_capacity_check = 0.0
+        self.next_murder = 0.0
+        self.next_report = 0.0
         self.memory_pressure = False
         self.snaps: dict[int, SlotSnapshot] = {}
         self.next_rebalance = 0.0
@@ -155,7 +157,7 @@ class Master:
             self.scheduler.rescue(now)
             self.publish(now)
             self.check_idle_exit()
-        self.report()
+        self.report(now)
 
     def sleep(self) -> None:
         timeout = max(0.0, min(self.scheduler.next_deadline() - time.monotonic(), 0.5))
@@ -376,7 +378,11 @@ class Master:
                 self.recycle(state, verdict.reason)
 
     def murder_workers(self, now: float) -> None:
-        """Kill workers whose heartbeat is older than the job timeout; escalate to KILL."""
+        """Kill workers whose heartbeat is older than the job timeout; escalate to KILL.
+        Timeouts are seconds long: a look every 100 ms is enough, not one per job."""
+        if now < self.next_murder:
+            return
+        self.next_murder = now + 0.1
         for state in self.live_slots():
             if state.kill_reason:
                 if now >= state.kill_deadline:
@@ -551,8 +557,12 @@ class Master:
             self._observer().metrics.rate_limited(env, retry_in)
         return allowed, retry_in
 
-    def report(self) -> None:
-        """Pool gauges for the metrics endpoint, and proof the loop is alive (/healthz)."""
+    def report(self, now: float) -> None:
+        """Pool gauges for the metrics endpoint, and proof the loop is alive (/healthz),
+        refreshed every 100 ms rather than on every pass."""
+        if now < self.next_report:
+            return
+        self.next_report = now + 0.1
         metrics = self._observer().metrics
         metrics.heartbeat()
         live = self.live_slots()
