@@ -80,18 +80,28 @@ class JobStore:
             self._conn = connect(self.dsn, application_name=self._application_name)
         return self._conn
 
-    def _run(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Run a named query; a broken connection is dropped so the next call reconnects."""
+    def _run(self, name: str, params: dict[str, Any] | None = None, *,
+             rollback: bool = False) -> list[dict[str, Any]]:
+        """Run a named query (rolled back if asked: a dry run); a broken connection is
+        dropped so the next call reconnects."""
         try:
             conn = self._connection()
-            with conn.cursor(row_factory=dict_row) as cur:
-                cur.execute(queries()[name].encode(), params or {})
-                return cur.fetchall() if cur.description else []
+            if rollback:
+                with conn.transaction(force_rollback=True):
+                    return self._execute(conn, name, params)
+            return self._execute(conn, name, params)  # autocommit: one round trip
         except psycopg.Error as error:
             ours = translate(error, f"{name} on {self.where}")
             if isinstance(ours, DatabaseUnavailable):
                 self.close()
             raise ours from error
+
+    @staticmethod
+    def _execute(conn: psycopg.Connection, name: str,
+                 params: dict[str, Any] | None) -> list[dict[str, Any]]:
+        with conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(queries()[name].encode(), params or {})
+            return cur.fetchall() if cur.description else []
 
     def close(self) -> None:
         if self._conn is not None:
@@ -224,7 +234,7 @@ class JobStore:
         params = {"errored": errored, "exhausted": exhausted, "stuck": stuck,
                   "ids": list(ids) if ids else None, "kind": kind,
                   "error": error_contains or None, "unleased_after_s": unleased_after_s}
-        return self._run("requeue_candidates" if dry_run else "requeue", params)
+        return self._run("requeue", params, rollback=dry_run)
 
     def schema_facts(self) -> dict[str, Any]:
         return self._run("schema_facts")[0]

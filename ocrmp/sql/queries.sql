@@ -210,32 +210,13 @@ FROM unnest(%(numbers)s::text[], %(kinds)s::text[], %(paths)s::text[])
 ORDER BY t.n
 RETURNING id;
 
--- name: requeue_candidates
--- The jobs `requeue` would move: errored (4), ready but out of attempts (3), and running
--- (6) with an expired lease or none for a long time. A 6 with a live lease is running:
--- never a candidate. Keep this WHERE in step with `requeue` below.
-SELECT id::text AS id, document_number, document_source, status_id, ocr_error, ocr_attempts
-FROM extraction_queue
-WHERE ((%(errored)s AND status_id = 4)
-       OR (%(exhausted)s AND status_id = 3
-           AND (ocr_attempts IS NULL OR ocr_max_attempts IS NULL
-                OR ocr_attempts >= ocr_max_attempts))
-       OR (%(stuck)s AND status_id = 6
-           AND (ocr_lease_expires_at < now()
-                OR (ocr_lease_expires_at IS NULL
-                    AND coalesce(ocr_started_at, created_at)
-                        < now() - make_interval(secs => %(unleased_after_s)s)))))
-  AND (%(ids)s::text[] IS NULL OR id::text = ANY(%(ids)s::text[]))
-  AND (%(kind)s::text IS NULL OR document_source = %(kind)s::text)
-  AND (%(error)s::text IS NULL
-       OR strpos(lower(coalesce(ocr_error, '')), lower(%(error)s::text)) > 0)
-ORDER BY created_at, id;
-
 -- name: requeue
--- Back to 3 with a fresh attempt budget. SKIP LOCKED: a row a pool is writing right now
--- (completing, rescuing) is left to that pool; the WHERE is checked again under the lock.
+-- Back to 3 with a fresh attempt budget: errored (4), ready but out of attempts (3), and
+-- running (6) with an expired lease or none for a long time; a 6 with a live lease is
+-- running and never moves. SKIP LOCKED: a row a pool is writing right now (completing,
+-- rescuing) is left to that pool. A dry run executes this and rolls it back.
 WITH picked AS (
-    SELECT id, status_id AS old_status
+    SELECT id, status_id AS old_status, ocr_error AS old_error, ocr_attempts AS old_attempts
     FROM extraction_queue
     WHERE ((%(errored)s AND status_id = 4)
            OR (%(exhausted)s AND status_id = 3
@@ -264,7 +245,9 @@ SET status_id = 3,
     ocr_completed_at = NULL
 FROM picked
 WHERE q.id = picked.id
-RETURNING q.id::text AS id, q.document_number, q.document_source, picked.old_status;
+RETURNING q.id::text AS id, q.document_number, q.document_source,
+          picked.old_status AS status_id, picked.old_error AS ocr_error,
+          picked.old_attempts AS ocr_attempts;
 
 -- name: schema_facts
 -- What `db check` verifies, read from the catalogs: safe on a database with no schema.
