@@ -102,6 +102,14 @@ def default_data_dir() -> Path:
 
 
 @dataclass(frozen=True)
+class Source:
+    """Where settings come from, kept so HUP can read them again."""
+
+    config_file: Path | None = None
+    overrides: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     pool_name: str = field(default_factory=default_pool_name)
     size: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -135,6 +143,8 @@ class Settings:
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
     until_idle: bool = False
+    # Where these settings were read from, so HUP reads them again from the same places.
+    source: Source = field(default_factory=Source, repr=False, compare=False)
 
     @property
     def hard_memory_limit(self) -> int:
@@ -247,37 +257,15 @@ def load_config_file(path: Path) -> dict[str, str]:
     return values
 
 
-@dataclass(frozen=True)
-class Source:
-    """Where settings come from, kept so HUP can read them again."""
-
-    config_file: Path | None = None
-    overrides: tuple[tuple[str, Any], ...] = ()
-
-
 def load(source: Source, environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from the environment, then the config file over it, then the flags."""
     merged = dict(os.environ if environ is None else environ)
     if source.config_file is not None:
         merged.update(load_config_file(source.config_file))
-    return from_env(merged).with_overrides(**dict(source.overrides))
-
-
-_SOURCES: dict[int, Source] = {}
-
-
-def remember_source(settings: Settings, source: Source) -> Settings:
-    _SOURCES[id(settings)] = source
-    return settings
-
-
-def source_of(settings: Settings) -> Source:
-    return _SOURCES.get(id(settings), Source())
+    return replace(from_env(merged).with_overrides(**dict(source.overrides)), source=source)
 
 
 def reload(settings: Settings) -> Settings:
     """Read the settings again from where they came from (the master's HUP). The databases
     stay as they are: a running pool does not switch servers."""
-    source = source_of(settings)
-    fresh = replace(load(source), environments=settings.environments)
-    return remember_source(fresh, source)
+    return replace(load(settings.source), environments=settings.environments)

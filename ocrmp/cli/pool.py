@@ -92,7 +92,7 @@ def settings_from(config_file: Path | None, **flags: Any) -> Settings:
     elif overrides.get("rate_limits"):
         overrides["rate_limits"] = tuple(overrides["rate_limits"])
     source = config.Source(config_file, tuple(overrides.items()))
-    return config.remember_source(config.load(source), source)
+    return config.load(source)
 
 
 @main.command()
@@ -144,8 +144,7 @@ def prepare_databases(settings: Settings) -> Settings:
 
             raise SchemaError(f"the {env} database lacks migrations {', '.join(missing)}: "
                               "run `ocrmp db migrate`")
-    return config.remember_source(replace(settings, environments=environments),
-                                  config.source_of(settings))
+    return replace(settings, environments=environments)
 
 
 def resolve_for_reading(settings: Settings) -> Settings:
@@ -155,8 +154,7 @@ def resolve_for_reading(settings: Settings) -> Settings:
     if not settings.uses_embedded:
         return settings
     environments = resolve_embedded(settings.environments, settings.data_dir)
-    return config.remember_source(replace(settings, environments=environments),
-                                  config.source_of(settings))
+    return replace(settings, environments=environments)
 
 
 def _pidfile(config_file: Path | None, pool_name: str | None) -> tuple[Settings, Path]:

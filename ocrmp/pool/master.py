@@ -24,7 +24,7 @@ from ocrmp.exitcodes import ExitCode
 from ocrmp.fleet import WorkerInfo
 from ocrmp.pool import policy
 from ocrmp.pool.coordination import Coordination
-from ocrmp.pool.doorbell import Doorbell
+from ocrmp.pool.doorbell import Doorbell, Doorbells
 from ocrmp.pool.memory import host_memory, tree_memory
 from ocrmp.pool.observe import Observer
 from ocrmp.pool.pidfile import Pidfile, pidfile_path
@@ -91,8 +91,9 @@ class Master:
         self.snaps: dict[int, SlotSnapshot] = {}
         self.next_rebalance = 0.0
         self.mode_target: dict[str, int] = {}
-        self.master_bell = Doorbell()
-        self.slots = [SlotState(i, Doorbell()) for i in range(TABLE_CAPACITY)]
+        self.bells = Doorbells(TABLE_CAPACITY)
+        self.master_bell = self.bells.master
+        self.slots = [SlotState(i, self.bells.slot(i)) for i in range(TABLE_CAPACITY)]
         self.table: SlotTable | None = None
         self.pidfile = Pidfile(pidfile_path(settings.run_dir, settings.pool_name))
         self.coordination = Coordination(settings)
@@ -151,6 +152,7 @@ class Master:
         self.murder_workers(now)
         self.manage_workers(now)
         if not self.stopping:
+            self._collect_finished()  # first: a worker that just finished is idle for rebalance
             self.rebalance(now)
             self.dispatch(now)
             self.scheduler.renew(now, self.inflight())
@@ -287,12 +289,10 @@ class Master:
 
     def _become_worker(self, state: SlotState) -> None:
         self._observer().in_child()
-        for other in self.slots:
-            if other is not state:
-                other.bell.close_reader()
+        master_bell, bell = self.bells.keep_for_worker(state.index)
         ctx = WorkerContext(index=state.index, name=state.name, settings=self.settings,
-                            slot=self._table().slot(state.index), bell=state.bell,
-                            master_bell=self.master_bell, master_pid=os.getppid(),
+                            slot=self._table().slot(state.index), bell=bell,
+                            master_bell=master_bell, master_pid=os.getppid(),
                             coordination=self.coordination)
         work(ctx)
 
@@ -521,7 +521,6 @@ class Master:
                 for s in self.live_slots() if self._is_idle(s)]
 
     def dispatch(self, now: float) -> None:
-        self._collect_finished()
         if self.memory_pressure:
             return  # under the memory reserve: claim nothing until memory returns
         for worker, job in self.scheduler.claim(now, self.idle_workers()):
@@ -532,17 +531,15 @@ class Master:
             job = state.job
             if job is not None and self.snap(state.index).done_seq >= state.job_seq:
                 state.job = None
-                self._observer().finished(state.index, job, self.snap(state.index),
-                                          self.scheduler.envs[job.env].store)
+                self._observer().finished(state.index, job, self.snap(state.index))
 
     def hand_over(self, state: SlotState, job: Job) -> None:
         payload = json.dumps({"id": job.id, "kind": job.kind, "path": job.supabase_path,
                               "worker_id": job.worker_id, "env": job.env,
                               "max_attempts": job.max_attempts})
-        slot = self._table().slot(state.index)
-        seq = slot.assign_seq + 1
-        slot.update(env=ENV_IDS[job.env], attempt=job.attempt, kind=MODE_OF.get(job.kind, 2),
-                    document_number=job.document_number, payload=payload, assign_seq=seq)
+        seq = self._table().slot(state.index).assign(
+            env=ENV_IDS[job.env], attempt=job.attempt, kind=MODE_OF.get(job.kind, 2),
+            document_number=job.document_number, payload=payload)
         state.job, state.job_seq = job, seq
         self._observer().handed_over(state.index, job, self.snap(state.index))
         self.snaps.pop(state.index, None)

@@ -1,7 +1,7 @@
 """The master's metrics: what it sees of jobs and workers, turned into Prometheus series.
 
 Workers write their outcome to the database themselves; the master learns it from the
-counters a worker bumps in its slot (jobs_done, jobs_failed, pages_done) between the
+counters a worker bumps in its slot (jobs_done, jobs_failed, jobs_errored, pages_done) between the
 hand-over and the finish.
 """
 
@@ -12,10 +12,9 @@ import time
 from dataclasses import dataclass
 
 from ocrmp.config import Settings
-from ocrmp.errors import OcrmpError
 from ocrmp.metrics import DatabaseSnapshot, MetricsServer, PoolMetrics, serve
 from ocrmp.pool.slots import SlotSnapshot
-from ocrmp.store import STATUS_ERROR, Job, JobStore
+from ocrmp.store import Job
 
 log = logging.getLogger("ocrmp.master")
 
@@ -27,6 +26,7 @@ class Handed:
     at: float
     jobs_done: int
     jobs_failed: int
+    jobs_errored: int
     pages_done: int
 
 
@@ -45,9 +45,9 @@ class Observer:
     def handed_over(self, slot: int, job: Job, snap: SlotSnapshot) -> None:
         self.metrics.job_claimed(job.env, job.kind)
         self.handed[slot] = Handed(time.monotonic(), snap.jobs_done, snap.jobs_failed,
-                                   snap.pages_done)
+                                   snap.jobs_errored, snap.pages_done)
 
-    def finished(self, slot: int, job: Job, snap: SlotSnapshot, store: JobStore) -> None:
+    def finished(self, slot: int, job: Job, snap: SlotSnapshot) -> None:
         handed = self.handed.pop(slot, None)
         if handed is None:
             return
@@ -55,19 +55,13 @@ class Observer:
         pages = snap.pages_done - handed.pages_done
         if snap.jobs_done > handed.jobs_done:
             outcome = "done"
+        elif snap.jobs_errored > handed.jobs_errored:
+            outcome = "error"
         elif snap.jobs_failed > handed.jobs_failed:
-            outcome = self._failure_kind(job, store)
+            outcome = "retry"
         else:
             outcome = "released"  # its attempt was taken away (stale)
         self.metrics.job_finished(job.env, job.kind, outcome, seconds, pages)
-
-    def _failure_kind(self, job: Job, store: JobStore) -> str:
-        """retry or error: only the row knows whether the failure was permanent."""
-        try:
-            row = store.get(job.id)
-        except OcrmpError:
-            return "retry"
-        return "error" if row is not None and row["status_id"] == STATUS_ERROR else "retry"
 
     def released(self, slot: int, job: Job) -> None:
         handed = self.handed.pop(slot, None)

@@ -42,7 +42,7 @@ class OcrRunner:
 
         ocr_settings = OcrSettings.from_env(os.environ)
         if settings.engine not in ("auto", ""):
-            ocr_settings = _with_engine(ocr_settings, settings.engine)
+            ocr_settings = replace(ocr_settings, engine=settings.engine)
         if not ocr_settings.storage_root and not ocr_settings.storage_url_template:
             # The same default as `ocrmp enqueue`: files copied there are found here.
             ocr_settings = replace(ocr_settings, storage_root=str(settings.data_dir / "storage"))
@@ -55,10 +55,6 @@ class OcrRunner:
         data = locate(job.supabase_path) if locate else self.storage.fetch(job.supabase_path)
         result = self.pipeline.process(data, job.kind, source=job.supabase_path, on_page=progress)
         return Outcome(text=result.text, result=result.to_json(), pages=result.pages)
-
-
-def _with_engine(ocr_settings: Any, engine: str) -> Any:
-    return replace(ocr_settings, engine=engine)
 
 
 # -- the fake engine ------------------------------------------------------------------

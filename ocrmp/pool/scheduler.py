@@ -62,7 +62,6 @@ class Scheduler:
         self.next_depths = 0.0
         self.tick_count = 0
         self.last_claim_empty = False
-        self.claims = 0
         self.limited = False
 
     # -- wake-ups ---------------------------------------------------------------------
@@ -126,7 +125,6 @@ class Scheduler:
             jobs = self._claim_env(env, now, list(waiting.values()))
             for job in jobs:
                 handed.append((waiting.pop(job.worker_id), job))
-        self.claims += len(handed)
         # Nothing claimed for someone: wait for a NOTIFY, a finished job or the poll.
         self.claim_due = (bool(handed) and bool(waiting)) or self.limited
         self.last_claim_empty = not handed

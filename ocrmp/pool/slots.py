@@ -11,7 +11,8 @@ attaches to it by name, read-only. Every field is a signed 64-bit word accessed 
   odd while writing), so a reader sees an assignment or an exit whole, never half of the
   old one and half of the new one.
 - worker-written: `phase`, `taken_seq`, `done_seq`, `heartbeat_ns`, `job_started_ns`,
-  `jobs_done`, `pages_done`, `jobs_failed`, `current_page`. Each is one word on its own,
+  `jobs_done`, `pages_done`, `jobs_failed`, `jobs_errored`, `current_page`. Each is one
+  word on its own,
   stored directly. Between two lives of a slot (reaped, not yet respawned) no worker
   exists, so the master may write them, e.g. `phase = Phase.DEAD`.
 
@@ -42,7 +43,7 @@ from ocrmp.atomics import AtomicOps
 from ocrmp.errors import PoolError
 
 MAX_SLOTS = 256
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 MAGIC = int.from_bytes(b"OCRMPSLT", "little", signed=True)
 DOCUMENT_NUMBER_BYTES = 64
 EXIT_REASON_BYTES = 96
@@ -121,7 +122,7 @@ _MASTER_WORDS = (
 )
 _WORKER_WORDS = (
     "phase", "taken_seq", "done_seq", "heartbeat_ns", "job_started_ns", "jobs_done",
-    "pages_done", "jobs_failed", "current_page",
+    "pages_done", "jobs_failed", "jobs_errored", "current_page",
 )
 # Word index of each field inside a record; text = (length word, then the bytes).
 WORDS: dict[str, int] = {name: i for i, name in enumerate(_MASTER_WORDS)}
@@ -219,6 +220,7 @@ class SlotSnapshot:
     jobs_done: int
     pages_done: int
     jobs_failed: int
+    jobs_errored: int  # failures that ended the job in 4, not retried
     current_page: int
 
     @property
@@ -293,6 +295,7 @@ class Slot:
     jobs_done = _Word(int)
     pages_done = _Word(int)
     jobs_failed = _Word(int)
+    jobs_errored = _Word(int)
     current_page = _Word(int)
 
     def __init__(self, table: SlotTable, index: int) -> None:
@@ -340,9 +343,10 @@ class Slot:
             self.store(first + 1 + i, word)
         self.store(first, len(data))
 
-    def assign(self, *, env: int, job_id: int, attempt: int, document_number: str,
-               kind: int, payload: str = "") -> int:
-        """Write a job into the slot; returns its assign_seq (ring the doorbell next)."""
+    def assign(self, *, env: int, attempt: int, document_number: str, kind: int,
+               payload: str = "", job_id: int = 0) -> int:
+        """Write a job into the slot; returns its assign_seq (ring the doorbell next).
+        job_id is for numeric ids only; any id travels in the payload."""
         seq = self.assign_seq + 1
         self.update(env=env, job_id=job_id, attempt=attempt, document_number=document_number,
                     kind=kind, payload=payload, assign_seq=seq)

@@ -13,6 +13,7 @@ import os
 import random
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ocrmp import logs
@@ -24,7 +25,7 @@ from ocrmp.pool.doorbell import Doorbell
 from ocrmp.pool.policy import retry_delay
 from ocrmp.pool.runners import JobRunner, load_runner
 from ocrmp.pool.slots import Command, Phase, Slot, SlotSnapshot
-from ocrmp.store import Job, JobStore
+from ocrmp.store import STATUS_ERROR, Job, JobStore
 
 log = logging.getLogger("ocrmp.worker")
 
@@ -183,21 +184,24 @@ class WorkerLoop:
     def _record_failure(self, job: Job, message: str, *, permanent: bool) -> None:
         delay = retry_delay(job.attempt, self.ctx.settings.retry_base_s,
                             self.ctx.settings.retry_max_s, self.rng)
+        statuses: list[int] = []
+        self._write(lambda store: statuses.append(store.fail(
+            job.ref, message, permanent=permanent, retry_in_s=delay)), job)
         self.slot.jobs_failed = self.slot.jobs_failed + 1
-        self._write(lambda store: store.fail(job.ref, message, permanent=permanent,
-                                             retry_in_s=delay), job)
+        if statuses == [STATUS_ERROR]:  # failed for good: the metrics count it apart
+            self.slot.jobs_errored = self.slot.jobs_errored + 1
         log.warning("Job failed", extra={
             "worker": self.ctx.name, "job_id": job.id, "env": job.env,
             "document_number": job.document_number, "permanent": permanent, "error": message})
 
-    def _write(self, write: object, job: Job) -> bool:
+    def _write(self, write: Callable[[JobStore], object], job: Job) -> bool:
         """Write an outcome, retrying while the database is unreachable, for at most a lease.
         After that the lease expires and rescue hands the job out again."""
         deadline = time.monotonic() + self.ctx.settings.lease_s
         delay = 0.2
         while True:
             try:
-                write(self._store(job.env))  # type: ignore[operator]
+                write(self._store(job.env))
                 return True
             except StaleAttempt as error:
                 log.warning("%s: %s", self.ctx.name, error)

@@ -17,32 +17,15 @@ from ocrmp.ratelimit import (
     RateLimiter,
     RedisRateLimiter,
 )
+from tests.clock import FakeClock, count_allowed
 from tests.servers import RedisServer
 
-SECOND = 1_000_000_000
 RATES = {"prod": Rate(10, "s"), "dev": Rate(600, "min", "pages"), "slow": Rate(1, "h")}
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000 * SECOND
-
-    def ns(self) -> int:
-        return self.now
-
-    def us(self) -> int:
-        return self.now // 1000
-
-    def seconds(self) -> float:
-        return self.now / SECOND
-
-    def advance(self, seconds: float) -> None:
-        self.now += round(seconds * SECOND)
 
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(start_s=1_700_000_000)  # Redis-TIME-like: seconds since the epoch
 
 
 @pytest.fixture
@@ -62,14 +45,6 @@ def make_limiter(request: pytest.FixtureRequest, clock: FakeClock) -> Factory:
         return lambda rates=RATES, burst=5: LocalRateLimiter(rates, burst=burst, clock_ns=clock.ns)
     conn = request.getfixturevalue("client")
     return lambda rates=RATES, burst=5: RedisRateLimiter(conn, rates, burst, now_us=clock.us)
-
-
-def drive(limiter: RateLimiter, clock: FakeClock, env: str, seconds: float, step_s: float) -> int:
-    allowed = 0
-    for _ in range(round(seconds / step_s)):
-        allowed += limiter.acquire(env).allowed
-        clock.advance(step_s)
-    return allowed
 
 
 # -- the contract, for both backends ---------------------------------------------------
@@ -97,7 +72,7 @@ def test_denied_consumes_nothing_and_retry_after_is_enough(
 
 def test_steady_rate_after_burst(make_limiter: Factory, clock: FakeClock) -> None:
     limiter = make_limiter()
-    assert drive(limiter, clock, "prod", 20.0, 0.01) == 5 + 199
+    assert count_allowed(limiter, clock, "prod", 20.0, 0.01) == 5 + 199
 
 
 def test_cost_counts_units(make_limiter: Factory, clock: FakeClock) -> None:

@@ -23,22 +23,7 @@ from ocrmp.ratelimit import (
     gcra_step,
     parse_rate_limits,
 )
-
-SECOND = 1_000_000_000
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 10 * SECOND
-
-    def ns(self) -> int:
-        return self.now
-
-    def seconds(self) -> float:
-        return self.now / SECOND
-
-    def advance(self, seconds: float) -> None:
-        self.now += round(seconds * SECOND)
+from tests.clock import FakeClock, count_allowed
 
 
 @pytest.fixture
@@ -138,15 +123,6 @@ def local(clock: FakeClock, **kwargs: object) -> LocalRateLimiter:
     return LocalRateLimiter(
         {"prod": Rate(600, "min"), "dev": Rate(10, "s")}, clock_ns=clock.ns, **kwargs  # type: ignore[arg-type]
     )
-
-
-def count_allowed(limiter: RateLimiter, clock: FakeClock, env: str, seconds: float,
-                  step_s: float) -> int:
-    allowed = 0
-    for _ in range(round(seconds / step_s)):
-        allowed += limiter.acquire(env).allowed
-        clock.advance(step_s)
-    return allowed
 
 
 def test_local_exact_burst_then_steady_rate(clock: FakeClock) -> None:
