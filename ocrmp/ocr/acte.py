@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,14 +90,3 @@ def read_acte_page(page: PageImage, engine: Engine, settings: OcrSettings) -> Pa
         dpi=page.dpi, low_confidence=is_low_confidence(text, confidence, settings),
         skew_deg=cleaned.skew_deg, extracted=page.extracted, timings_ms=timings,
     )
-
-
-def iter_acte(pages: Iterable[PageImage], engine: Engine,
-              settings: OcrSettings) -> Iterator[PageResult]:
-    for page in pages:
-        yield read_acte_page(page, engine, settings)
-
-
-def read_acte(pages: Iterable[PageImage], engine: Engine,
-              settings: OcrSettings) -> list[PageResult]:
-    return list(iter_acte(pages, engine, settings))

@@ -14,7 +14,7 @@ import re
 import statistics
 import time
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import cv2
@@ -377,14 +377,3 @@ def read_index_page(page: PageImage, engine: Engine, settings: OcrSettings) -> P
         skew_deg=cleaned.skew_deg, extracted=page.extracted, timings_ms=timings,
         rows=table.records(),
     )
-
-
-def iter_index(pages: Iterable[PageImage], engine: Engine,
-               settings: OcrSettings) -> Iterator[PageResult]:
-    for page in pages:
-        yield read_index_page(page, engine, settings)
-
-
-def read_index(pages: Iterable[PageImage], engine: Engine,
-               settings: OcrSettings) -> list[PageResult]:
-    return list(iter_index(pages, engine, settings))

@@ -179,11 +179,6 @@ def _background_small(small: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(paper, (0, 0), side / 3)
 
 
-def estimate_background(img: np.ndarray) -> np.ndarray:
-    """The page without its ink: a closing wider than any glyph, on a reduced copy."""
-    return _enlarge(_background_small(thumbnail(img)), img.shape)
-
-
 def _divide(img: np.ndarray, background_small: np.ndarray) -> np.ndarray:
     background = _enlarge(np.maximum(background_small, 1), img.shape)
     return cv2.divide(img, background, scale=255)
