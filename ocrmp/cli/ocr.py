@@ -11,9 +11,9 @@ import click
 
 from ocrmp.cli import main
 from ocrmp.cli.common import fail, guarded
+from ocrmp.config import KINDS
 from ocrmp.exitcodes import ExitCode
 from ocrmp.ocr.errors import DocumentNotFound, EngineUnavailable
-from ocrmp.ocr.pipeline import KINDS, Pipeline
 from ocrmp.ocr.settings import ENGINES, OcrSettings
 
 
@@ -53,6 +53,9 @@ def ocr_command(path: str, kind: str, as_json: bool, engine: str | None,
     Example:
       ocrmp ocr scan.pdf --kind index --json
     """
+    # The pipeline (numpy, opencv, pdfium) loads here, not with every `ocrmp` command.
+    from ocrmp.ocr.pipeline import Pipeline
+
     settings = _settings(engine, lang)
     data = _read(path)
     try:
