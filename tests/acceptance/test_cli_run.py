@@ -65,3 +65,27 @@ def test_missing_language_data_is_a_startup_error(tmp_path: Path, dsn: str) -> N
     result = ocrmp("run", env={"OCR_DEV": "true", "DEV_DATABASE_URL": dsn,
                                "OCRMP_LANG": "xyz"}, tmp_path=tmp_path)
     assert_one_line(result, ExitCode.ENGINE, "xyz.traineddata")
+
+
+@pytest.mark.parametrize("command", [["stop"], ["reload"], ["scale", "+1"], ["restart", "--help"]])
+def test_control_commands_without_a_pool(tmp_path: Path, dsn: str, command: list[str]) -> None:
+    result = ocrmp(*command, "--pool-name", "absent",
+                   env={"OCR_DEV": "true", "DEV_DATABASE_URL": dsn}, tmp_path=tmp_path)
+    if command[-1] == "--help":
+        assert result.returncode == 0 and "Example" in result.stdout
+        return
+    assert_one_line(result, ExitCode.NOT_RUNNING, "no pool 'absent' is running")
+
+
+def test_scale_needs_a_signed_number(tmp_path: Path) -> None:
+    result = ocrmp("scale", "lots", env={}, tmp_path=tmp_path)
+    assert result.returncode == ExitCode.USAGE
+    assert "expected +N or -N" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_workers_and_status_without_a_pool(tmp_path: Path, dsn: str) -> None:
+    env = {"OCR_DEV": "true", "DEV_DATABASE_URL": dsn}
+    workers = ocrmp("workers", "--pool-name", "absent", env=env, tmp_path=tmp_path)
+    assert workers.returncode == 0 and "no live pool" in workers.stdout
+    status = ocrmp("status", env=env, tmp_path=tmp_path)
+    assert status.returncode == 0 and "(empty)" in status.stdout

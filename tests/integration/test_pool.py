@@ -122,7 +122,7 @@ def test_hup_replaces_every_worker_without_losing_a_job(dsn: str, tmp_path: Path
     try:
         eventually(lambda: len(pool.workers()) == 2, what="two workers")
         before = {p.pid for p in pool.workers()}
-        pool.signal(signal.SIGHUP)
+        assert pool.ctl("reload").returncode == 0  # HUP through the pidfile
         eventually(lambda: not before & {p.pid for p in pool.workers()}
                    and len(pool.workers()) == 2, what="every worker replaced")
         eventually(lambda: statuses(dsn) == {5: 60}, what="all jobs done")
