@@ -7,6 +7,7 @@ as root the server runs as an unprivileged system user created on first use.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pwd
 import shutil
@@ -52,15 +53,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# Held while the service user is looked up and created: two processes starting servers at
+# once (test workers, two pools) would otherwise both run useradd, and the loser's files end
+# up owned by a uid that no longer exists.
+_USERADD_LOCK = Path("/run/lock/ocrmp-useradd.lock")
+
+
 def _service_user() -> str | None:
     """The user the server runs as: None when we are not root."""
     if os.geteuid() != 0:
         return None
+    _USERADD_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(_USERADD_LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
-        pwd.getpwnam(SERVICE_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "-s", "/usr/sbin/nologin",
-                        SERVICE_USER], check=True, capture_output=True)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            pwd.getpwnam(SERVICE_USER)
+        except KeyError:
+            subprocess.run(["useradd", "--system", "--no-create-home", "-s",
+                            "/usr/sbin/nologin", SERVICE_USER], check=True, capture_output=True)
+    finally:
+        os.close(fd)
     return SERVICE_USER
 
 
