@@ -13,6 +13,7 @@ from ocrmp.ocr import preprocess
 from ocrmp.ocr.engines import Engine, Word, mean_confidence
 from ocrmp.ocr.pages import PageImage, PageResult
 from ocrmp.ocr.settings import OcrSettings
+from ocrmp.vocabulary import PageFlag
 
 # One uniform block of text: what a deed page is. Auto layout (3) splits margins
 # and stamps into blocks and costs a layout pass for nothing.
@@ -87,6 +88,7 @@ def read_acte_page(page: PageImage, engine: Engine, settings: OcrSettings) -> Pa
     height, width = page.image.shape
     return PageResult(
         index=page.index, text=text, confidence=confidence, width=width, height=height,
-        dpi=page.dpi, low_confidence=is_low_confidence(text, confidence, settings),
+        dpi=page.dpi, low_confidence=(low := is_low_confidence(text, confidence, settings)),
+        flags=[PageFlag.LOW_CONFIDENCE] if low else [],
         skew_deg=cleaned.skew_deg, extracted=page.extracted, timings_ms=timings,
     )

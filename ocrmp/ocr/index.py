@@ -25,6 +25,7 @@ from ocrmp.ocr.acte import is_low_confidence
 from ocrmp.ocr.engines import Engine, Word, mean_confidence
 from ocrmp.ocr.pages import PageImage, PageResult
 from ocrmp.ocr.settings import OcrSettings
+from ocrmp.vocabulary import PageFlag
 
 INDEX_KEYS = ("date", "nature", "parties", "numero", "remarques")
 CELL_SEPARATOR = " | "
@@ -373,7 +374,8 @@ def read_index_page(page: PageImage, engine: Engine, settings: OcrSettings) -> P
     text = table.text()
     return PageResult(
         index=page.index, text=text, confidence=confidence, width=width, height=height,
-        dpi=page.dpi, low_confidence=is_low_confidence(text, confidence, settings),
+        dpi=page.dpi, low_confidence=(low := is_low_confidence(text, confidence, settings)),
+        flags=[PageFlag.LOW_CONFIDENCE] if low else [],
         skew_deg=cleaned.skew_deg, extracted=page.extracted, timings_ms=timings,
         rows=table.records(),
     )

@@ -32,6 +32,7 @@ from ocrmp.ocr.errors import (
     UnsupportedFormat,
 )
 from ocrmp.ocr.settings import OcrSettings
+from ocrmp.vocabulary import PageFlag
 
 # How much of the page an image must cover, per side, to count as "the scan".
 _COVER = 0.97
@@ -304,6 +305,7 @@ class PageResult:
     extracted: bool = False  # the PDF's own scan image, not a rendering
     timings_ms: dict[str, float] = field(default_factory=dict)
     rows: list[dict[str, str]] | None = None  # index pages only
+    flags: list[PageFlag] = field(default_factory=list)  # why a person should look at it
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -316,6 +318,7 @@ class PageResult:
             "dpi": round(self.dpi, 1),
             "extracted": self.extracted,
             "skew_deg": round(self.skew_deg, 2),
+            "flags": [str(flag) for flag in self.flags],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
         if self.rows is not None:

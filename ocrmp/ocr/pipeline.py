@@ -52,6 +52,18 @@ class OcrResult:
     def low_confidence_pages(self) -> list[int]:
         return [p.index + 1 for p in self.page_results if p.low_confidence]
 
+    @property
+    def flagged_pages(self) -> list[int]:
+        return [p.index + 1 for p in self.page_results if p.flags]
+
+    def flag_counts(self) -> dict[str, int]:
+        """Pages per flag: what `ocrmp review` and the metrics count."""
+        counts: dict[str, int] = {}
+        for page in self.page_results:
+            for flag in page.flags:
+                counts[str(flag)] = counts.get(str(flag), 0) + 1
+        return counts
+
     def to_json(self) -> dict[str, object]:
         return {
             "kind": self.kind,
@@ -59,6 +71,8 @@ class OcrResult:
             "pages": self.pages,
             "mean_confidence": round(self.mean_confidence, 2),
             "low_confidence_pages": self.low_confidence_pages,
+            "flagged_pages": self.flagged_pages,
+            "flags": self.flag_counts(),
             "elapsed_ms": round(self.elapsed_ms, 1),
             "page_results": [page.to_json() for page in self.page_results],
         }

@@ -74,6 +74,9 @@ def test_low_confidence_pages_are_flagged(tmp_path: Path) -> None:
     result = strict.process(pdf_bytes([acte_page(13, lines=2).image], tmp_path), "acte",
                             source="a.pdf")
     assert result.low_confidence_pages == [1] and result.page_results[0].low_confidence
+    data = result.to_json()
+    assert data["flagged_pages"] == [1] and data["flags"] == {"low_confidence": 1}
+    assert data["page_results"][0]["flags"] == ["low_confidence"]  # type: ignore[index]
 
 
 def test_bad_documents_leave_the_pipeline_usable(pipeline: Pipeline, tmp_path: Path) -> None:
