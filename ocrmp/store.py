@@ -63,6 +63,15 @@ class StatusCount:
     oldest_ready_s: float | None
 
 
+@dataclass(frozen=True)
+class FlaggedCount:
+    """Done documents of a kind with flagged pages; with a reason, those flagged for it."""
+
+    kind: str
+    reason: str | None
+    documents: int
+
+
 class JobStore:
     """The queue of one environment's database."""
 
@@ -195,6 +204,18 @@ class JobStore:
                             oldest_ready_s=(float(row["oldest_ready_s"])
                                             if row["oldest_ready_s"] is not None else None))
                 for row in self._run("queue_stats")]
+
+    def flagged_counts(self) -> list[FlaggedCount]:
+        return [FlaggedCount(kind=row["kind"], reason=row["reason"],
+                             documents=int(row["documents"]))
+                for row in self._run("flagged_counts")]
+
+    def flagged_documents(self, *, kind: str | None = None,
+                          flags: Sequence[str] | None = None,
+                          limit: int = 50) -> list[dict[str, Any]]:
+        """The newest done documents with flagged pages (of `kind`, with any of `flags`)."""
+        return self._run("flagged_documents", {"kind": kind, "flags": list(flags) if flags
+                                               else None, "limit": limit})
 
     def ready_depths(self) -> dict[str, int]:
         return {row["kind"]: int(row["n"]) for row in self._run("ready_depths")}

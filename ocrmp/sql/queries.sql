@@ -157,6 +157,52 @@ FROM extraction_queue
 GROUP BY 1, 2
 ORDER BY 1, 2;
 
+-- name: flagged_counts
+-- Done documents with flagged pages: per kind (reason NULL), and per kind and reason (a
+-- document flagged for two reasons counts under both). The partial index
+-- extraction_queue_ocr_flagged serves it: only flagged rows are read.
+WITH flagged AS (
+    SELECT coalesce(document_source, '') AS kind, ocr_result -> 'flags' AS flags
+    FROM extraction_queue
+    WHERE status_id = 5 AND ocrmp_has_flagged_pages(ocr_result)
+)
+SELECT kind, NULL::text AS reason, count(*) AS documents
+FROM flagged
+GROUP BY kind
+UNION ALL
+SELECT kind, reason, count(*) AS documents
+FROM flagged,
+     jsonb_object_keys(CASE jsonb_typeof(flags) WHEN 'object' THEN flags ELSE '{}' END) AS reason
+GROUP BY kind, reason
+ORDER BY kind, reason NULLS FIRST;
+
+-- name: flagged_documents
+-- The newest done documents with flagged pages (of one kind, with any of some reasons, when
+-- asked), each with its flagged pages and their reasons. The results, page text included,
+-- are read only for the rows listed; the pages come from `flagged_pages`, their reasons from
+-- the page's entry in `page_results` (page n is element n - 1).
+WITH listed AS (
+    SELECT id, document_number, document_source, ocr_completed_at, ocr_result
+    FROM extraction_queue
+    WHERE status_id = 5 AND ocrmp_has_flagged_pages(ocr_result)
+      AND (%(kind)s::text IS NULL OR document_source = %(kind)s::text)
+      AND (%(flags)s::text[] IS NULL OR ocr_result -> 'flags' ?| %(flags)s::text[])
+    ORDER BY ocr_completed_at DESC NULLS LAST, id
+    LIMIT %(limit)s
+)
+SELECT l.id::text AS id, l.document_number, l.document_source AS kind, l.ocr_completed_at,
+       (SELECT jsonb_agg(jsonb_build_object(
+                   'page', page,
+                   'flags', CASE jsonb_typeof(page) WHEN 'number' THEN
+                                CASE WHEN page::numeric BETWEEN 1 AND 2147483647
+                                     THEN l.ocr_result -> 'page_results'
+                                          -> (page::numeric::int - 1) -> 'flags' END END)
+                   ORDER BY n)
+        FROM jsonb_array_elements(l.ocr_result -> 'flagged_pages') WITH ORDINALITY AS f(page, n)
+       ) AS pages
+FROM listed l
+ORDER BY l.ocr_completed_at DESC NULLS LAST, l.id;
+
 -- name: ready_depths
 -- Claimable jobs per kind: what the allocation of modes follows.
 SELECT document_source AS kind, count(*) AS n
