@@ -4,36 +4,50 @@ pools running on this host. Gathering returns plain data; rendering is separate.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ocrmp.config import Settings
 from ocrmp.errors import OcrmpError
-from ocrmp.store import JobStore, StatusCount
+from ocrmp.store import FlaggedCount, JobStore, StatusCount
 
 STATUS_NAMES = {1: "waiting_download", 2: "downloading", 3: "ready", 4: "error", 5: "done",
                 6: "running"}
 
 
-def queue_summary(counts: list[StatusCount]) -> dict[str, dict[str, Any]]:
-    """Per kind: counts by status name and the claimability details of ready jobs."""
+def _empty_entry() -> dict[str, Any]:
+    return {name: 0 for name in STATUS_NAMES.values()} | {
+        "claimable": 0, "backoff": 0, "exhausted": 0, "stuck": 0, "oldest_ready_s": None,
+        "flagged": 0, "flags": {}}
+
+
+def queue_summary(counts: Sequence[StatusCount],
+                  flagged: Sequence[FlaggedCount] = ()) -> dict[str, dict[str, Any]]:
+    """Per kind: counts by status name, the claimability details of ready jobs, and the
+    done documents with flagged pages (`flagged`; by reason, `flags`)."""
     kinds: dict[str, dict[str, Any]] = {}
     for count in counts:
-        entry = kinds.setdefault(count.kind or "(none)", {
-            name: 0 for name in STATUS_NAMES.values()} | {
-            "claimable": 0, "backoff": 0, "exhausted": 0, "stuck": 0, "oldest_ready_s": None})
+        entry = kinds.setdefault(count.kind or "(none)", _empty_entry())
         entry[STATUS_NAMES.get(count.status_id, f"status_{count.status_id}")] = count.total
         for field in ("claimable", "backoff", "exhausted", "stuck"):
             entry[field] += getattr(count, field)
         if count.oldest_ready_s is not None:
             entry["oldest_ready_s"] = round(count.oldest_ready_s, 1)
+    for flags in flagged:
+        entry = kinds.setdefault(flags.kind or "(none)", _empty_entry())
+        if flags.reason is None:
+            entry["flagged"] = flags.documents
+        else:
+            entry["flags"][flags.reason] = flags.documents
     return kinds
 
 
 def environment_status(env: str, dsn: str) -> dict[str, Any]:
     store = JobStore(dsn, env, application_name="ocrmp-status")
     try:
-        return {"reachable": True, "kinds": queue_summary(store.stats())}
+        return {"reachable": True,
+                "kinds": queue_summary(store.stats(), store.flagged_counts())}
     except OcrmpError as error:
         return {"reachable": False, "error": str(error), "kinds": {}}
     finally:
@@ -96,7 +110,7 @@ def render(status: dict[str, Any]) -> str:
 
     lines = ["QUEUE"]
     header = (f"  {'env':<8}{'kind':<17}{'ready':>7}{'claim':>7}{'backoff':>8}{'exhaust':>8}"
-              f"{'running':>8}{'stuck':>6}{'done':>8}{'error':>7}{'oldest':>8}")
+              f"{'running':>8}{'stuck':>6}{'done':>8}{'flagged':>8}{'error':>7}{'oldest':>8}")
     lines.append(header)
     for env, info in status["environments"].items():
         if not info["reachable"]:
@@ -107,7 +121,8 @@ def render(status: dict[str, Any]) -> str:
         for kind, row in sorted(info["kinds"].items()):
             lines.append(f"  {env:<8}{kind:<17}{row['ready']:>7}{row['claimable']:>7}"
                          f"{row['backoff']:>8}{row['exhausted']:>8}{row['running']:>8}"
-                         f"{row['stuck']:>6}{row['done']:>8}{row['error']:>7}"
+                         f"{row['stuck']:>6}{row['done']:>8}{row['flagged']:>8}"
+                         f"{row['error']:>7}"
                          f"{_age(row['oldest_ready_s']):>8}")
     if status["rate_limits"]:
         lines.append("RATE LIMITS  " + ", ".join(status["rate_limits"]))

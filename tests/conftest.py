@@ -68,12 +68,22 @@ def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgCluster]:
         remove_postgres(server)
 
 
-@pytest.fixture
-def dsn(pg_cluster: PgCluster) -> Iterator[str]:
-    """A fresh, migrated database of its own for this test."""
+def _migrated_database(pg_cluster: PgCluster) -> Iterator[str]:
     name = pg_cluster.fresh_database()
     yield pg_cluster.dsn_for(name)
     pg_cluster.drop(name)
+
+
+@pytest.fixture
+def dsn(pg_cluster: PgCluster) -> Iterator[str]:
+    """A fresh, migrated database of its own for this test."""
+    yield from _migrated_database(pg_cluster)
+
+
+@pytest.fixture
+def other_dsn(pg_cluster: PgCluster) -> Iterator[str]:
+    """A second one, for a second environment."""
+    yield from _migrated_database(pg_cluster)
 
 
 @pytest.fixture

@@ -25,8 +25,9 @@ def status(config_file: Path | None, pool_name: str | None, as_json: bool,
     """Show every enabled environment's queue, the fleet of pools and this host's workers.
 
     For each environment and kind: jobs by status, how many are claimable now, waiting on
-    backoff, with attempts exhausted, stuck (running with an expired lease), and the age of
-    the oldest ready job.
+    backoff, with attempts exhausted, stuck (running with an expired lease), the age of
+    the oldest ready job, and how many done documents have pages flagged for a person to
+    check (by reason in --json; `ocrmp review` lists them).
 
     \b
     Examples:

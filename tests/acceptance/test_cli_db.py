@@ -21,15 +21,20 @@ _OURS = ("OCR_DEV", "OCR_STAGING", "OCR_PROD", "DATABASE_URL", "DEV_DATABASE_URL
          "STAGING_DATABASE_URL", "PROD_DATABASE_URL", "OCRMP_CONFIG", "OCRMP_STORAGE_ROOT")
 
 
+def cli_environment(dsn: str, tmp: Path, env: dict[str, str] | None = None) -> dict[str, str]:
+    """One dev database, data and storage under tmp, none of the caller's ocrmp settings."""
+    base = {key: value for key, value in os.environ.items() if key not in _OURS}
+    return {**base, "OCR_DEV": "true", "DEV_DATABASE_URL": dsn,
+            "OCRMP_DATA_DIR": str(tmp / "data"), "OCRMP_STORAGE_ROOT": str(tmp / "storage"),
+            **(env or {})}
+
+
 def ocrmp(dsn: str, tmp: Path, *args: str,
           env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """The real CLI against one dev database, its data and storage under tmp."""
-    base = {key: value for key, value in os.environ.items() if key not in _OURS}
-    environ = {**base, "OCR_DEV": "true", "DEV_DATABASE_URL": dsn,
-               "OCRMP_DATA_DIR": str(tmp / "data"), "OCRMP_STORAGE_ROOT": str(tmp / "storage"),
-               **(env or {})}
     return subprocess.run([sys.executable, "-m", "ocrmp", *args], capture_output=True,
-                          text=True, timeout=120, env=environ, check=False)
+                          text=True, timeout=120, env=cli_environment(dsn, tmp, env),
+                          check=False)
 
 
 def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
