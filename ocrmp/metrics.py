@@ -31,7 +31,9 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from ocrmp.errors import ConfigError
+from ocrmp.flags import DocumentFlags
 from ocrmp.store import JobStore, StatusCount
+from ocrmp.vocabulary import PageFlag
 
 log = logging.getLogger("ocrmp.metrics")
 
@@ -214,6 +216,13 @@ class PoolMetrics:
                                        "time over its pages, once per page)", ["kind"],
                                        buckets=PAGE_BUCKETS, registry=r)
         self._pages = Counter("ocrmp_pages_total", "Pages OCR'd", ["env", "kind"], registry=r)
+        self._flagged = Counter("ocrmp_jobs_flagged_total", "Jobs done with at least one page "
+                                "flagged for a person to check (`ocrmp review` lists them)",
+                                ["env", "kind"], registry=r)
+        self._flagged_by_reason = Counter(
+            "ocrmp_jobs_flagged_by_reason_total", "Jobs done with at least one page flagged "
+            "for this reason; a job flagged for two reasons counts under both",
+            ["env", "kind", "reason"], registry=r)
 
     def _define_workers(self) -> None:
         r = self.registry
@@ -261,6 +270,17 @@ class PoolMetrics:
         per_page = self._page_seconds.labels(kind)
         for _ in range(pages):  # pages are streamed, not timed one by one: the mean per page
             per_page.observe(seconds / pages)
+
+    def job_flagged(self, env: str, kind: str, flags: DocumentFlags) -> None:
+        """Count a done job's flags. Every series of (env, kind) exists from its first done
+        job on, so rate() has a 0 to start from; reasons are the closed list of PageFlag."""
+        flagged = self._flagged.labels(env, kind)
+        by_reason = {reason: self._flagged_by_reason.labels(env, kind, reason.value)
+                     for reason in PageFlag}
+        if flags.flagged:
+            flagged.inc()
+        for reason in flags.reasons:
+            by_reason[reason].inc()
 
     # -- workers ----------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 Workers write their outcome to the database themselves; the master learns it from the
 counters a worker bumps in its slot (jobs_done, jobs_failed, jobs_errored, pages_done) between the
-hand-over and the finish.
+hand-over and the finish, and a done job's flags from the slot's job_flags.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 
 from ocrmp.config import Settings
+from ocrmp.flags import DocumentFlags
 from ocrmp.metrics import DatabaseSnapshot, MetricsServer, PoolMetrics, serve
 from ocrmp.pool.slots import SlotSnapshot
 from ocrmp.store import Job
@@ -62,6 +63,8 @@ class Observer:
         else:
             outcome = "released"  # its attempt was taken away (stale)
         self.metrics.job_finished(job.env, job.kind, outcome, seconds, pages)
+        if outcome == "done":
+            self.metrics.job_flagged(job.env, job.kind, DocumentFlags.from_bits(snap.job_flags))
 
     def released(self, slot: int, job: Job) -> None:
         handed = self.handed.pop(slot, None)

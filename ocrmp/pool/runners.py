@@ -64,13 +64,15 @@ class OcrRunner:
 class FakeBehaviour:
     """What the fake engine does with a job. Spec: `fake:sleep=0.05,pages=2`, `fake:crash`,
     `fake:hang`, `fake:hang-child`, `fake:leak=50M`, `fake:grow=20M`, `fake:fail-transient`,
-    `fake:fail-permanent`, `fake:crash-on-start`."""
+    `fake:fail-permanent`, `fake:crash-on-start`; `flag=REASON` (repeatable) flags the
+    result's first page for that reason, as the OCR pipeline's result would."""
 
     sleep_s: float = 0.0
     pages: int = 1
     action: str = "ok"
     amount: int = 0
     options: dict[str, str] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
 
     @classmethod
     def parse(cls, spec: str) -> FakeBehaviour:
@@ -86,6 +88,8 @@ class FakeBehaviour:
                 behaviour.pages = int(value)
             elif key in ("leak", "grow"):
                 behaviour.action, behaviour.amount = key, parse_bytes(value)
+            elif key == "flag":
+                behaviour.flags.append(value)
             else:
                 behaviour.action = key
         return behaviour
@@ -113,8 +117,7 @@ class FakeRunner:
                 time.sleep(behaviour.sleep_s)
             progress(page + 1)
         text = f"fake text of {job.document_number}"
-        return Outcome(text=text, result={"engine": "fake", "pages": behaviour.pages},
-                       pages=behaviour.pages)
+        return Outcome(text=text, result=_fake_result(behaviour), pages=behaviour.pages)
 
     def _record(self, job: Job) -> None:
         if self.record:
@@ -129,6 +132,15 @@ class FakeRunner:
         act = _ACTIONS.get(behaviour.action)
         if act is not None:
             act(self, behaviour, job)
+
+
+def _fake_result(behaviour: FakeBehaviour) -> dict[str, Any]:
+    """The shape of the pipeline's result: per-page flags, and the document's summary."""
+    flags = behaviour.flags
+    return {"engine": "fake", "pages": behaviour.pages,
+            "flagged_pages": [1] if flags else [], "flags": dict.fromkeys(flags, 1),
+            "page_results": [{"page": n + 1, "flags": flags if n == 0 else []}
+                             for n in range(behaviour.pages)]}
 
 
 def _touch(chunk: bytearray) -> bytearray:

@@ -11,9 +11,9 @@ attaches to it by name, read-only. Every field is a signed 64-bit word accessed 
   odd while writing), so a reader sees an assignment or an exit whole, never half of the
   old one and half of the new one.
 - worker-written: `phase`, `taken_seq`, `done_seq`, `heartbeat_ns`, `job_started_ns`,
-  `jobs_done`, `pages_done`, `jobs_failed`, `jobs_errored`, `current_page`. Each is one
-  word on its own,
-  stored directly. Between two lives of a slot (reaped, not yet respawned) no worker
+  `jobs_done`, `pages_done`, `jobs_failed`, `jobs_errored`, `current_page`, `job_flags`
+  (the flags of the job it completed last, `DocumentFlags.to_bits`). Each is one word on
+  its own, stored directly. Between two lives of a slot (reaped, not yet respawned) no worker
   exists, so the master may write them, e.g. `phase = Phase.DEAD`.
 
 A job is pending while `assign_seq > taken_seq` and running while `taken_seq > done_seq`.
@@ -122,7 +122,7 @@ _MASTER_WORDS = (
 )
 _WORKER_WORDS = (
     "phase", "taken_seq", "done_seq", "heartbeat_ns", "job_started_ns", "jobs_done",
-    "pages_done", "jobs_failed", "jobs_errored", "current_page",
+    "pages_done", "jobs_failed", "jobs_errored", "current_page", "job_flags",
 )
 # Word index of each field inside a record; text = (length word, then the bytes).
 WORDS: dict[str, int] = {name: i for i, name in enumerate(_MASTER_WORDS)}
@@ -222,6 +222,7 @@ class SlotSnapshot:
     jobs_failed: int
     jobs_errored: int  # failures that ended the job in 4, not retried
     current_page: int
+    job_flags: int  # the last completed job's flags, as DocumentFlags.to_bits() wrote them
 
     @property
     def pending(self) -> bool:
@@ -297,6 +298,7 @@ class Slot:
     jobs_failed = _Word(int)
     jobs_errored = _Word(int)
     current_page = _Word(int)
+    job_flags = _Word(int)
 
     def __init__(self, table: SlotTable, index: int) -> None:
         self.table = table

@@ -20,6 +20,7 @@ from ocrmp import logs
 from ocrmp.config import Settings
 from ocrmp.errors import DatabaseError, DatabaseUnavailable, JobError, StaleAttempt
 from ocrmp.exitcodes import ExitCode
+from ocrmp.flags import document_flags
 from ocrmp.pool.coordination import Coordination
 from ocrmp.pool.doorbell import Doorbell
 from ocrmp.pool.policy import retry_delay
@@ -174,6 +175,8 @@ class WorkerLoop:
             return
         if self._write(lambda store: store.complete(job.ref, outcome.text, outcome.result,
                                                     outcome.pages), job):
+            # Before jobs_done: the master reads the flags once it sees the job done.
+            self.slot.job_flags = document_flags(outcome.result).to_bits()
             self.slot.jobs_done = self.slot.jobs_done + 1
             self.slot.pages_done = self.slot.pages_done + outcome.pages
             log.info("Job completed", extra={

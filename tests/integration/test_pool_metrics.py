@@ -10,6 +10,8 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from ocrmp.embedded import free_port
+from ocrmp.store import JobStore
+from ocrmp.vocabulary import PageFlag
 from tests.poolrun import Pool, enqueue, eventually, statuses
 
 
@@ -59,3 +61,44 @@ def test_metrics_match_the_database_and_the_pool(dsn: str, tmp_path: Path) -> No
         raise AssertionError("the endpoint outlived the pool")
     except (urllib.error.URLError, ConnectionError):
         pass
+
+
+def test_flagged_documents_are_counted_by_env_kind_and_reason(dsn: str, tmp_path: Path) -> None:
+    enqueue(dsn, 3, "acte", "fake:pages=2,flag=low_confidence,flag=handwriting")
+    enqueue(dsn, 2, "acte", "fake:flag=non_words")
+    enqueue(dsn, 4, "acte", "fake:pages=2")  # read well
+    enqueue(dsn, 2, "acte", "fake:fail-permanent")  # failed: nothing to review
+    enqueue(dsn, 1, "index", "fake:flag=table_unread")
+    enqueue(dsn, 1, "index", "fake:flag=made_up")  # a reason outside the closed list
+    port = free_port()
+    pool = Pool(dsn, tmp_path, "--size", "2", "--min-index", "1", "--min-acte", "1",
+                "--engine", "fake", "--metrics-port", str(port)).start()
+    done = (("env", "dev"), ("kind", "acte"), ("outcome", "done"))
+    try:
+        eventually(lambda: statuses(dsn) == {5: 11, 4: 2}, what="every job finished")
+        eventually(lambda: scrape(port).get(("ocrmp_jobs_total", done)) == 9,
+                   what="acte completions counted")
+        eventually(lambda: scrape(port).get(("ocrmp_jobs_total", (
+            ("env", "dev"), ("kind", "index"), ("outcome", "done")))) == 2,
+            what="index completions counted")
+        samples = scrape(port)
+    finally:
+        pool.signal(signal.SIGINT)
+        assert pool.wait() == 0
+    flagged = {dict(labels)["kind"]: value for (name, labels), value in samples.items()
+               if name == "ocrmp_jobs_flagged_total"}
+    assert flagged == {"acte": 5, "index": 2}
+    by_reason = {(dict(labels)["kind"], dict(labels)["reason"]): value
+                 for (name, labels), value in samples.items()
+                 if name == "ocrmp_jobs_flagged_by_reason_total" and value}
+    assert by_reason == {("acte", "low_confidence"): 3, ("acte", "handwriting"): 3,
+                         ("acte", "non_words"): 2, ("index", "table_unread"): 1}
+    reasons = {dict(labels)["reason"] for (name, labels), _ in samples.items()
+               if name == "ocrmp_jobs_flagged_by_reason_total"}
+    assert reasons == {flag.value for flag in PageFlag}  # every series, no other label
+    store = JobStore(dsn)
+    try:  # the counter and `ocrmp status` agree on the documents
+        assert {c.kind: c.documents for c in store.flagged_counts() if c.reason is None} == \
+            flagged
+    finally:
+        store.close()

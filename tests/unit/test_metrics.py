@@ -6,8 +6,10 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from ocrmp.flags import DocumentFlags
 from ocrmp.metrics import PoolMetrics, exit_bucket
 from ocrmp.store import StatusCount
+from ocrmp.vocabulary import PageFlag
 
 
 class Clock:
@@ -54,6 +56,25 @@ def test_finished_jobs_count_by_outcome_with_durations_and_pages() -> None:
     assert value(metrics, "ocrmp_page_duration_seconds_count", kind="acte") == 4
     assert value(metrics, "ocrmp_page_duration_seconds_bucket", kind="acte", le="2.0") == 0
     assert value(metrics, "ocrmp_page_duration_seconds_bucket", kind="acte", le="5.0") == 4
+
+
+def test_done_jobs_count_as_flagged_by_env_kind_and_reason() -> None:
+    metrics = PoolMetrics()
+    metrics.job_flagged("prod", "acte", DocumentFlags())
+    assert value(metrics, "ocrmp_jobs_flagged_total", env="prod", kind="acte") == 0
+    assert {dict(labels)["reason"]: v for (name, labels), v in samples(metrics).items()
+            if name == "ocrmp_jobs_flagged_by_reason_total"} == dict.fromkeys(PageFlag, 0)
+    both = DocumentFlags(True, frozenset({PageFlag.LOW_CONFIDENCE, PageFlag.HANDWRITING}))
+    metrics.job_flagged("prod", "acte", both)
+    metrics.job_flagged("prod", "acte", DocumentFlags(True, frozenset({PageFlag.HANDWRITING})))
+    metrics.job_flagged("dev", "index", DocumentFlags(True, frozenset()))
+    assert value(metrics, "ocrmp_jobs_flagged_total", env="prod", kind="acte") == 2
+    assert value(metrics, "ocrmp_jobs_flagged_total", env="dev", kind="index") == 1
+    by_reason = "ocrmp_jobs_flagged_by_reason_total"
+    assert value(metrics, by_reason, env="prod", kind="acte", reason="handwriting") == 2
+    assert value(metrics, by_reason, env="prod", kind="acte", reason="low_confidence") == 1
+    assert value(metrics, by_reason, env="prod", kind="acte", reason="non_words") == 0
+    assert value(metrics, by_reason, env="dev", kind="index", reason="table_unread") == 0
 
 
 def test_unknown_outcome_is_refused() -> None:
