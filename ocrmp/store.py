@@ -248,11 +248,12 @@ class JobStore:
         return [str(row["id"]) for row in rows]
 
     def requeue(self, *, dry_run: bool, errored: bool, exhausted: bool, stuck: bool,
-                ids: Sequence[str] | None = None, kind: str | None = None,
+                done: bool = False, ids: Sequence[str] | None = None, kind: str | None = None,
                 error_contains: str | None = None,
                 unleased_after_s: float = 1800.0) -> list[dict[str, Any]]:
-        """Move errored, exhausted or stuck jobs back to 3 (or, dry, list those that would)."""
-        params = {"errored": errored, "exhausted": exhausted, "stuck": stuck,
+        """Move errored, exhausted, stuck (or done) jobs back to 3 (or, dry, list those
+        that would)."""
+        params = {"errored": errored, "exhausted": exhausted, "stuck": stuck, "done": done,
                   "ids": list(ids) if ids else None, "kind": kind,
                   "error": error_contains or None, "unleased_after_s": unleased_after_s}
         return self._run("requeue", params, rollback=dry_run)

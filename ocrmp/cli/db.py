@@ -21,14 +21,14 @@ from ocrmp.store import JobStore
 ENV_VARS = "OCR_DEV, OCR_STAGING, OCR_PROD and *_DATABASE_URL"
 
 
-def env_option(default: str | None) -> Any:
+def env_option(default: str | None, what: str = "Environment whose queue to change") -> Any:
     """--env: repeatable for commands that read every enabled environment by default."""
     if default is None:
         return click.option(
             "--env", "envs", multiple=True, type=click.Choice(ENVIRONMENTS),
             help=f"Environment, repeatable (default: every enabled one) [env var: {ENV_VARS}]")
     return click.option("--env", "env", type=click.Choice(ENVIRONMENTS), default=default,
-                        help=f"Environment whose queue to change [env var: {ENV_VARS}]")
+                        help=f"{what} [env var: {ENV_VARS}]")
 
 
 def chosen_environments(settings: Settings, wanted: Sequence[str]) -> dict[str, str]:

@@ -118,7 +118,8 @@ def requeue(config_file: Path | None, pool_name: str | None, env: str, ids: tupl
 
     Candidates are errored, exhausted and stuck jobs (only exhausted or stuck ones with
     --exhausted or --stuck); --id, --kind and --error-contains narrow them. A job running
-    under a live lease, and rows of status 1, 2 or 5, are never moved.
+    under a live lease, and rows of status 1, 2 or 5, are never moved (`ocrmp review
+    --requeue` reads flagged done documents again).
 
     \b
     Examples:
@@ -152,10 +153,13 @@ def _print_requeued(rows: list[dict[str, Any]], env: str, dry_run: bool,
             click.echo(f"{row['id']}  {row['document_number'] or '-'}  "
                        f"{row['document_source'] or '-'}  {status} "
                        f"{STATUS_WORDS.get(status, '?')}  {error}".rstrip())
-    verb = "would move" if dry_run else "moved"
-    plural = "s" if len(rows) != 1 else ""
-    click.echo(f"{verb} {len(rows)} job{plural} back to ready (3) in {env}")
+    click.echo(requeued_line(len(rows), env, dry_run))
     left = sorted(set(ids) - {row["id"] for row in rows})
     if left:
         click.echo(f"not moved (not errored, exhausted or stuck, or unknown): "
                    f"{', '.join(left)}", err=True)
+
+
+def requeued_line(count: int, env: str, dry_run: bool) -> str:
+    verb = "would move" if dry_run else "moved"
+    return f"{verb} {count} job{'s' if count != 1 else ''} back to ready (3) in {env}"

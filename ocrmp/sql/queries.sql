@@ -257,14 +257,16 @@ ORDER BY t.n
 RETURNING id;
 
 -- name: requeue
--- Back to 3 with a fresh attempt budget: errored (4), ready but out of attempts (3), and
--- running (6) with an expired lease or none for a long time; a 6 with a live lease is
--- running and never moves. SKIP LOCKED: a row a pool is writing right now (completing,
--- rescuing) is left to that pool. A dry run executes this and rolls it back.
+-- Back to 3 with a fresh attempt budget: errored (4), ready but out of attempts (3),
+-- running (6) with an expired lease or none for a long time, and done (5) when asked for
+-- another reading; a 6 with a live lease is running and never moves. SKIP LOCKED: a row a
+-- pool is writing right now (completing, rescuing) is left to that pool. A dry run
+-- executes this and rolls it back.
 WITH picked AS (
     SELECT id, status_id AS old_status, ocr_error AS old_error, ocr_attempts AS old_attempts
     FROM extraction_queue
     WHERE ((%(errored)s AND status_id = 4)
+           OR (%(done)s AND status_id = 5)
            OR (%(exhausted)s AND status_id = 3
                AND (ocr_attempts IS NULL OR ocr_max_attempts IS NULL
                     OR ocr_attempts >= ocr_max_attempts))

@@ -132,7 +132,7 @@ def test_environment_not_enabled_is_a_config_error(dsn: str, tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize("command", [("db", "migrate"), ("db", "check"), ("enqueue",),
-                                     ("requeue",)])
+                                     ("requeue",), ("review",)])
 def test_help_has_an_example_and_env_vars(dsn: str, tmp_path: Path,
                                           command: tuple[str, ...]) -> None:
     done = ocrmp(dsn, tmp_path, *command, "--help")
