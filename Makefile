@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ocr.py
 	$(BIN)/python bench/quality.py
 	$(BIN)/python bench/e2e.py
+	$(BIN)/python bench/review.py
 
 # System packages, installed only where missing (root, or sudo).
 system-deps:
