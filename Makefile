@@ -3,7 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-APT_PACKAGES := tesseract-ocr tesseract-ocr-fra redis-server gcc fonts-dejavu-core
+# Fonts: the typefaces of ocrmp/corpus/fonts.py (the generated pages are printed in them).
+FONT_PACKAGES := fonts-courier-prime fonts-dejavu-core fonts-dejavu-extra fonts-freefont-ttf \
+                 fonts-gnutypewriter fonts-liberation2 fonts-urw-base35
+APT_PACKAGES := tesseract-ocr tesseract-ocr-fra redis-server gcc $(FONT_PACKAGES)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test test-fast lint bench system-deps clean
@@ -11,12 +14,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 demo: $(STAMP)
 	$(BIN)/ocrmp demo
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy ocrmp
 	$(BIN)/pytest -n 2 --dist loadgroup
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) system-deps
 	$(BIN)/pytest -n 2 --dist loadgroup -m "not slow" tests/unit
 
 lint: $(STAMP)

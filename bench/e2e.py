@@ -3,7 +3,7 @@
     .venv/bin/python bench/e2e.py [--docs 8] [--pages 3] [--sizes 1,2] [--dsn postgresql://...]
 
 A corpus of degraded registry PDFs (documents alternate acte / index, `--pages` pages each,
-ground truth from `ocrmp.ocr.corpus`) goes through, in one run:
+ground truth from `ocrmp.corpus`) goes through, in one run:
 
 1. ocrmp, the whole path: `ocrmp enqueue` (status 3) into a fresh database, then
    `ocrmp run --size N --until-idle` as a subprocess (JSON log to bench/out/e2e-logs/).
@@ -52,8 +52,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import OUT_DIR, Server, command_line, postgres, print_table, write_json  # noqa: E402,E501
 from bench.quality import Score, ocrmypdf_binary  # noqa: E402
+from ocrmp.corpus import GeneratedPage, make_document, write_pdf  # noqa: E402
 from ocrmp.ocr.acte import ACTE_PSM  # noqa: E402
-from ocrmp.ocr.corpus import GeneratedPage, make_document, write_pdf  # noqa: E402
 from ocrmp.ocr.index import INDEX_PSM  # noqa: E402
 from ocrmp.ocr.pipeline import PAGE_SEPARATOR  # noqa: E402
 from ocrmp.ocr.settings import OcrSettings  # noqa: E402

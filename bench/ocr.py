@@ -22,7 +22,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ocrmp.ocr.corpus import GeneratedPage, acte_page, index_page  # noqa: E402
+from ocrmp.corpus import GeneratedPage, acte_page, index_page  # noqa: E402
 from ocrmp.ocr.preprocess import clean_page  # noqa: E402
 
 STEPS = ("thumbnail", "borders", "skew", "background", "binarize", "despeckle", "deskew",
@@ -86,7 +86,7 @@ def measure_engine(pages: Sequence[GeneratedPage], engine: str = "auto") -> list
     import time
     from pathlib import Path
 
-    from ocrmp.ocr.corpus import write_pdf
+    from ocrmp.corpus import write_pdf
     from ocrmp.ocr.pipeline import Pipeline
     from ocrmp.ocr.settings import OcrSettings
 
@@ -133,7 +133,7 @@ def measure_memory(pages: int) -> tuple[float, float, float, float]:
     import tempfile
     from pathlib import Path
 
-    from ocrmp.ocr.corpus import write_pdf
+    from ocrmp.corpus import write_pdf
 
     image = acte_page(7, degrade=True).image
     with tempfile.TemporaryDirectory() as folder:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-from ocrmp.ocr.corpus import GeneratedPage, acte_page, index_page, levenshtein, write_pdf  # noqa: E402,E501
+from ocrmp.corpus import GeneratedPage, acte_page, index_page, levenshtein, write_pdf  # noqa: E402,E501
 from ocrmp.ocr.pipeline import Pipeline  # noqa: E402
 from ocrmp.ocr.settings import OcrSettings  # noqa: E402
 

@@ -121,7 +121,7 @@ def sample_plan(documents: int) -> list[tuple[str, int]]:
 
 def make_sample(kind: str, seed: int, pages: int, root: Path) -> Sample:
     """Draw one degraded document, write its PDF and truth under root, return what it is."""
-    from ocrmp.ocr.corpus import make_document, write_pdf
+    from ocrmp.corpus import make_document, write_pdf
 
     made, truth = make_document(kind, seed, pages, degrade=True)
     number = registry_number(seed)
@@ -341,7 +341,7 @@ class Result:
 
 def result_of(row: dict[str, Any] | None, sample: Sample) -> Result:
     """One table row from the job's database row and the sample's ground truth."""
-    from ocrmp.ocr.corpus import cer
+    from ocrmp.corpus import cer
 
     if row is None:
         return Result(sample.document_number, sample.kind, "missing",

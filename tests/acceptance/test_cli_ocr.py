@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from ocrmp.corpus import acte_page, index_page, write_pdf
 from ocrmp.exitcodes import ExitCode
-from ocrmp.ocr.corpus import acte_page, index_page, write_pdf
 from tests.unit.ocr.test_pages import CORRUPT_PDF, encrypted_pdf
 
 

@@ -38,9 +38,9 @@ import psutil
 import psycopg
 import redis
 
+from ocrmp.corpus import acte_page, cer, write_pdf
 from ocrmp.embedded import EmbeddedPostgres
 from ocrmp.errors import DatabaseError
-from ocrmp.ocr.corpus import acte_page, cer, write_pdf
 from ocrmp.schema import migrate
 from ocrmp.store import JobStore
 from tests.poolrun import Pool, alive

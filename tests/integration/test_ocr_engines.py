@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from ocrmp.ocr.corpus import font_path
+from ocrmp.corpus import font_path
 from ocrmp.ocr.engines import CliEngine, Engine, TesserocrEngine, load_engine
 from ocrmp.ocr.errors import EngineCrashed, EngineTimeout, EngineUnavailable
 from ocrmp.ocr.settings import OcrSettings

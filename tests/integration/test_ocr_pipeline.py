@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ocrmp.ocr.corpus import acte_page, cer, index_page, write_pdf
+from ocrmp.corpus import acte_page, cer, index_page, write_pdf
 from ocrmp.ocr.errors import CorruptDocument, EncryptedDocument, UnsupportedKind
 from ocrmp.ocr.pipeline import PAGE_SEPARATOR, Pipeline
 from ocrmp.ocr.settings import OcrSettings

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import psycopg
 
-from ocrmp.ocr.corpus import acte_page, cer, index_page, write_pdf
+from ocrmp.corpus import acte_page, cer, index_page, write_pdf
 from ocrmp.store import JobStore
 from tests.poolrun import Pool
 

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from ocrmp.ocr import corpus, preprocess
-from ocrmp.ocr.corpus import acte_page, cer, index_page, rotate
+from ocrmp import corpus
+from ocrmp.corpus import acte_page, cer, index_page, rotate
+from ocrmp.ocr import preprocess
 from ocrmp.ocr.preprocess import (
     binarize,
     clean_page,
@@ -30,7 +31,7 @@ Ocr = Callable[[np.ndarray], str]
 
 def _text_image(text: str, px: int = 48, size: tuple[int, int] = (600, 160)) -> np.ndarray:
     canvas = Image.new("L", size, 255)
-    ImageDraw.Draw(canvas).text((20, 40), text, font=corpus._font(px), fill=0)
+    ImageDraw.Draw(canvas).text((20, 40), text, font=corpus.font(px), fill=0)
     return np.asarray(canvas).copy()
 
 
@@ -161,7 +162,7 @@ def test_despeckle_leaves_a_clean_page_unchanged() -> None:
 
 def test_find_ruling_lines_at_the_drawn_positions() -> None:
     page = binarize(index_page(3, rows=5).image)
-    table = corpus._index_table(300)
+    table = corpus.index_table(300)
     half = table.line_px // 2
     expected_rows = [table.top + i * table.row_px + half for i in range(5 + 2)]
     expected_cols = [x + half for x in table.cols_x]

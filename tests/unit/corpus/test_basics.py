@@ -11,8 +11,8 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pytest
 
-from ocrmp.ocr import corpus
-from ocrmp.ocr.corpus import GeneratedPage, acte_page, cer, index_page, levenshtein
+from ocrmp import corpus
+from ocrmp.corpus import GeneratedPage, acte_page, cer, index_page, levenshtein
 
 DPI = 100  # small pages keep the suite fast; the layout scales with dpi
 
@@ -72,9 +72,9 @@ def test_index_rows_header_and_truth_agree() -> None:
 def test_index_cells_fit_their_columns() -> None:
     # Long party lists are cut to what fits; the truth holds the cut text.
     page = index_page(11, dpi=300, rows=30)
-    table = corpus._index_table(300)
+    table = corpus.index_table(300)
     width = table.cols_x[3] - table.cols_x[2]
-    font = corpus._font(corpus._font_px(10, 300))
+    font = corpus.font(corpus.font_px(10, 300))
     assert all(font.getlength(row["parties"]) < width for row in page.rows)
 
 

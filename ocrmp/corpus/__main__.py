@@ -1,0 +1,3 @@
+from ocrmp.corpus.cli import main
+
+main()
