@@ -46,7 +46,7 @@ def _page_image(
 
 def write_pdf(
     pages: Sequence[PageLike],
-    path: Path,
+    path: str | Path,
     *,
     dpi: int | Sequence[int] | None = None,
     jpeg_quality: int | None = None,
@@ -83,13 +83,13 @@ def write_pdf(
         pdf.close()
 
 
-def write_image(page: PageLike, path: Path, *, dpi: int | None = 300,
+def write_image(page: PageLike, path: str | Path, *, dpi: int | None = 300,
                 jpeg_quality: int = 90) -> None:
     """A single page as an image file (PNG, TIFF, JPEG: chosen by the suffix).
 
     `dpi` is what the file's metadata says, true or not; None writes no resolution.
     """
-    image = Image.fromarray(_pixels(page))
+    image, path = Image.fromarray(_pixels(page)), Path(path)
     extra: dict[str, Any] = {} if dpi is None else {"dpi": (dpi, dpi)}
     if path.suffix.lower() in (".jpg", ".jpeg"):
         extra["quality"] = jpeg_quality
