@@ -54,6 +54,11 @@ class GeneratedPage:
 class LedgerPage(GeneratedPage):
     """An index page: its format, the printed column labels, page header and rows.
 
+    `text` reads the page header's lines, the table header (group labels and single
+    labels on one line, sub-labels on the next), then one line per typed row: its cells
+    left to right separated by " | ", a multi-line cell's lines joined by spaces.
+    Handwritten rows add no text. `columns` name two-level labels "GROUP / LABEL".
+
     `rows` hold, for each column the format prints, its key and the value as printed (the
     lines of a multi-line cell joined with "\\n"); `parties` is a list of {"name", "role"};
     `date_iso` is there when the printed date is unambiguous. A handwritten cell's value is
