@@ -1,6 +1,12 @@
 """OCR quality: ocrmp's pipeline beside raw tesseract and OCRmyPDF, on the same pages.
 
     .venv/bin/python bench/quality.py [--pages 6] [--seed 500] [--no-ocrmypdf]
+    .venv/bin/python bench/quality.py --real ../shared/corpus [--no-generated] [--only RE]
+
+With `--real ROOT`, the real scans under ROOT (see bench/realcorpus.py for the layouts and
+the scores) are read by ocrmp, the tesseract CLI with its defaults, and OCRmyPDF with
+`--rotate-pages --deskew`; the report gives CER and bag-of-words error per collection and
+per page, seconds per page, and the pages where ocrmp loses to a peer, worst first.
 
 For each kind (acte, index) and condition (clean, degraded) the corpus generator draws
 `--pages` pages with ground truth; one PDF of them goes through ocrmp's `Pipeline`, through
@@ -16,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,6 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+from realcorpus import ocrmypdf_binary  # noqa: E402
+from realscores import measure_real, report_real  # noqa: E402
 
 from ocrmp.corpus import GeneratedPage, acte_page, index_page, levenshtein, write_pdf  # noqa: E402,E501
 from ocrmp.ocr.pipeline import Pipeline  # noqa: E402
@@ -111,11 +119,6 @@ def run_tesseract(folder: Path, pages: list[GeneratedPage], kind: str) -> Score:
     return score
 
 
-def ocrmypdf_binary() -> str | None:
-    here = Path(sys.executable).parent / "ocrmypdf"
-    return str(here) if here.exists() else shutil.which("ocrmypdf")
-
-
 def run_ocrmypdf(binary: str, pdf: Path, pages: list[GeneratedPage], kind: str) -> Score:
     score = Score()
     sidecar = pdf.with_suffix(".txt")
@@ -172,11 +175,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--pages", type=int, default=6, help="pages per kind and condition")
     parser.add_argument("--seed", type=int, default=500)
     parser.add_argument("--no-ocrmypdf", action="store_true")
+    parser.add_argument("--real", type=Path, metavar="ROOT",
+                        help="also score the real scans under ROOT (e.g. ../shared/corpus)")
+    parser.add_argument("--no-generated", action="store_true",
+                        help="skip the generated pages")
+    parser.add_argument("--only", metavar="RE", help="real pages whose collection/name match")
+    parser.add_argument("--index", default="catalogue", metavar="RE",
+                        help="real collections read as index ledgers (default: catalogue)")
+    parser.add_argument("--peer-cache", type=Path, metavar="DIR",
+                        help="reuse the peers' readings of unchanged pages from DIR")
+    parser.add_argument("--no-peers", action="store_true", help="real pages: ocrmp alone")
     args = parser.parse_args(argv)
     print("# " + " ".join([shlex.quote(sys.executable), *map(shlex.quote, sys.argv)]))
-    print(f"# {args.pages} pages per kind and condition, seeds {args.seed}..")
-    with tempfile.TemporaryDirectory(prefix="ocrmp-quality-") as folder:
-        report(measure(args, Path(folder)), args.pages)
+    if not args.no_generated:
+        print(f"# {args.pages} pages per kind and condition, seeds {args.seed}..")
+        with tempfile.TemporaryDirectory(prefix="ocrmp-quality-") as folder:
+            report(measure(args, Path(folder)), args.pages)
+    if args.real is not None:
+        report_real(measure_real(args))
 
 
 if __name__ == "__main__":
