@@ -57,9 +57,24 @@ class Recognition:
 class Engine(Protocol):
     name: str
 
-    def recognize(self, image: np.ndarray, *, psm: int = 6) -> Recognition:
-        """Text and words of a gray uint8 image."""
+    def recognize(self, image: np.ndarray, *, psm: int = 6,
+                  dpi: float | None = None) -> Recognition:
+        """Text and words of a gray uint8 image (`dpi`: its resolution, if known)."""
         ...
+
+    def line_confidence(self, image: np.ndarray) -> float:
+        """Mean word confidence (0-100) of an image holding one line of text."""
+        ...
+
+    def detect_orientation(self, image: np.ndarray) -> tuple[int, float] | None:
+        """tesseract's orientation detection: (how far the content is turned
+        counter-clockwise, its confidence), or None when it finds nothing to go by."""
+        ...
+
+
+# Single line: how the orientation check reads a sample line both ways up.
+LINE_PSM = 7
+OSD_PSM = 0
 
 
 def recognition_from_words(words: Sequence[Word]) -> Recognition:
@@ -107,23 +122,27 @@ class TesserocrEngine:
         self._tesserocr = tesserocr
         self.timeout_ms = int(settings.page_timeout_s * 1000)
         self.dpi = settings.dpi
-        tessdata = _require_tessdata(settings)
+        self._tessdata = _require_tessdata(settings).rstrip("/") + "/"
         try:
-            self._api = tesserocr.PyTessBaseAPI(path=tessdata.rstrip("/") + "/",
-                                                lang=settings.lang)
+            self._api = tesserocr.PyTessBaseAPI(path=self._tessdata, lang=settings.lang)
         except RuntimeError as exc:
-            raise EngineUnavailable(detail=f"tesserocr: {exc}; tessdata {tessdata}") from None
+            raise EngineUnavailable(detail=f"tesserocr: {exc}; tessdata {self._tessdata}"
+                                    ) from None
+        self._osd: Any = None  # loaded on first use: most pages never need it
 
     def close(self) -> None:
         self._api.End()
+        if self._osd is not None:
+            self._osd.End()
 
-    def recognize(self, image: np.ndarray, *, psm: int = 6) -> Recognition:
+    def recognize(self, image: np.ndarray, *, psm: int = 6,
+                  dpi: float | None = None) -> Recognition:
         pixels = _gray_contiguous(image)
         buffer = pixels.tobytes()  # tesseract borrows it: keep it alive until done
         height, width = pixels.shape
         self._api.SetPageSegMode(psm)
         self._api.SetImageBytes(buffer, width, height, 1, width)
-        self._api.SetSourceResolution(self.dpi)
+        self._api.SetSourceResolution(round(dpi or self.dpi))
         try:
             if not self._api.Recognize(timeout=self.timeout_ms):
                 raise EngineTimeout(detail=f"no result within {self.timeout_ms} ms")
@@ -132,6 +151,28 @@ class TesserocrEngine:
             # Free the page's image and layout now, not when the next page arrives: a
             # worker then never holds two pages' worth of tesseract state.
             self._api.Clear()
+
+    def line_confidence(self, image: np.ndarray) -> float:
+        return self.recognize(image, psm=LINE_PSM).mean_confidence
+
+    def detect_orientation(self, image: np.ndarray) -> tuple[int, float] | None:
+        # OSD has a model of its own; run from the recognition model, tesseract 5.5
+        # aborts the process, so it gets its own API instance.
+        if self._osd is None:
+            self._osd = self._tesserocr.PyTessBaseAPI(path=self._tessdata, lang="osd",
+                                                      psm=OSD_PSM)
+        pixels = _gray_contiguous(image)
+        buffer = pixels.tobytes()
+        height, width = pixels.shape
+        self._osd.SetImageBytes(buffer, width, height, 1, width)
+        try:
+            found = self._osd.DetectOrientationScript()
+        finally:
+            self._osd.Clear()
+        if not found:
+            return None
+        # tesseract reports how far the text is turned clockwise.
+        return (360 - int(found["orient_deg"])) % 360, float(found["orient_conf"])
 
     def _words(self) -> list[Word]:
         ril = self._tesserocr.RIL
@@ -191,17 +232,28 @@ class CliEngine:
             raise EngineUnavailable(detail=f"no language data for {', '.join(missing)} in "
                                            f"{self.tessdata}")
 
-    def recognize(self, image: np.ndarray, *, psm: int = 6) -> Recognition:
+    def recognize(self, image: np.ndarray, *, psm: int = 6,
+                  dpi: float | None = None) -> Recognition:
+        args = ["-l", self.lang, "--psm", str(psm), "--dpi", str(round(dpi or self.dpi)), "tsv"]
+        return recognition_from_words(parse_tsv(self._on_image(image, args)))
+
+    def line_confidence(self, image: np.ndarray) -> float:
+        return self.recognize(image, psm=LINE_PSM).mean_confidence
+
+    def detect_orientation(self, image: np.ndarray) -> tuple[int, float] | None:
+        return parse_osd(self._on_image(image, ["--psm", str(OSD_PSM)], check=False))
+
+    def _on_image(self, image: np.ndarray, args: list[str], check: bool = True) -> str:
+        """tesseract's standard output for the image, written to a RAM file as PGM."""
         pixels = _gray_contiguous(image)
         with tempfile.NamedTemporaryFile(suffix=".pgm", dir=self.scratch) as handle:
             handle.write(_pgm(pixels))
             handle.flush()
-            args = [handle.name, "stdout", "-l", self.lang, "--psm", str(psm),
-                    "--dpi", str(self.dpi), "tsv"]
-            result = self._run(args, timeout_s=self.timeout_s)
-        return recognition_from_words(parse_tsv(result.stdout))
+            return self._run([handle.name, "stdout", *args], timeout_s=self.timeout_s,
+                             check=check).stdout
 
-    def _run(self, args: list[str], *, timeout_s: float) -> subprocess.CompletedProcess[str]:
+    def _run(self, args: list[str], *, timeout_s: float,
+             check: bool = True) -> subprocess.CompletedProcess[str]:
         command = [self.binary, "--tessdata-dir", self.tessdata, *args]
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
         try:
@@ -211,7 +263,8 @@ class CliEngine:
             raise EngineTimeout(detail=f"tesseract ran over {timeout_s:g} s") from None
         except OSError as exc:
             raise EngineUnavailable(detail=f"cannot run {self.binary}: {exc}") from None
-        _raise_for(result)
+        if check or result.returncode < 0:
+            _raise_for(result)
         return result
 
 
@@ -234,6 +287,18 @@ def _last_line(text: str) -> str:
 def _pgm(pixels: np.ndarray) -> bytes:
     height, width = pixels.shape
     return b"P5\n%d %d\n255\n" % (width, height) + pixels.tobytes()
+
+
+def parse_osd(output: str) -> tuple[int, float] | None:
+    """(counter-clockwise angle, confidence) from `tesseract --psm 0`; None without one.
+
+    Its "Rotate" is how far to turn the page to make it upright, which is our angle.
+    """
+    fields = dict(line.split(":", 1) for line in output.splitlines() if ":" in line)
+    try:
+        return int(fields["Rotate"]) % 360, float(fields["Orientation confidence"])
+    except (KeyError, ValueError):
+        return None
 
 
 def parse_tsv(tsv: str) -> list[Word]:
