@@ -8,8 +8,8 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from ocrmp.ocr.pages import PageResult
 from ocrmp.ocr.pipeline import OcrResult
+from ocrmp.ocr.result import PageResult
 from ocrmp.vocabulary import PageFlag
 from tests.integration.test_diagnose import insert
 

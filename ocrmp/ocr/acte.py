@@ -7,17 +7,23 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from ocrmp.ocr import preprocess
-from ocrmp.ocr.engines import Engine, Word, mean_confidence
-from ocrmp.ocr.pages import PageImage, PageResult
+from ocrmp.ocr.engines import Engine, Word
+from ocrmp.ocr.pages import PageImage
+from ocrmp.ocr.prepare import prepare_page
+from ocrmp.ocr.reading import page_result
+from ocrmp.ocr.result import PageResult
 from ocrmp.ocr.settings import OcrSettings
-from ocrmp.vocabulary import PageFlag
+from ocrmp.ocr.trust import keep_text
 
-# One uniform block of text: what a deed page is. Auto layout (3) splits margins
-# and stamps into blocks and costs a layout pass for nothing.
-ACTE_PSM = 6
+# Tesseract's automatic layout: on real deeds and letters it keeps stamps, letterheads and
+# marginal notes in blocks of their own, where one uniform block (6) reads lines through
+# them; it costs a layout pass, and measured on the real corpus it earns it
+# (bench/RESULTS.md).
+ACTE_PSM = 3
+# Rotating a grey page blurs thin strokes, and tesseract's own line finding follows a
+# degree or so of skew; real scans are rarely skewed more (bench/RESULTS.md).
+GREY_MIN_DESKEW_DEG = 1.0
 # A gap between two lines this much larger than the usual line pitch starts a paragraph.
 PARAGRAPH_GAP = 1.3
 
@@ -66,29 +72,22 @@ def paragraphs_text(words: Sequence[Word]) -> str:
     return "".join(parts)
 
 
-def recognize_acte(image: np.ndarray, engine: Engine) -> tuple[str, float]:
-    """Text and mean word confidence of one cleaned deed page."""
-    recognition = engine.recognize(image, psm=ACTE_PSM)
-    return paragraphs_text(recognition.words), mean_confidence(recognition.words)
-
-
-def is_low_confidence(text: str, confidence: float, settings: OcrSettings) -> bool:
-    # A blank page (a verso, a separator sheet) has no words to doubt: not flagged.
-    return bool(text.strip()) and confidence < settings.low_confidence
-
-
 def read_acte_page(page: PageImage, engine: Engine, settings: OcrSettings) -> PageResult:
+    """Upright and scaled, borders and background removed, kept grey: on real scans
+    tesseract's own thresholding with its LSTM reading the grey line images beat every
+    binarisation of ours we measured."""
     started = time.perf_counter()
-    cleaned = preprocess.clean_page(page.image, "acte")
+    prepared = prepare_page(page, engine, settings.dpi)
+    cleaned = preprocess.straighten(prepared.image, skew=prepared.skew_deg,
+                                    min_deg=GREY_MIN_DESKEW_DEG)
     cleaned_at = time.perf_counter()
-    text, confidence = recognize_acte(cleaned.image, engine)
+    recognition = engine.recognize(cleaned.image, psm=ACTE_PSM,
+                                   dpi=prepared.resolution.engine_dpi)
+    kept = keep_text(recognition.words)
     done = time.perf_counter()
-    timings = {f"preprocess_{k}": v for k, v in cleaned.timings_ms.items()}
+    timings = {**prepared.timings_ms, **{f"preprocess_{k}": v
+                                          for k, v in cleaned.timings_ms.items()}}
     timings.update(preprocess=(cleaned_at - started) * 1000, engine=(done - cleaned_at) * 1000)
-    height, width = page.image.shape
-    return PageResult(
-        index=page.index, text=text, confidence=confidence, width=width, height=height,
-        dpi=page.dpi, low_confidence=(low := is_low_confidence(text, confidence, settings)),
-        flags=[PageFlag.LOW_CONFIDENCE] if low else [],
-        skew_deg=cleaned.skew_deg, extracted=page.extracted, timings_ms=timings,
-    )
+    return page_result(page, prepared, settings, text=paragraphs_text(kept.words),
+                       words=kept.words, rejected=kept.rejected, skew=cleaned.skew_deg,
+                       timings=timings)

@@ -21,11 +21,12 @@ import cv2
 import numpy as np
 
 from ocrmp.ocr import preprocess
-from ocrmp.ocr.acte import is_low_confidence
-from ocrmp.ocr.engines import Engine, Word, mean_confidence
-from ocrmp.ocr.pages import PageImage, PageResult
+from ocrmp.ocr.engines import Engine, Word
+from ocrmp.ocr.pages import PageImage
+from ocrmp.ocr.prepare import prepare_page
+from ocrmp.ocr.reading import page_result
+from ocrmp.ocr.result import PageResult
 from ocrmp.ocr.settings import OcrSettings
-from ocrmp.vocabulary import PageFlag
 
 INDEX_KEYS = ("date", "nature", "parties", "numero", "remarques")
 CELL_SEPARATOR = " | "
@@ -294,25 +295,25 @@ def grid_from_ruling(ruling: object | None) -> Grid | None:
     return Grid(rows_y, cols_x if len(cols_x) >= 2 else [])
 
 
-def recognize_index(image: np.ndarray, grid: Grid | None,
-                    engine: Engine) -> tuple[Table, float]:
+def recognize_index(image: np.ndarray, grid: Grid | None, engine: Engine,
+                    dpi: float | None = None) -> tuple[Table, list[Word]]:
     """The page's table: cell by cell inside a ruling, from the page's words without one."""
     if grid is None or not grid.cols_x:
-        recognition = engine.recognize(image, psm=INDEX_PSM)
+        recognition = engine.recognize(image, psm=INDEX_PSM, dpi=dpi)
         if grid is None:
-            return read_table(recognition.words, None), mean_confidence(recognition.words)
+            return read_table(recognition.words, None), recognition.words
         # Rows ruled but columns not found: place the columns from the table's words,
         # then read cell by cell as on a fully ruled page.
         top, bottom = grid.rows_y[0], grid.rows_y[-1]
         inside = [w for w in recognition.words if top <= _centre(w)[1] < bottom]
         cols_x = columns_from_words(inside)
         if len(cols_x) < 2:
-            return read_table(recognition.words, None), mean_confidence(recognition.words)
+            return read_table(recognition.words, None), recognition.words
         grid = Grid(grid.rows_y, cols_x)
     return _read_ruled(image, grid, engine)
 
 
-def _read_ruled(image: np.ndarray, grid: Grid, engine: Engine) -> tuple[Table, float]:
+def _read_ruled(image: np.ndarray, grid: Grid, engine: Engine) -> tuple[Table, list[Word]]:
     # One recognition per cell: a whole-page pass may drop a row of a ruled table or glue
     # what is left of the ruling to the text; a cell crop avoids both.
     words: list[Word] = []
@@ -331,7 +332,7 @@ def _read_ruled(image: np.ndarray, grid: Grid, engine: Engine) -> tuple[Table, f
     table.before = [_line_text(line) for line in cluster_lines(above)]
     table.after = [_line_text(line) for line in cluster_lines(below)]
     _name_columns(table)
-    return table, mean_confidence([*words, *above, *below])
+    return table, [*words, *above, *below]
 
 
 def _recognize_box(image: np.ndarray, box: tuple[int, int, int, int], engine: Engine, *,
@@ -364,18 +365,15 @@ def has_text(crop: np.ndarray) -> bool:
 
 def read_index_page(page: PageImage, engine: Engine, settings: OcrSettings) -> PageResult:
     started = time.perf_counter()
-    cleaned = preprocess.clean_page(page.image, "index")
+    prepared = prepare_page(page, engine, settings.dpi)
+    cleaned = preprocess.clean_page(prepared.image, "index", borders=False, flatten=False,
+                                    skew=prepared.skew_deg)
     cleaned_at = time.perf_counter()
-    table, confidence = recognize_index(cleaned.image, grid_from_ruling(cleaned.ruling), engine)
+    table, words = recognize_index(cleaned.image, grid_from_ruling(cleaned.ruling), engine,
+                                   prepared.resolution.engine_dpi)
     done = time.perf_counter()
-    timings = {f"preprocess_{k}": v for k, v in cleaned.timings_ms.items()}
+    timings = {**prepared.timings_ms, **{f"preprocess_{k}": v
+                                          for k, v in cleaned.timings_ms.items()}}
     timings.update(preprocess=(cleaned_at - started) * 1000, engine=(done - cleaned_at) * 1000)
-    height, width = page.image.shape
-    text = table.text()
-    return PageResult(
-        index=page.index, text=text, confidence=confidence, width=width, height=height,
-        dpi=page.dpi, low_confidence=(low := is_low_confidence(text, confidence, settings)),
-        flags=[PageFlag.LOW_CONFIDENCE] if low else [],
-        skew_deg=cleaned.skew_deg, extracted=page.extracted, timings_ms=timings,
-        rows=table.records(),
-    )
+    return page_result(page, prepared, settings, text=table.text(), words=words, rejected=0,
+                       skew=cleaned.skew_deg, timings=timings, rows=table.records())

@@ -13,7 +13,7 @@ import io
 import re
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -32,7 +32,6 @@ from ocrmp.ocr.errors import (
     UnsupportedFormat,
 )
 from ocrmp.ocr.settings import OcrSettings
-from ocrmp.vocabulary import PageFlag
 
 # How much of the page an image must cover, per side, to count as "the scan".
 _COVER = 0.97
@@ -45,6 +44,13 @@ class PageImage:
     image: np.ndarray  # gray, uint8, (height, width)
     dpi: float
     extracted: bool  # True: the PDF's own scan image; False: rendered or decoded
+    # Where dpi comes from: pdf (the scan's placement), render (we rendered it at that
+    # resolution), image (the file's metadata) or default (nothing said: settings.dpi).
+    dpi_source: str = "default"
+
+    @property
+    def declared_dpi(self) -> float | None:
+        return None if self.dpi_source == "default" else self.dpi
 
 
 def detect_format(data: bytes, source: str = "") -> str:
@@ -157,7 +163,7 @@ def _pdf_pages(data: Document, settings: OcrSettings, source: str) -> Iterator[P
                     image, dpi, extracted = _read_pdf_page(pdf, settings, source, index)
                 except pdfium.PdfiumError as exc:
                     raise CorruptDocument(source, f"page {index + 1}: {exc}") from None
-                page = PageImage(index, image, dpi, extracted)
+                page = PageImage(index, image, dpi, extracted, "pdf" if extracted else "render")
                 del image  # only the consumer may hold this page while the next is read
                 yield page
                 del page
@@ -265,8 +271,9 @@ def _image_pages(data: Document, settings: OcrSettings, source: str) -> Iterator
         _check_page_count(getattr(image, "n_frames", 1), settings, source)
         for index, frame in enumerate(ImageSequence.Iterator(image)):
             _check_megapixels(frame.width, frame.height, settings, source, index)
-            yield PageImage(index, _decode(frame, source, index), _image_dpi(frame, settings),
-                            False)
+            dpi = _image_dpi(frame)
+            yield PageImage(index, _decode(frame, source, index), dpi or float(settings.dpi),
+                            False, "image" if dpi else "default")
 
 
 def _decode(frame: Image.Image, source: str, index: int) -> np.ndarray:
@@ -279,48 +286,14 @@ def _decode(frame: Image.Image, source: str, index: int) -> np.ndarray:
     return np.asarray(gray, dtype=np.uint8).copy()
 
 
-def _image_dpi(frame: Image.Image, settings: OcrSettings) -> float:
+def _image_dpi(frame: Image.Image) -> float | None:
+    """The file's declared resolution; None when it declares none or a placeholder."""
     dpi = frame.info.get("dpi")
     try:
         value = float(dpi[0]) if dpi else 0.0
     except (TypeError, ValueError, IndexError):
         value = 0.0
+    # PNG stores pixels per metre: round away the conversion's residue (99.9994 is 100).
     # Many scanners write 72 or nothing; below 100 it is a placeholder, not a resolution.
-    # PNG stores pixels per metre: round away the conversion's residue.
-    return float(round(value)) if value >= 100 else float(settings.dpi)
-
-
-@dataclass
-class PageResult:
-    """What OCR made of one page; holds no pixels, so a long document stays small."""
-
-    index: int
-    text: str
-    confidence: float
-    width: int
-    height: int
-    dpi: float
-    low_confidence: bool
-    skew_deg: float = 0.0
-    extracted: bool = False  # the PDF's own scan image, not a rendering
-    timings_ms: dict[str, float] = field(default_factory=dict)
-    rows: list[dict[str, str]] | None = None  # index pages only
-    flags: list[PageFlag] = field(default_factory=list)  # why a person should look at it
-
-    def to_json(self) -> dict[str, object]:
-        data: dict[str, object] = {
-            "page": self.index + 1,
-            "text": self.text,
-            "confidence": round(self.confidence, 2),
-            "low_confidence": self.low_confidence,
-            "width": self.width,
-            "height": self.height,
-            "dpi": round(self.dpi, 1),
-            "extracted": self.extracted,
-            "skew_deg": round(self.skew_deg, 2),
-            "flags": [str(flag) for flag in self.flags],
-            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
-        }
-        if self.rows is not None:
-            data["rows"] = self.rows
-        return data
+    value = float(round(value))
+    return value if value >= 100 else None

@@ -18,7 +18,8 @@ from ocrmp.ocr.acte import read_acte_page
 from ocrmp.ocr.engines import Engine, load_engine
 from ocrmp.ocr.errors import EngineCrashed, EngineTimeout, UnsupportedKind
 from ocrmp.ocr.index import read_index_page
-from ocrmp.ocr.pages import Document, PageImage, PageResult, iter_pages
+from ocrmp.ocr.pages import Document, PageImage, iter_pages
+from ocrmp.ocr.result import PageResult
 from ocrmp.ocr.settings import OcrSettings
 
 PAGE_SEPARATOR = "\n\f\n"

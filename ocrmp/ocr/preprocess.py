@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from ocrmp.ocr.analysis import skew_of_ink
+
 INK, PAPER = 0, 255
-SKEW_RANGE_DEG = 5.0
-# Coarse-to-fine search: (half-width of the window, step) in degrees.
-SKEW_SEARCH = ((SKEW_RANGE_DEG, 0.5), (0.5, 0.1), (0.1, 0.02))
 THUMBNAIL_MAX_SIDE = 1100
 # Rotating costs ~20 ms and softens glyphs; under this a line drifts < 2 px per page width.
 MIN_DESKEW_DEG = 0.05
@@ -115,31 +114,9 @@ def remove_borders(img: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- skew
 
 
-def _profile_score(xs: np.ndarray, ys: np.ndarray, angle: float, bins: int) -> float:
-    """Sharpness of the row profile once ink is sheared back by `angle`.
-
-    Text lines concentrate ink in few rows when level; the sum of squared row counts is
-    largest then. Shearing points stands in well for rotating at angles under 5°.
-    """
-    rows = (ys + xs * np.float32(np.tan(np.radians(angle)))).astype(np.int32)
-    counts = np.bincount(rows, minlength=bins).astype(np.float64)
-    return float(counts @ counts)
-
-
 def _skew_small(small: np.ndarray, background: np.ndarray) -> float:
     # Flatten first: Otsu on a stained or unevenly lit page takes the shadows for ink.
-    ys, xs = np.nonzero(_ink_mask(_divide(small, background)))
-    if len(xs) < 50:  # a blank page has no lines to level
-        return 0.0
-    h, w = small.shape
-    fx = xs.astype(np.float32) - w / 2
-    fy = ys.astype(np.float32) + w / 2  # sheared rows stay within [0, h + w) under ±45°
-    best = 0.0
-    for half, step in SKEW_SEARCH:
-        angles = best + np.arange(-half, half + step / 2, step)
-        scores = [_profile_score(fx, fy, float(a), h + w) for a in angles]
-        best = float(angles[int(np.argmax(scores))])
-    return round(best, 2)
+    return skew_of_ink(_ink_mask(_divide(small, background)))
 
 
 def estimate_skew(img: np.ndarray) -> float:
@@ -298,7 +275,7 @@ def remove_ruling_lines(img: np.ndarray, ruling: RulingLines | None = None) -> n
     return out
 
 
-# --------------------------------------------------------------------------- pipeline
+# --------------------------------------------------------------------------- stages
 
 
 @dataclass
@@ -312,6 +289,38 @@ class _Clock:
         self.start = now
 
 
+def flatten(img: np.ndarray) -> CleanedPage:
+    """Scanner borders painted with the paper's grey, then the background divided out.
+
+    Neither step cares which way up the page is, so they run before orientation: the
+    analysis that finds it then sees paper white and ink dark whatever the lighting.
+    """
+    clock = _Clock()
+    out, small = img, thumbnail(img)
+    mask = _border_mask_small(small)
+    if mask.any():
+        level = _paper_level(small)
+        out, small = _paint(out, mask, level), _paint(small, mask, level)
+    clock.lap("borders")
+    out = _divide(out, _background_small(small))
+    clock.lap("background")
+    return CleanedPage(image=out, skew_deg=0.0, ruling=None, timings_ms=clock.timings)
+
+
+def straighten(img: np.ndarray, *, skew: float | None = None, binary: bool = False,
+               min_deg: float = MIN_DESKEW_DEG) -> CleanedPage:
+    """The page with its skew undone if at least `min_deg`: the skew given (the analysis
+    measured it while finding the orientation), or estimated on the thumbnail."""
+    clock = _Clock()
+    if skew is None:
+        small = thumbnail(img)
+        skew = _skew_small(small, _background_small(small))
+        clock.lap("skew")
+    out = deskew(img, skew, binary=binary) if abs(skew) >= min_deg else img
+    clock.lap("deskew")
+    return CleanedPage(image=out, skew_deg=skew, ruling=None, timings_ms=clock.timings)
+
+
 def clean_page(
     img: np.ndarray,
     kind: str,
@@ -322,12 +331,14 @@ def clean_page(
     threshold: bool = True,
     speckles: bool = True,
     ruling: bool | None = None,
+    skew: float | None = None,
 ) -> CleanedPage:
-    """The pipeline the engines run on every page; `ruling` defaults to index pages only.
+    """Every step on one page; `ruling` defaults to index pages only.
 
-    Each flag turns one step off, for benchmarks and for engines that do better on grey.
-    Skew is measured first but corrected after binarisation: background and threshold do
-    not care about rotation, and rotating a binary page costs half as much.
+    Each flag turns one step off, for benchmarks and for pages already flattened by
+    `flatten`; a `skew` already measured is used instead of estimating it. Skew is
+    measured first but corrected after binarisation: background and threshold do not
+    care about rotation, and rotating a binary page costs half as much.
     """
     if kind not in ("acte", "index"):
         raise ValueError(f"unknown page kind {kind!r}; expected 'acte' or 'index'")
@@ -341,8 +352,9 @@ def clean_page(
             out, small = _paint(out, mask, level), _paint(small, mask, level)
         clock.lap("borders")
     background = _background_small(small)
-    skew = _skew_small(small, background) if straighten else 0.0
-    clock.lap("skew")
+    if skew is None:
+        skew = _skew_small(small, background) if straighten else 0.0
+        clock.lap("skew")
     if flatten:
         out = _divide(out, background)
         clock.lap("background")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ocrmp.ocr.acte import is_low_confidence, paragraphs_text
+from ocrmp.ocr.acte import paragraphs_text
 from ocrmp.ocr.engines import Word, parse_tsv, recognition_from_words
 from ocrmp.ocr.index import (
     Grid,
@@ -16,7 +16,6 @@ from ocrmp.ocr.index import (
     read_table,
     regroup_number,
 )
-from ocrmp.ocr.settings import OcrSettings
 
 H = 30  # text height in pixels
 
@@ -44,13 +43,6 @@ def test_paragraphs_from_wider_gaps_and_tesseract_paragraphs() -> None:
              + line(["Fin"], 305, [0], (1, 2, 1)))  # tesseract's own paragraph
     assert paragraphs_text(words) == "Le vendeur\ndéclare.\n\nLequel\nvend.\n\nFin"
     assert paragraphs_text([]) == ""
-
-
-def test_blank_page_is_not_flagged_low_confidence() -> None:
-    settings = OcrSettings(low_confidence=70)
-    assert is_low_confidence("texte", 50.0, settings)
-    assert not is_low_confidence("texte", 90.0, settings)
-    assert not is_low_confidence("  ", 0.0, settings)
 
 
 def test_tsv_and_words_give_text_and_one_confidence() -> None:

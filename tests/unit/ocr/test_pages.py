@@ -24,7 +24,8 @@ from ocrmp.ocr.errors import (
     TooManyPages,
     UnsupportedFormat,
 )
-from ocrmp.ocr.pages import PageResult, count_pages, detect_format, iter_pages
+from ocrmp.ocr.pages import count_pages, detect_format, iter_pages
+from ocrmp.ocr.result import PageResult
 from ocrmp.ocr.settings import OcrSettings
 
 SETTINGS = OcrSettings(dpi=100)

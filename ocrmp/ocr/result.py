@@ -1,0 +1,69 @@
+"""What OCR made of one page, as stored in `ocr_result`: text, confidence, geometry, flags.
+
+A page result holds no pixels, so a long document's results stay small.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ocrmp.vocabulary import PageFlag
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """How the page was turned and scaled before recognition, and why."""
+
+    rotation_deg: int = 0  # how far the scan was turned counter-clockwise (0/90/180/270)
+    rotation_confidence: float = 1.0
+    rotation_method: str = "none"  # lines, engine, none
+    dpi_source: str = "default"  # pdf, render, image, text, default
+    x_height_px: float = 0.0  # measured on the scan, 0 when there was no text to measure
+    scale: float = 1.0  # the page was resized by this before recognition
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rotation_deg": self.rotation_deg,
+                "rotation_confidence": round(self.rotation_confidence, 3),
+                "rotation_method": self.rotation_method, "dpi_source": self.dpi_source,
+                "x_height_px": round(self.x_height_px, 1), "scale": round(self.scale, 3)}
+
+
+@dataclass
+class PageResult:
+    index: int
+    text: str
+    confidence: float
+    width: int
+    height: int
+    dpi: float  # the page's true resolution, as best known (Geometry says from where)
+    low_confidence: bool
+    skew_deg: float = 0.0
+    extracted: bool = False  # the PDF's own scan image, not a rendering
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    rows: list[dict[str, Any]] | None = None  # index pages only
+    flags: list[PageFlag] = field(default_factory=list)  # why a person should look at it
+    geometry: Geometry = field(default_factory=Geometry)
+    source: str = "ocr"  # ocr, or text_layer: the PDF's own text, not recognised
+    rejected_words: int = 0  # read but left out of the text as noise
+
+    def to_json(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "page": self.index + 1,
+            "text": self.text,
+            "source": self.source,
+            "confidence": round(self.confidence, 2),
+            "low_confidence": self.low_confidence,
+            "width": self.width,
+            "height": self.height,
+            "dpi": round(self.dpi, 1),
+            "extracted": self.extracted,
+            "skew_deg": round(self.skew_deg, 2),
+            **self.geometry.to_json(),
+            "rejected_words": self.rejected_words,
+            "flags": [str(flag) for flag in self.flags],
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }
+        if self.rows is not None:
+            data["rows"] = self.rows
+        return data
