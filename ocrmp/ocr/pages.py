@@ -32,6 +32,7 @@ from ocrmp.ocr.errors import (
     UnsupportedFormat,
 )
 from ocrmp.ocr.settings import OcrSettings
+from ocrmp.ocr.textlayer import visible_text
 
 # How much of the page an image must cover, per side, to count as "the scan".
 _COVER = 0.97
@@ -51,6 +52,16 @@ class PageImage:
     @property
     def declared_dpi(self) -> float | None:
         return None if self.dpi_source == "default" else self.dpi
+
+
+@dataclass(frozen=True)
+class PageText:
+    """A born-digital PDF page's own text (`OCRMP_TEXT_LAYER=use`): nothing to recognise."""
+
+    index: int  # 0-based
+    text: str
+    width_pt: float
+    height_pt: float
 
 
 def detect_format(data: bytes, source: str = "") -> str:
@@ -84,7 +95,8 @@ def _whole(data: Document) -> bytes:
     return data if isinstance(data, bytes) else data.read_bytes()
 
 
-def iter_pages(data: Document, *, settings: OcrSettings, source: str) -> Iterator[PageImage]:
+def iter_pages(data: Document, *, settings: OcrSettings,
+               source: str) -> Iterator[PageImage | PageText]:
     """Yield the document's pages in order, each decoded only when asked for."""
     if detect_format(_head(data), source) == "pdf":
         return _pdf_pages(data, settings, source)
@@ -152,7 +164,8 @@ def _no_pages(data: bytes) -> bool:
 _PAGES_PER_OPEN = 1
 
 
-def _pdf_pages(data: Document, settings: OcrSettings, source: str) -> Iterator[PageImage]:
+def _pdf_pages(data: Document, settings: OcrSettings,
+               source: str) -> Iterator[PageImage | PageText]:
     with _open_pdf(data, source) as pdf:
         count = len(pdf)
     _check_page_count(count, settings, source)
@@ -160,20 +173,23 @@ def _pdf_pages(data: Document, settings: OcrSettings, source: str) -> Iterator[P
         with _open_pdf(data, source) as pdf:
             for index in range(first, min(first + _PAGES_PER_OPEN, count)):
                 try:
-                    image, dpi, extracted = _read_pdf_page(pdf, settings, source, index)
+                    page = _read_pdf_page(pdf, settings, source, index)
                 except pdfium.PdfiumError as exc:
                     raise CorruptDocument(source, f"page {index + 1}: {exc}") from None
-                page = PageImage(index, image, dpi, extracted, "pdf" if extracted else "render")
-                del image  # only the consumer may hold this page while the next is read
-                yield page
+                yield page  # only the consumer may hold this page while the next is read
                 del page
 
 
 def _read_pdf_page(pdf: pdfium.PdfDocument, settings: OcrSettings, source: str,
-                   index: int) -> tuple[np.ndarray, float, bool]:
+                   index: int) -> PageImage | PageText:
     page = pdf[index]
     try:
-        return _pdf_page_image(page, settings, source, index)
+        if settings.text_layer == "use":
+            text = visible_text(page)
+            if text is not None:
+                return PageText(index, text, *page.get_size())
+        image, dpi, extracted = _pdf_page_image(page, settings, source, index)
+        return PageImage(index, image, dpi, extracted, "pdf" if extracted else "render")
     finally:
         page.close()
 

@@ -18,7 +18,7 @@ from ocrmp.ocr.acte import read_acte_page
 from ocrmp.ocr.engines import Engine, load_engine
 from ocrmp.ocr.errors import EngineCrashed, EngineTimeout, UnsupportedKind
 from ocrmp.ocr.index import read_index_page
-from ocrmp.ocr.pages import Document, PageImage, iter_pages
+from ocrmp.ocr.pages import Document, PageImage, PageText, iter_pages
 from ocrmp.ocr.result import PageResult
 from ocrmp.ocr.settings import OcrSettings
 
@@ -79,6 +79,13 @@ class OcrResult:
         }
 
 
+def text_layer_result(page: PageText) -> PageResult:
+    """A born-digital page: its own text, nothing recognised, nothing to doubt."""
+    return PageResult(index=page.index, text=page.text, confidence=100.0,
+                      width=round(page.width_pt), height=round(page.height_pt), dpi=72.0,
+                      low_confidence=False, source="text_layer")
+
+
 class Pipeline:
     def __init__(self, settings: OcrSettings, engine: Engine | None = None) -> None:
         self.settings = settings
@@ -100,12 +107,14 @@ class Pipeline:
         result.elapsed_ms = (time.perf_counter() - started) * 1000
         return result
 
-    def _read(self, reader: PageReader, page: PageImage, source: str) -> PageResult:
+    def _read(self, reader: PageReader, page: PageImage | PageText, source: str) -> PageResult:
+        if isinstance(page, PageText):
+            return text_layer_result(page)
         try:
             return reader(page, self.engine, self.settings)
         except (EngineTimeout, EngineCrashed) as exc:
             # The engine cannot know which document it was reading: name it here.
             raise type(exc)(f"{source} page {page.index + 1}", exc.detail) from None
 
-    def _pages(self, data: Document, source: str) -> Iterator[PageImage]:
+    def _pages(self, data: Document, source: str) -> Iterator[PageImage | PageText]:
         yield from iter_pages(data, settings=self.settings, source=source)

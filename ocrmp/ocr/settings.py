@@ -11,6 +11,7 @@ from typing import TypeVar
 from ocrmp.errors import ConfigError
 
 ENGINES = ("auto", "tesserocr", "cli")
+TEXT_LAYER_MODES = ("ignore", "use")
 
 # Where distributions put tesseract's language data, most specific first.
 TESSDATA_CANDIDATES = (
@@ -39,11 +40,15 @@ class OcrSettings:
     storage_timeout_s: float = 30.0
     max_document_bytes: int = 200 * 1024 * 1024
     low_confidence: float = 70.0  # mean word confidence (0-100) under which a page is flagged
+    text_layer: str = "ignore"  # use: a born-digital page's own text, not recognised
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise ConfigError(f"OCRMP_ENGINE must be one of {', '.join(ENGINES)}, "
                               f"not {self.engine!r}")
+        if self.text_layer not in TEXT_LAYER_MODES:
+            raise ConfigError(f"OCRMP_TEXT_LAYER must be one of {', '.join(TEXT_LAYER_MODES)}, "
+                              f"not {self.text_layer!r}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> OcrSettings:
@@ -62,6 +67,7 @@ class OcrSettings:
             storage_token=env.get("OCRMP_STORAGE_TOKEN") or None,
             max_document_bytes=int(megabytes * 1024 * 1024),
             low_confidence=_read(env, "OCRMP_LOW_CONFIDENCE", _percent, 70.0),
+            text_layer=env.get("OCRMP_TEXT_LAYER", "ignore").strip().lower() or "ignore",
         )
 
     def tessdata_dir(self) -> str | None:

@@ -19,12 +19,13 @@ def test_reads_every_variable() -> None:
         "OCRMP_PAGE_TIMEOUT": "3", "OCRMP_STORAGE_ROOT": "/data",
         "OCRMP_STORAGE_URL": "https://s.example/object/{bucket}/{path}",
         "OCRMP_STORAGE_TOKEN": "sekret", "OCRMP_MAX_DOCUMENT_MB": "2",
-        "OCRMP_LOW_CONFIDENCE": "55",
+        "OCRMP_LOW_CONFIDENCE": "55", "OCRMP_TEXT_LAYER": "Use",
     })
     assert settings.engine == "cli" and settings.lang == "fra+eng"
     assert settings.tessdata_dir() == "/td"
     assert (settings.dpi, settings.max_megapixels, settings.max_pages) == (200, 12.5, 9)
     assert settings.page_timeout_s == 3 and settings.low_confidence == 55
+    assert settings.text_layer == "use"
     assert settings.max_document_bytes == 2 * 1024 * 1024
     assert settings.storage_root == "/data" and settings.storage_token == "sekret"
 
@@ -40,7 +41,7 @@ def test_token_never_in_repr() -> None:
      ("OCRMP_PAGE_TIMEOUT", "soon"), ("OCRMP_LOW_CONFIDENCE", "101"),
      ("OCRMP_ENGINE", "easyocr"), ("OCRMP_LANG", "fra;rm -rf"),
      ("OCRMP_STORAGE_URL", "ftp://x/{path}"), ("OCRMP_STORAGE_URL", "https://x/fixed"),
-     ("OCRMP_MAX_DOCUMENT_MB", "lots")],
+     ("OCRMP_MAX_DOCUMENT_MB", "lots"), ("OCRMP_TEXT_LAYER", "skip")],
 )
 def test_bad_value_names_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
