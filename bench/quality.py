@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/quality.py [--pages 6] [--seed 500] [--no-ocrmypdf]
     .venv/bin/python bench/quality.py --real ../shared/corpus [--no-generated] [--only RE]
+    .venv/bin/python bench/quality.py --ledgers 2 [--no-generated]
 
 With `--real ROOT`, the real scans under ROOT (see bench/realcorpus.py for the layouts and
 the scores) are read by ocrmp, the tesseract CLI with its defaults, and OCRmyPDF with
@@ -32,6 +33,7 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
+from ledgers import measure_ledgers, report_ledgers  # noqa: E402
 from realcorpus import ocrmypdf_binary  # noqa: E402
 from realscores import measure_real, report_real  # noqa: E402
 
@@ -185,12 +187,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--peer-cache", type=Path, metavar="DIR",
                         help="reuse the peers' readings of unchanged pages from DIR")
     parser.add_argument("--no-peers", action="store_true", help="real pages: ocrmp alone")
+    parser.add_argument("--ledgers", type=int, default=0, metavar="N",
+                        help="also N generated pages per ledger format and condition")
     args = parser.parse_args(argv)
     print("# " + " ".join([shlex.quote(sys.executable), *map(shlex.quote, sys.argv)]))
     if not args.no_generated:
         print(f"# {args.pages} pages per kind and condition, seeds {args.seed}..")
         with tempfile.TemporaryDirectory(prefix="ocrmp-quality-") as folder:
             report(measure(args, Path(folder)), args.pages)
+    if args.ledgers:
+        pipeline = Pipeline(OcrSettings.from_env(os.environ))
+        report_ledgers(measure_ledgers(pipeline, args.ledgers, args.seed), args.ledgers)
     if args.real is not None:
         report_real(measure_real(args))
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ocrmp.vocabulary import NATURES as CLOSED_NATURES  # noqa: F401 - the closed list
+
 Rng = np.random.Generator
 
 SURNAMES = (
@@ -69,18 +71,6 @@ DEED_TITLES = (
 NATURES = (
     "Vente", "Hypothèque", "Donation", "Servitude", "Quittance", "Cession", "Bail",
     "Radiation", "Transmission", "Préavis", "Déclaration", "Échange",
-)
-# The closed list of `reference/index-formats.md`: the natures a registry page can print.
-CLOSED_NATURES = (
-    "Vente", "Hypothèque", "Quittance", "Mainlevée", "Servitude", "Donation", "Bail",
-    "Déclaration de copropriété", "Déclaration de résidence familiale",
-    "Préavis d'exercice d'un droit hypothécaire", "Prise en paiement", "Dation en paiement",
-    "Jugement en passation de titre", "Avis d'adresse", "Avis cadastral", "Correction",
-    "Confirmation", "Ratification", "Renonciation", "Résiliation", "Rétrocession", "Échange",
-    "Partage", "Usufruit", "Emphytéose", "Fiducie", "Promesse de vente",
-    "Procès-verbal d'abornement", "Certificat de localisation", "Avis de faillite",
-    "Expropriation", "Lettres patentes", "Mandat", "Procuration", "Priorité", "Substitution",
-    "Sommaire", "État certifié",
 )
 # The common ones, weighted the way a property's history is: sales and mortgages mostly.
 _FREQUENT = ("Vente", "Hypothèque", "Quittance", "Mainlevée", "Servitude", "Donation")

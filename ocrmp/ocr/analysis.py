@@ -27,6 +27,8 @@ SKEW_MAX_SIDE = 1100  # px: the profile is searched on a mask no larger
 MAX_CORE_SHARE = 0.75  # an x-height band filling more of its line is two lines joined
 MIN_MEASURED_LINES = 3  # fewer well-formed lines than this: the x-height is not measured
 MIN_OUTER_INK = 0.04  # share of a line's ink outside its x-height band worth judging by
+SEGMENT_GAP = 1.2  # glyph sizes: wider than a typewriter's word space, narrower than a
+# table's column gap (its cells are padded on both sides)
 JOINED_ASPECT = 2.5  # a component this much wider than tall is letters joined up
 MIN_STROKE_EXTENT = 5  # px of the analysis mask: smaller components are specks
 RULE_GLYPHS = 4  # a straight run of ink this many glyphs long is a rule
@@ -151,6 +153,22 @@ def lines_along(mask: np.ndarray, size: float, horizontal: bool = True) -> Direc
             top, bottom = _core(profile)
             lines.append(Line(int(x), int(y), int(w), int(h), top, bottom))
     return Direction(share, tuple(lines))
+
+
+def segments(mask: np.ndarray, size: float) -> np.ndarray:
+    """(left, top, width, height, area) of the mask's pieces of text lines: glyphs closed
+    across their letter and word spaces (`segment_gap`), not across the wider gaps
+    between a table's columns."""
+    length = segment_gap(size)
+    stats = component_stats(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((1, length),
+                                                                             np.uint8)))
+    height = stats[:, cv2.CC_STAT_HEIGHT]
+    return stats[(height >= 0.4 * size) & (height <= 3 * size)]
+
+
+def segment_gap(size: float) -> int:
+    """The widest space `segments` closes: a word space of any face is narrower."""
+    return max(3, round(SEGMENT_GAP * size))
 
 
 def ascent(mask: np.ndarray, lines: tuple[Line, ...]) -> float:

@@ -1,379 +1,365 @@
-"""Index ledgers: ruled tables read column by column into rows.
+"""Index ledgers: the page read a column at a time, its words placed into the table's cells.
 
-One recognition of the cleaned page (ruling lines removed) gives words with boxes; the
-table's grid comes from the ruling lines the preprocessing found or, on a page without
-usable lines, from the words themselves (columns where no word crosses, rows where words
-share a baseline). Each word lands in the cell holding its centre. The header row names
-the columns, so a ledger with columns missing or in another order still maps right.
+The page is cleaned for a table (deskewed, binarised, its ruling found and removed). Its
+columns are known before anything is read: from the vertical rules, or from the gaps
+that the ink's line pieces leave between columns. Each column is then read as one strip
+(tesseract's single-column layout), the page header above the table and the table's
+header band as wholes: inside a strip every cell's lines are clean lines, where a
+whole-page pass joins cells set at different heights into one skewed line. No text the
+page shows may be lost: ink that no recognised word covers (a lone digit, a line a pass
+skipped) is read again on its own and added. The words then make the table (`table`):
+rows and columns from the ruling, the header and the words' alignment, every line kept;
+each row becomes a record of the real formats' fields (`records`). A page without
+columns is read whole; one whose table cannot be read keeps its whole text and is
+flagged `table_unread`.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
-import statistics
 import time
-import unicodedata
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
 
-from ocrmp.ocr import preprocess
+from ocrmp.ocr import analysis, preprocess
 from ocrmp.ocr.engines import Engine, Word
+from ocrmp.ocr.headers import page_fields
 from ocrmp.ocr.pages import PageImage
 from ocrmp.ocr.prepare import prepare_page
 from ocrmp.ocr.reading import page_result
+from ocrmp.ocr.records import Field, make_record
 from ocrmp.ocr.result import PageResult
 from ocrmp.ocr.settings import OcrSettings
+from ocrmp.ocr.table import (
+    CELL_SEPARATOR,
+    Table,
+    TextLine,
+    cells_of,
+    column,
+    column_gaps,
+    columns_from_rules,
+    columns_from_words,
+    find_header,
+    header_text,
+    in_table,
+    name_columns,
+    split_rows,
+    visual_lines,
+)
+from ocrmp.ocr.trust import keep_text
+from ocrmp.vocabulary import PageFlag
 
-INDEX_KEYS = ("date", "nature", "parties", "numero", "remarques")
-CELL_SEPARATOR = " | "
-INDEX_PSM = 6
-CELL_PSM = 7  # a cell holds one line of text
-CELL_INSET = 6  # px kept clear of a ruling line's centre: its half-width and some residue
-CELL_PAD = 12  # white border around a crop: tesseract reads glyphs touching the edge badly
-MIN_GLYPH_PX = 12  # at 300 dpi, smaller than a capital or digit of 8-point print
-GLYPH_ELONGATION = 8  # "l" or "1" are ~6 times taller than wide; ruling slivers far more
-GLYPH_FILL = 0.08  # share of its box a glyph inks: ~0.2-0.5, a thin cross of lines ~0.03
-# What remains of ruling lines and stains after cleaning reads as these, around a cell.
-_EDGE_JUNK = "|!:;_-‘’'“”\"°©()[]{}/\\.,~`"
-# Header words, accents and case removed, that name each key.
-_HEADER_WORDS = {
-    "date": "date", "nature": "nature", "acte": "nature", "parties": "parties",
-    "partie": "parties", "noms": "parties", "numero": "numero", "no": "numero",
-    "num": "numero", "remarques": "remarques", "remarque": "remarques",
-    "observations": "remarques", "mentions": "remarques",
-}
-
-
-@dataclass(frozen=True)
-class Grid:
-    """Cell boundaries: rows_y top to bottom, cols_x left to right (edges included)."""
-
-    rows_y: Sequence[int]
-    cols_x: Sequence[int]
-
-
-@dataclass
-class Table:
-    before: list[str] = field(default_factory=list)  # lines above the table (titles)
-    cells: list[list[str]] = field(default_factory=list)  # header row first, if any
-    after: list[str] = field(default_factory=list)
-    keys: list[str | None] = field(default_factory=list)  # per column
-    has_header: bool = False
-
-    def text(self) -> str:
-        rows = [CELL_SEPARATOR.join(row).rstrip(" |") for row in self.cells]
-        return "\n".join([*self.before, *rows, *self.after])
-
-    def records(self) -> list[dict[str, str]]:
-        body = self.cells[1:] if self.has_header else self.cells
-        records = []
-        for row in body:
-            record = dict.fromkeys(INDEX_KEYS, "")
-            for key, cell in zip(self.keys, row, strict=False):
-                if key is not None:
-                    record[key] = f"{record[key]} {cell}".strip()
-            records.append(record)
-        return records
-
-
-# --- the grid ----------------------------------------------------------------------------
-
-def _centre(word: Word) -> tuple[float, float]:
-    return word.left + word.width / 2, word.top + word.height / 2
-
-
-def _slot(value: float, bounds: Sequence[int]) -> int | None:
-    """Index of the interval of `bounds` holding value, None outside."""
-    for i in range(len(bounds) - 1):
-        if bounds[i] <= value < bounds[i + 1]:
-            return i
-    return None
-
-
-def cluster_lines(words: Sequence[Word]) -> list[list[Word]]:
-    """Words grouped into visual lines by the height of their centre, top to bottom."""
-    if not words:
-        return []
-    tolerance = 0.5 * statistics.median(w.height for w in words)
-    lines: list[list[Word]] = []
-    centre_y = 0.0
-    for word in sorted(words, key=lambda w: _centre(w)[1]):
-        y = _centre(word)[1]
-        if lines and y - centre_y <= tolerance:
-            lines[-1].append(word)
-            centre_y += (y - centre_y) / len(lines[-1])
-        else:
-            lines.append([word])
-            centre_y = y
-    return [sorted(line, key=lambda w: w.left) for line in lines]
-
-
-def columns_from_words(words: Sequence[Word]) -> list[int]:
-    """Column boundaries where (almost) no word crosses a wide vertical gap."""
-    # Marks without a letter or digit are what is left of vertical rules: not text.
-    words = [w for w in words if any(c.isalnum() for c in w.text)]
-    if not words:
-        return []
-    left, right = min(w.left for w in words), max(w.right for w in words)
-    coverage = np.zeros(right - left + 1, dtype=np.int32)
-    for w in words:
-        coverage[w.left - left:w.right - left] += 1
-    # Titles above the table may cross a gap; a real column gap is crossed by few lines.
-    lines = len(cluster_lines(words))
-    empty = coverage <= lines // 7
-    # Cells are padded on both sides, so a column gap is wider than any word space
-    # (about a third of the text height) even where a cell is full.
-    min_gap = 0.7 * statistics.median(w.height for w in words)
-    bounds = [left]
-    start = None
-    for x, is_empty in enumerate(empty):
-        if is_empty and start is None:
-            start = x
-        elif not is_empty and start is not None:
-            if x - start >= min_gap and start > 0:
-                bounds.append(left + (start + x) // 2)
-            start = None
-    return [*bounds, right + 1]
-
-
-# --- cells ------------------------------------------------------------------------------
-
-_DIGIT_GROUPS = re.compile(r"\d+(?: \d+)+|\d{5,}")
-# Columns holding registration numbers, printed in groups of three ("1 234 567").
-_NUMBER_KEYS = ("numero", "remarques")
-
-
-def regroup_number(text: str) -> str:
-    """Digit groups re-spaced by thousands: tesseract often drops or moves the thin
-    space inside a number ("1 234567" for "1 234 567")."""
-
-    def regroup(match: re.Match[str]) -> str:
-        digits = match.group().replace(" ", "")
-        head = len(digits) % 3 or 3
-        return " ".join([digits[:head], *(digits[i:i + 3] for i in range(head, len(digits), 3))])
-
-    return _DIGIT_GROUPS.sub(regroup, text)
-
-
-def clean_cell(text: str) -> str:
-    """A cell's text without the marks that ruling remnants leave at its edges."""
-    words = [w for w in text.split() if any(c.isalnum() for c in w)]
-    if not words:
-        return ""
-    words[0] = words[0].lstrip(_EDGE_JUNK) or words[0]
-    words[-1] = words[-1].rstrip(_EDGE_JUNK) or words[-1]
-    return " ".join(words)
-
-
-# --- header ------------------------------------------------------------------------------
-
-def _plain(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if c.isalnum() or c == " ")
-
-
-def header_key(cell: str) -> str | None:
-    """The record key a header cell names, tolerating OCR slips; None if none."""
-    for word in _plain(cell).split():
-        if word in _HEADER_WORDS:
-            return _HEADER_WORDS[word]
-        close = difflib.get_close_matches(word, list(_HEADER_WORDS), n=1, cutoff=0.75)
-        if close:
-            return _HEADER_WORDS[close[0]]
-    return None
-
-
-def _header_keys(row: Sequence[str]) -> list[str | None] | None:
-    keys = [header_key(cell) for cell in row]
-    named = [k for k in keys if k is not None]
-    # Two columns named, no key twice: a header, not a data row that mentions a date.
-    return keys if len(named) >= 2 and len(set(named)) == len(named) else None
-
-
-def _positional_keys(columns: int) -> list[str | None]:
-    return [*INDEX_KEYS[:columns], *([None] * max(0, columns - len(INDEX_KEYS)))]
-
-
-# --- reading -----------------------------------------------------------------------------
-
-def _line_text(words: Iterable[Word]) -> str:
-    return " ".join(w.text for w in sorted(words, key=lambda w: w.left))
-
-
-def _cells(line: Sequence[Word], cols_x: Sequence[int]) -> list[str] | None:
-    """The line's words by column; None if the line lies outside the columns."""
-    cells: list[list[Word]] = [[] for _ in range(len(cols_x) - 1)]
-    for word in line:
-        column = _slot(_centre(word)[0], cols_x)
-        if column is None:
-            return None
-        cells[column].append(word)
-    return [clean_cell(_line_text(cell)) for cell in cells]
-
-
-def _bands(words: Sequence[Word], grid: Grid) -> tuple[list[Word], list[list[Word]], list[Word]]:
-    """Words above the grid, in each row band, below it."""
-    above: list[Word] = []
-    below: list[Word] = []
-    bands: list[list[Word]] = [[] for _ in range(len(grid.rows_y) - 1)]
-    for word in words:
-        y = _centre(word)[1]
-        band = _slot(y, grid.rows_y)
-        if band is not None:
-            bands[band].append(word)
-        elif y < grid.rows_y[0]:
-            above.append(word)
-        else:
-            below.append(word)
-    return above, bands, below
-
-
-def _table_from_ruling(words: Sequence[Word], grid: Grid) -> Table:
-    above, bands, below = _bands(words, grid)
-    table = Table(before=[_line_text(line) for line in cluster_lines(above)],
-                  after=[_line_text(line) for line in cluster_lines(below)])
-    for band in bands:
-        # Words of one cell may wrap onto two lines: read line by line inside the band.
-        row = [""] * (len(grid.cols_x) - 1)
-        for line in cluster_lines(band):
-            for column, text in enumerate(_cells(line, grid.cols_x) or []):
-                row[column] = f"{row[column]} {text}".strip()
-        if any(row):
-            table.cells.append(row)
-    return table
-
-
-def _table_from_words(words: Sequence[Word]) -> Table:
-    lines = cluster_lines(words)
-    cols_x = columns_from_words(words)
-    cells = [_cells(line, cols_x) for line in lines]
-    header = next((i for i, row in enumerate(cells) if row and _header_keys(row)), None)
-    table = Table()
-    for i, (line, row) in enumerate(zip(lines, cells, strict=True)):
-        # Without a header, a table row is a line that fills two columns or more.
-        in_table = (i >= header) if header is not None else sum(map(bool, row or [])) >= 2
-        if row is None or not in_table:
-            (table.after if table.cells else table.before).append(_line_text(line))
-        else:
-            table.cells.append(row)
-    return table
-
-
-def _name_columns(table: Table) -> None:
-    columns = max((len(row) for row in table.cells), default=0)
-    keys = _header_keys(table.cells[0]) if table.cells else None
-    table.has_header = keys is not None
-    table.keys = keys if keys is not None else _positional_keys(columns)
-    body = table.cells[1:] if table.has_header else table.cells
-    for row in body:
-        for column, key in enumerate(table.keys[:len(row)]):
-            if key in _NUMBER_KEYS:
-                row[column] = regroup_number(row[column])
-
-
-def read_table(words: Sequence[Word], grid: Grid | None) -> Table:
-    """The table on a page from its words, with the ruling's grid when there is one."""
-    if grid is not None and len(grid.rows_y) >= 2 and len(grid.cols_x) >= 2:
-        table = _table_from_ruling(words, grid)
-    else:
-        table = _table_from_words(words)
-    _name_columns(table)
-    return table
-
-
-def grid_from_ruling(ruling: object | None) -> Grid | None:
-    if ruling is None:
-        return None
-    rows_y = sorted(int(y) for y in getattr(ruling, "rows_y", []))
-    cols_x = sorted(int(x) for x in getattr(ruling, "cols_x", []))
-    if len(rows_y) < 2:
-        return None
-    return Grid(rows_y, cols_x if len(cols_x) >= 2 else [])
-
-
-def recognize_index(image: np.ndarray, grid: Grid | None, engine: Engine,
-                    dpi: float | None = None) -> tuple[Table, list[Word]]:
-    """The page's table: cell by cell inside a ruling, from the page's words without one."""
-    if grid is None or not grid.cols_x:
-        recognition = engine.recognize(image, psm=INDEX_PSM, dpi=dpi)
-        if grid is None:
-            return read_table(recognition.words, None), recognition.words
-        # Rows ruled but columns not found: place the columns from the table's words,
-        # then read cell by cell as on a fully ruled page.
-        top, bottom = grid.rows_y[0], grid.rows_y[-1]
-        inside = [w for w in recognition.words if top <= _centre(w)[1] < bottom]
-        cols_x = columns_from_words(inside)
-        if len(cols_x) < 2:
-            return read_table(recognition.words, None), recognition.words
-        grid = Grid(grid.rows_y, cols_x)
-    return _read_ruled(image, grid, engine)
-
-
-def _read_ruled(image: np.ndarray, grid: Grid, engine: Engine) -> tuple[Table, list[Word]]:
-    # One recognition per cell: a whole-page pass may drop a row of a ruled table or glue
-    # what is left of the ruling to the text; a cell crop avoids both.
-    words: list[Word] = []
-    table = Table()
-    for y0, y1 in zip(grid.rows_y, grid.rows_y[1:], strict=False):
-        row = []
-        for x0, x1 in zip(grid.cols_x, grid.cols_x[1:], strict=False):
-            cell_words = _recognize_box(image, (x0, y0, x1, y1), engine, psm=CELL_PSM)
-            words.extend(cell_words)
-            row.append(clean_cell(_line_text(cell_words)))
-        if any(row):
-            table.cells.append(row)
-    height, width = image.shape
-    above = _recognize_box(image, (0, 0, width, grid.rows_y[0]), engine, psm=INDEX_PSM)
-    below = _recognize_box(image, (0, grid.rows_y[-1], width, height), engine, psm=INDEX_PSM)
-    table.before = [_line_text(line) for line in cluster_lines(above)]
-    table.after = [_line_text(line) for line in cluster_lines(below)]
-    _name_columns(table)
-    return table, [*words, *above, *below]
-
-
-def _recognize_box(image: np.ndarray, box: tuple[int, int, int, int], engine: Engine, *,
-                   psm: int) -> list[Word]:
-    """Words inside the box, kept clear of its ruling; no engine call for a blank box."""
-    x0, y0, x1, y1 = box
-    inset = CELL_INSET
-    crop = image[max(0, y0 + inset):max(0, y1 - inset), max(0, x0 + inset):max(0, x1 - inset)]
-    if not has_text(crop):
-        return []
-    padded = cv2.copyMakeBorder(crop, CELL_PAD, CELL_PAD, CELL_PAD, CELL_PAD,
-                                cv2.BORDER_CONSTANT, value=255)
-    return engine.recognize(padded, psm=psm).words
-
-
-def has_text(crop: np.ndarray) -> bool:
-    """Whether a crop holds a glyph, not just specks or slivers of ruling line."""
-    if crop.size == 0:
-        return False
-    ink = (crop < 128).astype(np.uint8)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    widths, heights = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
-    # A glyph is tall enough and not a long thin stroke; a ruling remnant is one or the other.
-    tall = heights >= MIN_GLYPH_PX
-    compact = np.maximum(widths, heights) <= GLYPH_ELONGATION * np.minimum(widths, heights)
-    # Crossing remnants (an L or a +) are compact overall but almost empty inside.
-    solid = stats[1:, cv2.CC_STAT_AREA] >= GLYPH_FILL * widths * heights
-    return bool(count > 1 and np.any(tall & compact & solid))
+PAGE_PSM = 3  # a page, or the part above its table: automatic layout
+STRIP_PSM = 4  # one column: a single column of text of varying sizes
+BAND_PSM = 6  # the header band: one block of labels
+LINE_PSM = 7
+STRIP_INSET = 3  # px kept clear of a column boundary (a rule's remnant, the next cell)
+HEADER_MARGIN = 0.4  # the header band reaches this share of a line's height past its lines
+# A word box covers ink this far around it (share of its height): strokes past the box.
+COVER_MARGIN = 0.3
+MISSED_PAD = 0.5  # a missed piece is read with this margin (share of its height)
+MAX_REREADS = 60  # the most pieces of one page read again: a bound on its time
 
 
 def read_index_page(page: PageImage, engine: Engine, settings: OcrSettings) -> PageResult:
     started = time.perf_counter()
     prepared = prepare_page(page, engine, settings.dpi)
+    # Kept grey, as deeds are: tesseract thresholds better than we do, and reads the grey.
     cleaned = preprocess.clean_page(prepared.image, "index", borders=False, flatten=False,
-                                    skew=prepared.skew_deg)
+                                    threshold=False, skew=prepared.skew_deg)
     cleaned_at = time.perf_counter()
-    table, words = recognize_index(cleaned.image, grid_from_ruling(cleaned.ruling), engine,
-                                   prepared.resolution.engine_dpi)
+    dpi = prepared.resolution.engine_dpi
+    ruling = cleaned.ruling
+    rules_y, rules_x = (ruling.rows_y, ruling.cols_x) if ruling else ([], [])
+    plan = plan_reading(cleaned.image, rules_y, rules_x)
+    kept = keep_text([w for w in read_planned(cleaned.image, plan, engine, dpi)
+                      if not is_rule_remnant(w.text)])
+    missed = keep_text(reread_missed(cleaned.image, kept.words, engine, dpi)).words
+    read_at = time.perf_counter()
+    words = [*kept.words, *missed]
+    table = read_table(words, rules_y, rules_x, plan.columns)
     done = time.perf_counter()
     timings = {**prepared.timings_ms, **{f"preprocess_{k}": v
                                           for k, v in cleaned.timings_ms.items()}}
-    timings.update(preprocess=(cleaned_at - started) * 1000, engine=(done - cleaned_at) * 1000)
-    return page_result(page, prepared, settings, text=table.text(), words=words, rejected=0,
-                       skew=cleaned.skew_deg, timings=timings, rows=table.records())
+    timings.update(preprocess=(cleaned_at - started) * 1000, engine=(read_at - cleaned_at) * 1000,
+                   table=(done - read_at) * 1000, reread=float(len(missed)))
+    return page_result(page, prepared, settings, text=table_text(table, words), words=words,
+                       rejected=kept.rejected, skew=cleaned.skew_deg, timings=timings,
+                       rows=records(table), table=table_json(table),
+                       also=[] if table.read else [PageFlag.TABLE_UNREAD])
+
+
+# --- reading -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Plan:
+    """How a page is read: the part above `top` whole, then each column as a strip."""
+
+    top: int
+    columns: list[int]  # strip boundaries; none: the page is read whole
+
+
+def plan_reading(image: np.ndarray, rules_y: Sequence[int], rules_x: Sequence[int]) -> Plan:
+    """Where the table starts and where its columns are, before anything is read.
+
+    Columns: the vertical rules, else the gaps that the page's line pieces leave. The
+    table starts at its first line whose pieces each keep to one column: the title and
+    the page header's lines run across the columns and are read whole above it.
+    """
+    ink = analysis.ink_of(image)
+    size = analysis.glyph_size(analysis.glyph_components(analysis.component_stats(ink.mask),
+                                                         ink.mask.shape))
+    if not size:
+        return Plan(0, [])
+    r = ink.reduction
+    pieces = analysis.segments(ink.mask, PLAN_GAP * size)
+    if not len(pieces):
+        return Plan(0, [])
+    rows = _piece_rows(pieces)
+    # Where the table starts: its first rule, else its first line of several pieces. Only
+    # the lines from there on say where its columns are; the title and the page header
+    # above run across them.
+    start = round(min(rules_y) / r) if rules_y else _first_wide_row(pieces, rows)
+    table_rows = [row for row in rows if min(pieces[i, 1] for i in row) >= start - size]
+    inside = [i for row in table_rows for i in row]
+    spans = [(int(pieces[i, 0] * r), int((pieces[i, 0] + pieces[i, 2]) * r)) for i in inside]
+    if not spans:
+        return Plan(0, [])
+    gaps = column_gaps(spans, analysis.segment_gap(PLAN_GAP * size) * r, len(table_rows))
+    columns = with_rules(gaps, rules_x, size * r)
+    if len(columns) < 3:
+        return Plan(0, [])
+    if rules_y:
+        return Plan(max(0, round(min(rules_y) - size * r)), columns)
+    for row in table_rows:
+        lefts = [int(pieces[i, 0] * r) for i in row]
+        rights = [int((pieces[i, 0] + pieces[i, 2]) * r) for i in row]
+        held = {column((a + b) / 2, columns) for a, b in zip(lefts, rights, strict=True)}
+        crossing = any(column(a, columns) != column(b - 1, columns)
+                       for a, b in zip(lefts, rights, strict=True))
+        if len(held - {None}) >= 2 and not crossing:
+            top = min(int(pieces[i, 1] * r) for i in row)
+            return Plan(max(0, top - round(size * r)), columns)
+    return Plan(0, [])
+
+
+MIN_TABLE_CELLS = 3  # pieces on one line: the table (its header) has started
+
+
+def _first_wide_row(pieces: np.ndarray, rows: list[list[int]]) -> float:
+    for row in rows:
+        if len(row) >= MIN_TABLE_CELLS:
+            return float(min(pieces[i, 1] for i in row))
+    return 0.0
+
+
+def with_rules(gaps: Sequence[int], rules_x: Sequence[int], glyph: float) -> list[int]:
+    """The vertical rules, and the gaps between columns where no rule was found (a
+    broken or faint one): a column boundary either way."""
+    if len(rules_x) < 2:
+        return list(gaps)
+    inner = [x for x in gaps[1:-1] if all(abs(x - rule) > 2 * glyph for rule in rules_x)]
+    return sorted({*rules_x, *inner})
+
+
+# Pieces for planning close wider spaces than a face's word space: a monospace number's
+# spaces line up from row to row and must not pass for a column gap.
+PLAN_GAP = 1.3
+
+
+def _piece_rows(pieces: np.ndarray) -> list[list[int]]:
+    """Indexes of pieces on one line (overlapping vertically), top to bottom."""
+    rows: list[list[int]] = []
+    spans: list[tuple[int, int]] = []
+    for i in np.argsort(pieces[:, 1] + pieces[:, 3] / 2):
+        top, bottom = int(pieces[i, 1]), int(pieces[i, 1] + pieces[i, 3])
+        if spans and min(bottom, spans[-1][1]) - max(top, spans[-1][0]) > 0:
+            rows[-1].append(int(i))
+            spans[-1] = (min(top, spans[-1][0]), max(bottom, spans[-1][1]))
+        else:
+            rows.append([int(i)])
+            spans.append((top, bottom))
+    return rows
+
+
+def read_planned(image: np.ndarray, plan: Plan, engine: Engine, dpi: float) -> list[Word]:
+    """The page's words read as planned; the table's header band read whole at the end."""
+    if not plan.columns:
+        return engine.recognize(image, psm=PAGE_PSM, dpi=dpi).words
+    top = max(0, plan.top)
+    words = _read_box(image, (0, 0, image.shape[1], top), engine, PAGE_PSM, dpi)
+    for x0, x1 in zip(plan.columns, plan.columns[1:], strict=False):
+        words += _read_box(image, (x0 + STRIP_INSET, top, x1 - STRIP_INSET, image.shape[0]),
+                           engine, STRIP_PSM, dpi)
+    return _header_read_whole(image, words, engine, dpi)
+
+
+def _read_box(image: np.ndarray, box: tuple[int, int, int, int], engine: Engine, psm: int,
+              dpi: float) -> list[Word]:
+    """Words of one box of the page, in page coordinates; none for an empty box."""
+    x0, y0, x1, y1 = max(0, box[0]), max(0, box[1]), box[2], box[3]
+    crop = image[y0:y1, x0:x1]
+    if crop.size == 0 or not (crop < 128).any():
+        return []
+    return [Word(w.text, w.conf, w.left + x0, w.top + y0, w.width, w.height, w.line_key)
+            for w in engine.recognize(np.ascontiguousarray(crop), psm=psm, dpi=dpi).words]
+
+
+def _header_read_whole(image: np.ndarray, words: list[Word], engine: Engine,
+                       dpi: float) -> list[Word]:
+    """Strips cut a group label spanning columns ("ENREGISTREMENT") into pieces: once
+    the header is found, its band is read again as one block and replaces them."""
+    lines = visual_lines(words)
+    span = find_header(lines)
+    if span is None:
+        return words
+    band = lines[span[0]:span[1]]
+    top, bottom = band[0].top, band[-1].bottom
+    margin = round(HEADER_MARGIN * max(line.height for line in band))
+    whole = [w for w in _read_box(image, (0, top - margin, image.shape[1], bottom + margin),
+                                  engine, BAND_PSM, dpi) if top <= (w.top + w.bottom) / 2 <= bottom]
+    if not whole:
+        return words
+    outside = [w for w in words if not top <= (w.top + w.bottom) / 2 <= bottom]
+    return [*outside, *whole]
+
+
+def is_rule_remnant(text: str) -> bool:
+    """What is left of a rule, read as text: bars and dashes alone."""
+    return bool(text) and all(c in _RULE_MARKS for c in text)
+
+
+_RULE_MARKS = "|¦!‖—–_-=‚,.'’‘"
+
+
+# --- conservation ------------------------------------------------------------------------
+
+def reread_missed(image: np.ndarray, words: Sequence[Word], engine: Engine,
+                  dpi: float) -> list[Word]:
+    """Words read again from the ink no recognised word covers, one piece at a time."""
+    found: list[Word] = []
+    for left, top, right, bottom in missed_pieces(image, words)[:MAX_REREADS]:
+        pad = round(MISSED_PAD * (bottom - top))
+        x0, y0 = max(0, left - pad), max(0, top - pad)
+        crop = np.ascontiguousarray(image[y0:bottom + pad, x0:right + pad])
+        crop = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+        for word in engine.recognize(crop, psm=LINE_PSM, dpi=dpi).words:
+            found.append(Word(word.text, word.conf, word.left + x0 - pad, word.top + y0 - pad,
+                              word.width, word.height, (0, 0, len(found) + 1)))
+    return found
+
+
+def missed_pieces(image: np.ndarray, words: Sequence[Word]) -> list[tuple[int, int, int, int]]:
+    """Boxes (left, top, right, bottom, page pixels) of the page's glyph-sized ink that
+    lies outside every word box, joined into pieces of a line. Ink as the analysis sees
+    it: faded typing is ink too, though lighter than any fixed threshold."""
+    ink = analysis.ink_of(image)
+    r = ink.reduction
+    covered = np.zeros_like(ink.mask)
+    for word in words:
+        margin = COVER_MARGIN * word.height
+        covered[max(0, round((word.top - margin) / r)):round((word.bottom + margin) / r) + 1,
+                max(0, round((word.left - margin) / r)):round((word.right + margin) / r) + 1] = 1
+    glyphs = analysis.glyph_components(analysis.component_stats(ink.mask), ink.mask.shape)
+    size = analysis.glyph_size(glyphs)
+    if not size:
+        return []
+    boxes = []
+    for x, y, w, h, _ in glyphs:
+        if not 0.5 * size <= h <= 1.6 * size:
+            continue  # a speck, a dot, a rule's remnant: not what a missed word is made of
+        if not covered[y + h // 2, x + w // 2]:
+            boxes.append((round(x * r), round(y * r), round((x + w) * r), round((y + h) * r)))
+    return _join(boxes, size * r)
+
+
+def _join(boxes: list[tuple[int, int, int, int]], size: float) -> list[tuple[int, int, int, int]]:
+    """Boxes of one line less than two glyphs apart, as one piece."""
+    pieces: list[list[int]] = []
+    for left, top, right, bottom in sorted(boxes):
+        for piece in pieces:
+            same_line = min(bottom, piece[3]) - max(top, piece[1]) > 0
+            if same_line and left - piece[2] < 2 * size:
+                piece[:] = [piece[0], min(top, piece[1]), max(right, piece[2]),
+                            max(bottom, piece[3])]
+                break
+        else:
+            pieces.append([left, top, right, bottom])
+    return [(p[0], p[1], p[2], p[3]) for p in pieces]
+
+
+# --- the table ---------------------------------------------------------------------------
+
+def read_table(words: Sequence[Word], rules_y: Sequence[int], rules_x: Sequence[int],
+               planned: Sequence[int] = ()) -> Table:
+    """The table of a page's words; its header, rows and cells (see `table`). Columns
+    come from the plan the page was read by (the rules, and the gaps its line pieces
+    leave, which bridge the spaces of a monospace number where words do not), else from
+    the rules alone, else from the words."""
+    lines = visual_lines(words)
+    span = find_header(lines)
+    if span is None:
+        first = _first_ruled_line(lines, rules_y)
+        above, header, body = lines[:first], [], lines[first:]
+    else:
+        above, header, body = lines[:span[0]], list(lines[span[0]:span[1]]), lines[span[1]:]
+    framed = [*header, *body]
+    # Labels are centred over their columns and often wider than the gaps between them:
+    # the body's words say where the columns are.
+    columns = (columns_from_rules(_framing(planned, framed), framed)
+               or columns_from_rules(_framing(rules_x, framed), framed)
+               or columns_from_words(body or framed))
+    table = Table(header=header, columns=columns, above=list(above))
+    if len(columns) < 3:
+        table.below = list(body)
+        return table
+    inside = [line for line in body if in_table(line, columns)]
+    table.below = [line for line in body if not in_table(line, columns)]
+    fields = name_columns(header, columns) if header else [Field(None)] * (len(columns) - 1)
+    table.fields = fields
+    table.rows = [cells_of(row, columns) for row in split_rows(inside, rules_y, columns, fields)]
+    return table
+
+
+def _first_ruled_line(lines: Sequence[TextLine], rules_y: Sequence[int]) -> int:
+    """Without a header, the table starts at its first rule (the page header is above)."""
+    if not rules_y:
+        return 0
+    top = min(rules_y)
+    return next((i for i, line in enumerate(lines) if line.top >= top), len(lines))
+
+
+def _framing(rules_x: Sequence[int], lines: Sequence[TextLine]) -> list[int]:
+    """The vertical rules worth taking for column boundaries: at least two, and between
+    them the table's words (a margin rule alone frames nothing)."""
+    if len(rules_x) < 2 or not lines:
+        return []
+    left = min(w.left for line in lines for w in line.words)
+    right = max(w.right for line in lines for w in line.words)
+    inner = [x for x in rules_x if left - 50 <= x <= right + 50]
+    return inner if len(inner) >= 2 else []
+
+
+def records(table: Table) -> list[dict[str, Any]]:
+    return [make_record(table.fields, row) for row in table.rows]
+
+
+def table_json(table: Table) -> dict[str, Any]:
+    return {"read": table.read, "columns": [f.name for f in table.fields],
+            "fields": [f.key for f in table.fields],
+            "page_header": page_fields([line.text for line in table.above])}
+
+
+def table_text(table: Table, words: Sequence[Word]) -> str:
+    """The page's text: lines above, the header, one line per row with its cells separated
+    by " | " (a cell's lines joined), lines below. Without a table, the lines in order."""
+    if not table.read:
+        return "\n".join(line.text for line in visual_lines(words))
+    rows = [CELL_SEPARATOR.join(" ".join(cell) for cell in row).rstrip(" |")
+            for row in table.rows]
+    header = header_text(table.fields) if table.header else []
+    return "\n".join([*(line.text for line in table.above), *header, *rows,
+                      *(line.text for line in table.below)])

@@ -28,6 +28,7 @@ def geometry_of(prepared: PreparedPage) -> Geometry:
 def page_result(page: PageImage, prepared: PreparedPage, settings: OcrSettings, *,
                 text: str, words: Sequence[Word], rejected: int, skew: float,
                 timings: dict[str, float], rows: list[dict[str, Any]] | None = None,
+                table: dict[str, Any] | None = None,
                 also: Iterable[PageFlag] = ()) -> PageResult:
     confidence = mean_confidence(words)
     evidence = Evidence(text=text, confidence=confidence, words=words,
@@ -41,4 +42,4 @@ def page_result(page: PageImage, prepared: PreparedPage, settings: OcrSettings, 
         index=page.index, text=text, confidence=confidence, width=width, height=height,
         dpi=prepared.resolution.dpi, low_confidence=PageFlag.LOW_CONFIDENCE in flags,
         flags=flags, skew_deg=skew, extracted=page.extracted, timings_ms=timings,
-        rows=rows, geometry=geometry_of(prepared), rejected_words=rejected)
+        rows=rows, table=table, geometry=geometry_of(prepared), rejected_words=rejected)

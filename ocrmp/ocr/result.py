@@ -41,7 +41,8 @@ class PageResult:
     skew_deg: float = 0.0
     extracted: bool = False  # the PDF's own scan image, not a rendering
     timings_ms: dict[str, float] = field(default_factory=dict)
-    rows: list[dict[str, Any]] | None = None  # index pages only
+    rows: list[dict[str, Any]] | None = None  # index pages only: a record per row
+    table: dict[str, Any] | None = None  # index pages only: columns and the page header
     flags: list[PageFlag] = field(default_factory=list)  # why a person should look at it
     geometry: Geometry = field(default_factory=Geometry)
     source: str = "ocr"  # ocr, or text_layer: the PDF's own text, not recognised
@@ -66,4 +67,6 @@ class PageResult:
         }
         if self.rows is not None:
             data["rows"] = self.rows
+        if self.table is not None:
+            data["table"] = self.table
         return data

@@ -26,8 +26,8 @@ NOISE_LINE_CONFIDENCE = 30.0  # a line whose words average less is left out whol
 NON_WORD_SHARE, NON_WORD_MIN = 0.5, 8  # share of words, and the fewest words to judge by
 # A page giving more characters than its glyphs could print has read noise as text.
 OVERLONG_FACTOR, OVERLONG_SLACK = 2.0, 40
-# Handwriting: the words left read badly, and the ink is joined-up strokes, not glyphs.
-HANDWRITING_CONFIDENCE = 60.0
+# Handwriting: the page reads badly (under the low-confidence threshold), and its ink is
+# joined-up strokes, not glyphs.
 HANDWRITING_SHARE = 0.3
 
 _LETTER_OR_DIGIT = re.compile(r"\w", re.UNICODE)
@@ -118,8 +118,7 @@ def page_flags(evidence: Evidence, low_confidence: float) -> list[PageFlag]:
     printed = len("".join(evidence.text.split()))
     if printed > OVERLONG_FACTOR * evidence.glyphs + OVERLONG_SLACK:
         flags.append(PageFlag.OVERLONG)
-    if (evidence.cursive_share >= HANDWRITING_SHARE
-            and evidence.confidence < HANDWRITING_CONFIDENCE):
+    if evidence.cursive_share >= HANDWRITING_SHARE and evidence.confidence < low_confidence:
         flags.append(PageFlag.HANDWRITING)
     if evidence.orientation_uncertain:
         flags.append(PageFlag.ORIENTATION_UNCERTAIN)

@@ -51,7 +51,8 @@ def test_noise_is_left_out_and_the_page_flagged(pipeline: Pipeline, tmp_path: Pa
 
 def test_flags_reach_the_document_summary(pipeline: Pipeline, tmp_path: Path) -> None:
     path = tmp_path / "two.pdf"
-    write_pdf([acte_page(44).image, ledger_page(45, format="manuscrit").image], path)
+    write_pdf([ledger_page(44, format="inscription").image,
+               ledger_page(45, format="manuscrit").image], path)
     data = pipeline.process(path, "index", source="two.pdf").to_json()
     assert data["flagged_pages"] == [2]
     assert data["flags"]["handwriting"] == 1  # type: ignore[index]

@@ -78,9 +78,9 @@ def test_more_characters_than_the_glyphs_could_print_is_overlong() -> None:
 
 
 def test_handwriting_needs_joined_up_ink_and_a_poor_reading() -> None:
-    assert PageFlag.HANDWRITING in page_flags(evidence(confidence=40, cursive=0.7), 30.0)
-    assert PageFlag.HANDWRITING not in page_flags(evidence(confidence=90, cursive=0.7), 30.0)
-    assert PageFlag.HANDWRITING not in page_flags(evidence(confidence=40, cursive=0.1), 30.0)
+    assert PageFlag.HANDWRITING in page_flags(evidence(confidence=40, cursive=0.7), 70.0)
+    assert PageFlag.HANDWRITING not in page_flags(evidence(confidence=90, cursive=0.7), 70.0)
+    assert PageFlag.HANDWRITING not in page_flags(evidence(confidence=40, cursive=0.1), 70.0)
 
 
 def test_uncertain_orientation_is_flagged_even_on_a_page_read_well() -> None:

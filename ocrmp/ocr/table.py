@@ -1,0 +1,294 @@
+"""A ledger's table from the words of one recognition: lines, columns, rows and cells.
+
+Pure functions of word boxes (and of the ruling lines found, when there are any).
+
+- Lines: words whose boxes share most of their height, left to right.
+- The header: the lines that name columns (two different fields at least), with any line
+  right against them (a two-level header's upper or lower labels).
+- Columns: the vertical rules when they frame the table; otherwise where the words of
+  the table's lines leave a gap that (almost) no line crosses.
+- Rows: lines belong to one row until a horizontal rule, a gap taller than a line's
+  spacing inside a cell, or a second value in a column that holds one per row (the
+  date, the number) says a new one starts. Cells that wrap over several lines (several
+  parties, several roles) stay in their row.
+
+Nothing is dropped: a line that falls outside the table stays in the page's text.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ocrmp.ocr.engines import Word
+from ocrmp.ocr.headers import column_field, is_header_line, label_field
+from ocrmp.ocr.records import Field
+
+# Two words are on one line when their middles are less than this share of a word's
+# height apart.
+LINE_OVERLAP = 0.5
+# A gap between two lines taller than this share of a line's height starts a new row,
+# where no rule says so: lines of one cell are set closer than the rows are.
+ROW_GAP = 1.1
+# A column gap is crossed by at most this share of the table's lines (a title, a note).
+CROSSING_SHARE = 1 / 7
+# Cells are padded on both sides: a column gap is wider than a word space (about a third
+# of the text height) even where a cell is full.
+COLUMN_GAP = 1.2
+CELL_SEPARATOR = " | "
+# Fields a row holds one value of: a second one in the same row starts the next row.
+ANCHORS = ("date", "numero")
+_WHOLE_DATE = re.compile(r"\d{1,4} ?[-/.] ?\d{1,2} ?[-/.] ?\d{2,4}|\d{1,2} [^\W\d_]{3,}\.? \d{2,4}"
+                         r"|[^\W\d_]{3,}\.? \d{1,2},? \d{4}")
+_WHOLE_NUMBER = re.compile(r"(?:\d[ -]?){4,}")
+
+
+@dataclass(frozen=True)
+class TextLine:
+    words: tuple[Word, ...]
+
+    @property
+    def top(self) -> int:
+        return min(w.top for w in self.words)
+
+    @property
+    def bottom(self) -> int:
+        return max(w.bottom for w in self.words)
+
+    @property
+    def height(self) -> float:
+        return float(statistics.median(w.height for w in self.words))
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+@dataclass
+class Table:
+    fields: list[Field] = field(default_factory=list)
+    header: list[TextLine] = field(default_factory=list)
+    rows: list[list[list[str]]] = field(default_factory=list)  # row, column, lines
+    columns: list[int] = field(default_factory=list)  # boundaries, edges included
+    above: list[TextLine] = field(default_factory=list)
+    below: list[TextLine] = field(default_factory=list)
+
+    @property
+    def read(self) -> bool:
+        return len(self.columns) >= 3 and bool(self.rows)
+
+
+def _centre_x(word: Word) -> float:
+    return word.left + word.width / 2
+
+
+def visual_lines(words: Sequence[Word]) -> list[TextLine]:
+    """Words grouped into the lines the page shows, top to bottom, each left to right.
+
+    A word joins a line whose words' middles it shares: compared with the line as it
+    started, not with all it has gathered, so that labels set at two levels of a header
+    (and a label centred between them) stay on lines of their own.
+    """
+    lines: list[list[Word]] = []
+    for word in sorted(words, key=lambda w: (w.top + w.bottom) / 2):
+        middle = (word.top + word.bottom) / 2
+        for line in reversed(lines[-4:]):  # a line is among the last few started
+            centre = statistics.median((w.top + w.bottom) / 2 for w in line)
+            height = statistics.median(w.height for w in line)
+            if abs(middle - centre) <= LINE_OVERLAP * max(height, word.height):
+                line.append(word)
+                break
+        else:
+            lines.append([word])
+    return sorted((TextLine(tuple(sorted(line, key=lambda w: w.left))) for line in lines),
+                  key=lambda line: line.top)
+
+
+def column(x: float, columns: Sequence[int]) -> int | None:
+    """Index of the column holding x, None outside the table."""
+    for i in range(len(columns) - 1):
+        if columns[i] <= x < columns[i + 1]:
+            return i
+    return None
+
+
+def columns_from_words(lines: Sequence[TextLine]) -> list[int]:
+    """Column boundaries where (almost) no line's words cross a wide vertical gap."""
+    words = [w for line in lines for w in line.words if any(c.isalnum() for c in w.text)]
+    if not words:
+        return []
+    min_gap = COLUMN_GAP * statistics.median(w.height for w in words)
+    return column_gaps([(w.left, w.right) for w in words], min_gap, len(lines))
+
+
+def column_gaps(spans: Sequence[tuple[int, int]], min_gap: float, lines: int) -> list[int]:
+    """Boundaries, edges included, in the gaps at least `min_gap` wide that (almost) no
+    span of text crosses (`lines`: how many lines the spans come from)."""
+    left, right = min(a for a, _ in spans), max(b for _, b in spans)
+    coverage = np.zeros(right - left + 1, dtype=np.int32)
+    for a, b in spans:
+        coverage[a - left:b - left] += 1
+    empty = coverage <= int(lines * CROSSING_SHARE)
+    bounds, start = [left], None
+    for x, is_empty in enumerate(empty):
+        if is_empty and start is None:
+            start = x
+        elif not is_empty and start is not None:
+            if x - start >= min_gap and start > 0:
+                bounds.append(left + (start + x) // 2)
+            start = None
+    return [*bounds, right + 1]
+
+
+def columns_from_rules(rules_x: Sequence[int], lines: Sequence[TextLine]) -> list[int]:
+    """The vertical rules as column boundaries, closed by the words' own edges where the
+    table's outer rules are missing."""
+    words = [w for line in lines for w in line.words]
+    if len(rules_x) < 2 or not words:
+        return []
+    bounds = sorted(set(rules_x))
+    left, right = min(w.left for w in words), max(w.right for w in words)
+    if left < bounds[0]:
+        bounds.insert(0, left)
+    if right >= bounds[-1]:
+        bounds.append(right + 1)
+    return bounds
+
+
+def find_header(lines: Sequence[TextLine]) -> tuple[int, int] | None:
+    """(first, last + 1) of the header lines, None on a page whose columns are not named.
+
+    The header is the first line that names columns, with the lines around it that are
+    labels too: another line naming columns ("DATE  N°" under "ENREGISTREMENT"), or a
+    line set right against it without figures (a label's second line, a group label).
+    """
+    for i, line in enumerate(lines):
+        if not _names_columns(line):
+            continue
+        first, last = i, i + 1
+        while first > 0 and _label_line(lines[first - 1], lines[first]):
+            first -= 1
+        while last < len(lines) and (_names_columns(lines[last])
+                                     or _label_line(lines[last], lines[last - 1])):
+            last += 1
+        return first, last
+    return None
+
+
+def _names_columns(line: TextLine) -> bool:
+    return is_header_line([w.text for w in line.words])
+
+
+def _label_line(line: TextLine, neighbour: TextLine) -> bool:
+    """A line of labels beside a header line: close to it, and without figures."""
+    upper, lower = (line, neighbour) if line.top < neighbour.top else (neighbour, line)
+    close = lower.top - upper.bottom < ROW_GAP * max(upper.height, lower.height)
+    return close and not any(c.isdigit() for c in line.text)
+
+
+def name_columns(header: Sequence[TextLine], columns: Sequence[int]) -> list[Field]:
+    """Each column's field from the header words above it. A label (words of one line
+    set close together) that spans several columns is their group ("ENREGISTREMENT" over
+    "DATE" and "N°", "NAMES OF PARTIES" over two sides); the others are the column's own,
+    however many lines they wrap over."""
+    count = len(columns) - 1
+    own: list[list[str]] = [[] for _ in range(count)]
+    group: list[list[str]] = [[] for _ in range(count)]
+    for line in header:
+        for label in _labels(line):
+            covered = [i for i in range(count)
+                       if label[0].left < columns[i + 1] and label[-1].right > columns[i]]
+            texts = [w.text for w in label]
+            if len(covered) > 1:
+                for i in covered:
+                    group[i] += texts
+            else:
+                for word in label:
+                    index = column(_centre_x(word), columns)
+                    if index is not None:
+                        own[index].append(word.text)
+    fields = []
+    for labels, groups in zip(own, group, strict=True):
+        text, upper = " ".join(labels), " ".join(groups)
+        key = column_field(upper, text)
+        side = text if key == "parties" and upper and label_field(upper) == "parties" else None
+        fields.append(Field(key, text, upper, side))
+    return fields
+
+
+def _labels(line: TextLine) -> list[list[Word]]:
+    """A header line's labels: runs of words no further apart than a word space."""
+    labels: list[list[Word]] = []
+    for word in line.words:
+        if labels and word.left - labels[-1][-1].right <= COLUMN_GAP * line.height:
+            labels[-1].append(word)
+        else:
+            labels.append([word])
+    return labels
+
+
+def header_text(fields: Sequence[Field]) -> list[str]:
+    """The header as lines of cells: each column's label or its group's (once), then the
+    labels under the groups."""
+    upper: list[str] = []
+    for f in fields:
+        cell = f.group or f.label
+        if not (f.group and upper and upper[-1] == cell):
+            upper.append(cell)
+    lower = [f.label for f in fields if f.group]
+    return [CELL_SEPARATOR.join(cells) for cells in (upper, lower) if any(cells)]
+
+
+def split_rows(lines: Sequence[TextLine], rules_y: Sequence[int], columns: Sequence[int],
+               fields: Sequence[Field]) -> list[list[TextLine]]:
+    """Body lines grouped into rows (see the module's docstring)."""
+    anchors = [i for i, f in enumerate(fields) if f.key in ANCHORS]
+    rows: list[list[TextLine]] = []
+    for line in lines:
+        if rows and not _new_row(rows[-1], line, rules_y, columns, anchors, fields):
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+    return rows
+
+
+def _new_row(row: Sequence[TextLine], line: TextLine, rules_y: Sequence[int],
+             columns: Sequence[int], anchors: Sequence[int], fields: Sequence[Field]) -> bool:
+    above = row[-1]
+    if any(above.bottom <= y <= line.top + line.height / 2 for y in rules_y):
+        return True
+    if line.top - above.bottom > ROW_GAP * max(line.height, above.height):
+        return True
+    return any(_anchor(row_line, a, columns, fields) for row_line in row
+               for a in anchors) and any(_anchor(line, a, columns, fields) for a in anchors)
+
+
+def _anchor(line: TextLine, index: int, columns: Sequence[int],
+            fields: Sequence[Field]) -> bool:
+    """Whether the line holds a whole value of an anchor column (a date, a number): a
+    wrapped one ("25" over "décembre" over "1976") is not one until it is whole."""
+    text = " ".join(w.text for w in line.words if column(_centre_x(w), columns) == index)
+    pattern = _WHOLE_DATE if fields[index].key == "date" else _WHOLE_NUMBER
+    return pattern.search(text) is not None
+
+
+def cells_of(row: Sequence[TextLine], columns: Sequence[int]) -> list[list[str]]:
+    """Each column's lines in one row."""
+    cells: list[list[str]] = [[] for _ in range(len(columns) - 1)]
+    for line in row:
+        parts: dict[int, list[str]] = {}
+        for word in line.words:
+            index = column(_centre_x(word), columns)
+            if index is not None:
+                parts.setdefault(index, []).append(word.text)
+        for index, texts in parts.items():
+            cells[index].append(" ".join(texts))
+    return cells
+
+
+def in_table(line: TextLine, columns: Sequence[int]) -> bool:
+    return all(column(_centre_x(w), columns) is not None for w in line.words)

@@ -1,0 +1,120 @@
+"""Index tables from words placed by hand (no engine): lines, header, columns, rows, cells."""
+
+from __future__ import annotations
+
+from ocrmp.ocr.engines import Word
+from ocrmp.ocr.index import read_table, table_text
+from ocrmp.ocr.table import visual_lines
+
+H = 30  # text height in pixels
+
+
+def words_at(cells: list[tuple[str, int]], top: int, key: int = 1) -> list[Word]:
+    """One table line: each cell's words start at its x, words 12 px apart."""
+    out = []
+    for text, x in cells:
+        for word in text.split():
+            out.append(Word(word, 90.0, x, top, 14 * len(word), H, (1, 1, key)))
+            x += 14 * len(word) + 12
+    return out
+
+
+COLS = [100, 400, 700, 1300, 1600, 1900]
+HEADER = ["Date", "Nature de l'acte", "Parties", "Numéro", "Remarques"]
+ROWS = [
+    ["1952-09-05", "Vente", "Roy, Luc à Côté, Marie", "1 234567", "Radiée"],
+    ["2001-01-02", "Bail", "Morin, Jean", "7 654 321", ""],
+] * 4
+RULES_Y = [190 + 80 * i for i in range(len(ROWS) + 2)]
+
+
+def ledger_words(order: tuple[int, ...] = (0, 1, 2, 3, 4)) -> list[Word]:
+    """A title, then the header and rows with columns in `order`, 20 px into each cell."""
+    def cells(values: list[str]) -> list[tuple[str, int]]:
+        return [(values[column], x + 20) for column, x in zip(order, COLS, strict=False)]
+
+    out = words_at([("INDEX DES IMMEUBLES", 100)], 50)
+    out += words_at([("Circonscription foncière de Laval, lot 1 234 567", 100)], 110)
+    for i, values in enumerate([HEADER, *ROWS]):
+        out += words_at(cells(values), 210 + 80 * i, 2 + i)
+    return out
+
+
+def test_words_make_the_lines_the_page_shows() -> None:
+    words = words_at([("Lefebvre, Chloé", 100)], 100) + words_at([("Quittance", 700)], 112)
+    words += words_at([("Morin, Rémi", 100)], 150)
+    lines = visual_lines(words)
+    assert [line.text for line in lines] == ["Lefebvre, Chloé Quittance", "Morin, Rémi"]
+
+
+def test_a_ruled_table_gives_one_record_per_row_with_every_field() -> None:
+    table = read_table(ledger_words(), RULES_Y, COLS)
+    records = [{k: r[k] for k in ("date", "nature", "numero", "remarques")}
+               for r in (record_of(table, i) for i in range(len(ROWS)))]
+    assert records[:2] == [
+        {"date": "1952-09-05", "nature": "Vente", "numero": "1 234 567", "remarques": "Radiée"},
+        {"date": "2001-01-02", "nature": "Bail", "numero": "7 654 321", "remarques": ""}]
+    assert [f.key for f in table.fields] == ["date", "nature", "parties", "numero",
+                                             "remarques"]
+    text = table_text(table, ledger_words()).splitlines()
+    assert text[2] == "Date | Nature de l'acte | Parties | Numéro | Remarques"
+    assert text[3] == "1952-09-05 | Vente | Roy, Luc à Côté, Marie | 1 234567 | Radiée"
+
+
+def record_of(table: object, index: int) -> dict:
+    from ocrmp.ocr.index import records
+
+    return records(table)[index]  # type: ignore[arg-type]
+
+
+def test_without_rules_the_columns_come_from_the_words_alignment() -> None:
+    table = read_table(ledger_words(), [], [])
+    assert len(table.columns) == len(COLS)
+    for got, ruled in zip(table.columns[1:-1], COLS[1:-1], strict=True):
+        assert ruled - 300 < got < ruled + 20  # in the gap before the column's first word
+    assert len(table.rows) == len(ROWS)
+    assert [line.text for line in table.above][0] == "INDEX DES IMMEUBLES"
+
+
+def test_columns_are_named_by_their_header_not_their_place() -> None:
+    table = read_table(ledger_words((3, 0, 2, 1, 4)), RULES_Y, COLS)
+    assert [f.key for f in table.fields] == ["numero", "date", "parties", "nature",
+                                             "remarques"]
+    record = record_of(table, 0)
+    assert record["numero"] == "1 234 567" and record["nature"] == "Vente"
+
+
+def test_the_page_header_gives_the_lot_and_the_division() -> None:
+    from ocrmp.ocr.index import table_json
+
+    table = read_table(ledger_words(), RULES_Y, COLS)
+    assert table_json(table)["page_header"] == {"circonscription": "Laval", "lot": "1 234 567"}
+
+
+def test_a_cell_wrapped_over_lines_stays_in_its_row() -> None:
+    header = words_at([("Date", 120), ("Qualité", 420), ("Nom des parties", 720),
+                       ("Numéro", 1320)], 200)
+    first = (words_at([("2009-03-16", 120), ("donateur", 420), ("Pelletier, Noël", 720),
+                       ("4 979 495", 1320)], 280)
+             + words_at([("donataire", 420), ("Grenier, Réjean", 720)], 315))
+    second = words_at([("2008-01-20", 120), ("vendeur", 420), ("Gagnon, Édouard", 720),
+                       ("8 371 252", 1320)], 400)
+    table = read_table([*header, *first, *second], [], [])
+    records = [record_of(table, i) for i in range(2)]
+    assert len(table.rows) == 2
+    assert records[0]["parties"] == [{"name": "Pelletier, Noël", "role": "donateur"},
+                                     {"name": "Grenier, Réjean", "role": "donataire"}]
+    assert records[1]["qualite"] == "vendeur"
+
+
+def test_a_second_whole_date_starts_a_new_row_though_no_gap_or_rule_says_so() -> None:
+    header = words_at([("Date", 120), ("Nature", 420), ("Numéro", 720)], 200)
+    body = (words_at([("2009-03-16", 120), ("Vente", 420), ("4 979 495", 720)], 280)
+            + words_at([("2010-04-01", 120), ("Bail", 420), ("1 111 111", 720)], 315))
+    assert len(read_table([*header, *body], [], []).rows) == 2
+
+
+def test_a_page_without_a_table_keeps_all_its_text() -> None:
+    words = words_at([("Le vendeur déclare", 100)], 100) + words_at([("que l'acte", 100)], 150)
+    table = read_table(words, [], [])
+    assert not table.read and table_text(table, words) == "Le vendeur déclare\nque l'acte"
