@@ -6,7 +6,8 @@ them) and each page image through the tesseract CLI with its defaults. Scores pe
 
 - rows: pages on which every printed row was found (as many records as printed rows);
 - cells: the share of (row, printed field) values exactly right, whitespace collapsed;
-  registration numbers compared without their spaces (ocrmp re-spaces them in threes),
+  number fields (numero, radiations, avis d'adresse) compared without their spaces
+  (ocrmp re-spaces registration numbers in threes),
   dates and natures as read (`date_text`, `nature_text` when ocrmp tidied them), parties
   as the list of names;
 - CER and bag-of-words error of the page's text, for ocrmp and the CLI.
@@ -28,7 +29,7 @@ from realcorpus import bag_of_words_error, char_error_rate
 from ocrmp.corpus import ledger_page, write_image, write_pdf
 from ocrmp.corpus.page import LedgerPage
 from ocrmp.ocr.pipeline import Pipeline
-from ocrmp.ocr.records import as_printed
+from ocrmp.ocr.records import NUMBER_FIELDS, as_printed
 
 FORMATS = ("simple", "formulaire", "english", "inscription", "radiation")
 # Rules from hairline grey to bold and broken, unruled, typefaces, resolution, skew and
@@ -65,7 +66,7 @@ def _collapse(value: Any) -> str:
 
 def _as_read(record: dict[str, Any], key: str) -> str:
     text = _collapse(as_printed(record).get(key, "")) if record else ""
-    return text.replace(" ", "") if key == "numero" else text
+    return text.replace(" ", "") if key in NUMBER_FIELDS else text
 
 
 def cell_score(truth: list[dict[str, Any]], got: list[dict[str, Any]]) -> tuple[int, int]:
@@ -77,7 +78,7 @@ def cell_score(truth: list[dict[str, Any]], got: list[dict[str, Any]]) -> tuple[
             if key in SKIP:
                 continue
             expected = _collapse(value)
-            if key == "numero":
+            if key in NUMBER_FIELDS:
                 expected = expected.replace(" ", "")
             total += 1
             right += _as_read(ours, key) == expected

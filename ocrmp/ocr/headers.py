@@ -38,13 +38,14 @@ FIELD_PRIORITY = ("date", "remarques", "radiations", "qualite", "avis_adresse", 
 HEADER_FIELDS = 2
 _CLOSE = 0.8  # difflib ratio for a label word read with a slip
 
+# Each at the start of its line; the lot also after a comma ("…de Laval, lot 1 234 567").
 _PAGE_FIELDS = (
-    ("lot", re.compile(r"\blots?\b\s*(?:n[o°º]\.?\s*)?[:.]?\s*(.+)", re.IGNORECASE)),
-    ("cadastre", re.compile(r"\bcadastre\b\s*[:.]?\s*(.+)", re.IGNORECASE)),
+    ("lot", re.compile(r"(?:^|,\s*)lots?\b\s*(?:n[o°º]\.?\s*)?[:.]?\s*(.+)", re.IGNORECASE)),
+    ("cadastre", re.compile(r"^\s*cadastre\b\s*[:.]?\s*(.+)", re.IGNORECASE)),
     ("circonscription", re.compile(
-        r"\b(?:circonscription(?: fonci[èe]re)?|division d'enregistrement|registration "
+        r"^\s*(?:circonscription(?: fonci[èe]re)?|division d'enregistrement|registration "
         r"division)\b\s*(?:de\s+|of\s+|:\s*)?(.+)", re.IGNORECASE)),
-    ("canton", re.compile(r"\bcanton\b\s*[:.]?\s*(.+)", re.IGNORECASE)),
+    ("canton", re.compile(r"^\s*canton\b\s*[:.]?\s*(.+)", re.IGNORECASE)),
 )
 _CONTINUATION = re.compile(r"\b(rapport[ée]e? d[eu]|suite d[eu]|report[ée]e? d[eu]|"
                            r"continued from|brought forward|carried forward)\b", re.IGNORECASE)

@@ -57,7 +57,6 @@ STRIP_PSM = 4  # one column: a single column of text of varying sizes
 BAND_PSM = 6  # the header band: one block of labels
 LINE_PSM = 7
 STRIP_INSET = 3  # px kept clear of a column boundary (a rule's remnant, the next cell)
-HEADER_MARGIN = 0.4  # the header band reaches this share of a line's height past its lines
 # A word box covers ink this far around it (share of its height): strokes past the box.
 COVER_MARGIN = 0.3
 MISSED_PAD = 0.5  # a missed piece is read with this margin (share of its height)
@@ -100,6 +99,7 @@ class Plan:
 
     top: int
     columns: list[int]  # strip boundaries; none: the page is read whole
+    rules_y: Sequence[int] = ()
 
 
 def plan_reading(image: np.ndarray, rules_y: Sequence[int], rules_x: Sequence[int]) -> Plan:
@@ -129,11 +129,11 @@ def plan_reading(image: np.ndarray, rules_y: Sequence[int], rules_x: Sequence[in
     if not spans:
         return Plan(0, [])
     gaps = column_gaps(spans, analysis.segment_gap(PLAN_GAP * size) * r, len(table_rows))
-    columns = with_rules(gaps, rules_x, size * r)
+    columns = with_rules(gaps, rules_x, size * r, spans, len(table_rows))
     if len(columns) < 3:
         return Plan(0, [])
     if rules_y:
-        return Plan(max(0, round(min(rules_y) - size * r)), columns)
+        return Plan(max(0, round(min(rules_y) - size * r)), columns, rules_y)
     for row in table_rows:
         lefts = [int(pieces[i, 0] * r) for i in row]
         rights = [int((pieces[i, 0] + pieces[i, 2]) * r) for i in row]
@@ -156,13 +156,34 @@ def _first_wide_row(pieces: np.ndarray, rows: list[list[int]]) -> float:
     return 0.0
 
 
-def with_rules(gaps: Sequence[int], rules_x: Sequence[int], glyph: float) -> list[int]:
+def with_rules(gaps: Sequence[int], rules_x: Sequence[int], glyph: float,
+               spans: Sequence[tuple[int, int]], rows: int) -> list[int]:
     """The vertical rules, and the gaps between columns where no rule was found (a
     broken or faint one): a column boundary either way."""
     if len(rules_x) < 2:
         return list(gaps)
-    inner = [x for x in gaps[1:-1] if all(abs(x - rule) > 2 * glyph for rule in rules_x)]
-    return sorted({*rules_x, *inner})
+    return refine(sorted(rules_x), gaps, glyph, spans, rows)
+
+
+def refine(bounds: Sequence[int], gaps: Sequence[int], glyph: float,
+           spans: Sequence[tuple[int, int]], rows: int) -> list[int]:
+    """`bounds` with the inner `gaps` that split one of their columns in two. A gap
+    counts only where text stands on both sides of it within its column, in a fifth of
+    the rows at least: the empty end of a column of short values is no column."""
+    inner = []
+    for x in gaps[1:-1]:
+        if any(abs(x - bound) <= 2 * glyph for bound in bounds):
+            continue
+        left = max((b for b in bounds if b < x), default=x)
+        right = min((b for b in bounds if b > x), default=x)
+        before = sum(left <= a and b <= x for a, b in spans)
+        after = sum(x <= a and b <= right for a, b in spans)
+        if min(before, after) >= max(2, SIDE_SHARE * rows):
+            inner.append(x)
+    return sorted({*bounds, *inner})
+
+
+SIDE_SHARE = 0.2
 
 
 # Pieces for planning close wider spaces than a face's word space: a monospace number's
@@ -194,7 +215,7 @@ def read_planned(image: np.ndarray, plan: Plan, engine: Engine, dpi: float) -> l
     for x0, x1 in zip(plan.columns, plan.columns[1:], strict=False):
         words += _read_box(image, (x0 + STRIP_INSET, top, x1 - STRIP_INSET, image.shape[0]),
                            engine, STRIP_PSM, dpi)
-    return _header_read_whole(image, words, engine, dpi)
+    return _header_read_whole(image, words, engine, dpi, plan)
 
 
 def _read_box(image: np.ndarray, box: tuple[int, int, int, int], engine: Engine, psm: int,
@@ -208,19 +229,21 @@ def _read_box(image: np.ndarray, box: tuple[int, int, int, int], engine: Engine,
             for w in engine.recognize(np.ascontiguousarray(crop), psm=psm, dpi=dpi).words]
 
 
-def _header_read_whole(image: np.ndarray, words: list[Word], engine: Engine,
-                       dpi: float) -> list[Word]:
+def _header_read_whole(image: np.ndarray, words: list[Word], engine: Engine, dpi: float,
+                       plan: Plan) -> list[Word]:
     """Strips cut a group label spanning columns ("ENREGISTREMENT") into pieces: once
-    the header is found, its band is read again as one block and replaces them."""
+    the header is found, its band (from the table's top to its first line with a figure)
+    is read again as one block and replaces them."""
     lines = visual_lines(words)
-    span = find_header(lines)
+    span = find_header(lines, plan.rules_y)
     if span is None:
         return words
-    band = lines[span[0]:span[1]]
-    top, bottom = band[0].top, band[-1].bottom
-    margin = round(HEADER_MARGIN * max(line.height for line in band))
-    whole = [w for w in _read_box(image, (0, top - margin, image.shape[1], bottom + margin),
-                                  engine, BAND_PSM, dpi) if top <= (w.top + w.bottom) / 2 <= bottom]
+    top = min(plan.top, lines[span[0]].top)
+    first_data = next((line for line in lines[span[1]:]
+                       if any(c.isdigit() for c in line.text)), None)
+    bottom = first_data.top - 1 if first_data is not None else lines[span[1] - 1].bottom
+    whole = [w for w in _read_box(image, (0, top, image.shape[1], bottom), engine, BAND_PSM,
+                                  dpi) if top <= (w.top + w.bottom) / 2 <= bottom]
     if not whole:
         return words
     outside = [w for w in words if not top <= (w.top + w.bottom) / 2 <= bottom]
@@ -300,7 +323,7 @@ def read_table(words: Sequence[Word], rules_y: Sequence[int], rules_x: Sequence[
     leave, which bridge the spaces of a monospace number where words do not), else from
     the rules alone, else from the words."""
     lines = visual_lines(words)
-    span = find_header(lines)
+    span = find_header(lines, rules_y)
     if span is None:
         first = _first_ruled_line(lines, rules_y)
         above, header, body = lines[:first], [], lines[first:]

@@ -18,7 +18,7 @@ from ocrmp.vocabulary import INDEX_FIELDS, NATURES
 
 # How close a reading must be to a nature of the closed list to be taken for it.
 NATURE_CUTOFF = 0.8
-_DIGIT_GROUPS = re.compile(r"\d+(?: \d+)+|\d{5,}")
+_DIGIT_GROUPS = re.compile(r"(?<!\w)(?:\d+(?: \d+)+|\d{5,})")  # not inside "T374687"
 _MONTHS = {
     "janvier": 1, "janv": 1, "février": 2, "fevrier": 2, "févr": 2, "fevr": 2, "mars": 3,
     "avril": 4, "avr": 4, "mai": 5, "juin": 6, "juillet": 7, "juil": 7, "août": 8, "aout": 8,
@@ -37,6 +37,17 @@ def plain(text: str) -> str:
     """Lower case without accents: what two readings of one word have in common."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# Between two digits of a number field, specks read as punctuation are its group spaces.
+_SPECKED_SPACE = re.compile(r"(?<=\d)[ .:;,'’`]{1,3}(?=\d)")
+NUMBER_FIELDS = ("numero", "radiations", "avis_adresse")
+
+
+def clean_number(text: str) -> str:
+    """A registration number as printed: punctuation between digit groups (a speck, a
+    comma) read back as the space it is, the groups re-spaced in threes."""
+    return regroup_number(_SPECKED_SPACE.sub(" ", text))
 
 
 def regroup_number(text: str) -> str:
@@ -132,7 +143,8 @@ def make_record(fields: Sequence[Field], cells: Sequence[Sequence[str]]) -> dict
     roles = lines.get("qualite", [])
     record["parties"] = [party for field, cell in zip(fields, cells, strict=False)
                          if field.key == "parties" for party in parties(cell, roles, field.side)]
-    record["numero"] = regroup_number(record["numero"])
+    for key in NUMBER_FIELDS:
+        record[key] = "\n".join(clean_number(line) for line in record[key].split("\n"))
     _tidy(record, "date", iso_date(record["date"]))
     _tidy(record, "nature", snap_nature(record["nature"]) if record["nature"] else None)
     other = {field.name or f"column {i + 1}": "\n".join(cell)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ocrmp.ocr.engines import Word
-from ocrmp.ocr.headers import column_field, is_header_line, label_field
+from ocrmp.ocr.headers import column_field, is_header_line, label_field, label_fields
 from ocrmp.ocr.records import Field
 
 # Two words are on one line when their middles are less than this share of a word's
@@ -40,6 +40,7 @@ CROSSING_SHARE = 1 / 7
 # of the text height) even where a cell is full.
 COLUMN_GAP = 1.2
 CELL_SEPARATOR = " | "
+GROUP_OVERLAP = 0.15  # share of a label over a column that makes it cover the column
 # Fields a row holds one value of: a second one in the same row starts the next row.
 ANCHORS = ("date", "numero")
 _WHOLE_DATE = re.compile(r"\d{1,4} ?[-/.] ?\d{1,2} ?[-/.] ?\d{2,4}|\d{1,2} [^\W\d_]{3,}\.? \d{2,4}"
@@ -152,19 +153,27 @@ def columns_from_rules(rules_x: Sequence[int], lines: Sequence[TextLine]) -> lis
         return []
     bounds = sorted(set(rules_x))
     left, right = min(w.left for w in words), max(w.right for w in words)
-    if left < bounds[0]:
+    # Beyond an outer rule by more than a word's height: that rule is an inner one.
+    slack = statistics.median(w.height for w in words)
+    if left < bounds[0] - slack:
         bounds.insert(0, left)
-    if right >= bounds[-1]:
+    else:
+        bounds[0] = min(bounds[0], left)
+    if right > bounds[-1] + slack:
         bounds.append(right + 1)
+    else:
+        bounds[-1] = max(bounds[-1], right + 1)
     return bounds
 
 
-def find_header(lines: Sequence[TextLine]) -> tuple[int, int] | None:
+def find_header(lines: Sequence[TextLine],
+                rules_y: Sequence[int] = ()) -> tuple[int, int] | None:
     """(first, last + 1) of the header lines, None on a page whose columns are not named.
 
     The header is the first line that names columns, with the lines around it that are
     labels too: another line naming columns ("DATE  N°" under "ENREGISTREMENT"), or a
-    line set right against it without figures (a label's second line, a group label).
+    line of label words set right against it (a label's second line, a group label); a
+    rule below it ends it.
     """
     for i, line in enumerate(lines):
         if not _names_columns(line):
@@ -172,11 +181,15 @@ def find_header(lines: Sequence[TextLine]) -> tuple[int, int] | None:
         first, last = i, i + 1
         while first > 0 and _label_line(lines[first - 1], lines[first]):
             first -= 1
-        while last < len(lines) and (_names_columns(lines[last])
-                                     or _label_line(lines[last], lines[last - 1])):
+        while last < len(lines) and not _ruled_between(lines[last - 1], lines[last], rules_y) \
+                and (_names_columns(lines[last]) or _label_line(lines[last], lines[last - 1])):
             last += 1
         return first, last
     return None
+
+
+def _ruled_between(upper: TextLine, lower: TextLine, rules_y: Sequence[int]) -> bool:
+    return any(upper.bottom <= y <= lower.top + lower.height / 2 for y in rules_y)
 
 
 def _names_columns(line: TextLine) -> bool:
@@ -184,10 +197,14 @@ def _names_columns(line: TextLine) -> bool:
 
 
 def _label_line(line: TextLine, neighbour: TextLine) -> bool:
-    """A line of labels beside a header line: close to it, and without figures."""
+    """A line of labels beside a header line: close to it and without figures; below
+    it, with a label word too (a first data line set against the header has none:
+    "vendeur", a name), where above it a group label need not name a field."""
     upper, lower = (line, neighbour) if line.top < neighbour.top else (neighbour, line)
     close = lower.top - upper.bottom < ROW_GAP * max(upper.height, lower.height)
-    return close and not any(c.isdigit() for c in line.text)
+    below = line is lower
+    return (close and not any(c.isdigit() for c in line.text)
+            and (not below or bool(label_fields(line.text))))
 
 
 def name_columns(header: Sequence[TextLine], columns: Sequence[int]) -> list[Field]:
@@ -200,8 +217,11 @@ def name_columns(header: Sequence[TextLine], columns: Sequence[int]) -> list[Fie
     group: list[list[str]] = [[] for _ in range(count)]
     for line in header:
         for label in _labels(line):
-            covered = [i for i in range(count)
-                       if label[0].left < columns[i + 1] and label[-1].right > columns[i]]
+            left, right = label[0].left, label[-1].right
+            # A label covers a column it overlaps by a good part of itself: its box may
+            # run a few pixels past a rule it touches.
+            covered = [i for i in range(count) if min(right, columns[i + 1])
+                       - max(left, columns[i]) > GROUP_OVERLAP * (right - left)]
             texts = [w.text for w in label]
             if len(covered) > 1:
                 for i in covered:

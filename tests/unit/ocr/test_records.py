@@ -8,6 +8,7 @@ from ocrmp.ocr.headers import column_field, is_header_line, label_field, page_fi
 from ocrmp.ocr.records import (
     Field,
     as_printed,
+    clean_number,
     iso_date,
     make_record,
     parties,
@@ -22,6 +23,12 @@ def test_numbers_regrouped_by_thousands() -> None:
     assert regroup_number("Voir 12 34") == "Voir 1 234"
     assert regroup_number("Radiée 1995") == "Radiée 1995"
     assert regroup_number("773-228") == "773-228"
+
+
+def test_specks_between_digit_groups_are_the_spaces_they_stand_for() -> None:
+    assert clean_number("7.:439.116") == "7 439 116"
+    assert clean_number("3: 515 091") == "3 515 091"
+    assert clean_number("773-228") == "773-228" and clean_number("T374687") == "T374687"
 
 
 @pytest.mark.parametrize(("text", "iso"), [
