@@ -30,7 +30,7 @@ from ocrmp.ocr.headers import page_fields
 from ocrmp.ocr.pages import PageImage
 from ocrmp.ocr.prepare import prepare_page
 from ocrmp.ocr.reading import page_result
-from ocrmp.ocr.records import Field, make_record
+from ocrmp.ocr.records import Field, make_record, strip_specks
 from ocrmp.ocr.result import PageResult
 from ocrmp.ocr.settings import OcrSettings
 from ocrmp.ocr.table import (
@@ -343,7 +343,8 @@ def read_table(words: Sequence[Word], rules_y: Sequence[int], rules_x: Sequence[
     table.below = [line for line in body if not in_table(line, columns)]
     fields = name_columns(header, columns) if header else [Field(None)] * (len(columns) - 1)
     table.fields = fields
-    table.rows = [cells_of(row, columns) for row in split_rows(inside, rules_y, columns, fields)]
+    table.rows = [strip_specks(fields, cells_of(row, columns))
+                  for row in split_rows(inside, rules_y, columns, fields)]
     return table
 
 

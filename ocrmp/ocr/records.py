@@ -50,6 +50,22 @@ def clean_number(text: str) -> str:
     return regroup_number(_SPECKED_SPACE.sub(" ", text))
 
 
+# Marks a speck or a rule's stub is read as at a cell's edge; no date, nature or number of
+# the registry begins or ends with one.
+_EDGE_SPECKS = "‘’“”\"'`[]|{}_~«»"
+SPECK_FIELDS = ("date", "nature", *NUMBER_FIELDS)
+
+
+def strip_specks(fields: Sequence[Field], cells: Sequence[Sequence[str]]) -> list[list[str]]:
+    """A row's cells with the specks at the edges of its dates, natures and numbers gone."""
+    tidied = []
+    for i, cell in enumerate(cells):
+        if i < len(fields) and fields[i].key in SPECK_FIELDS:
+            cell = [kept for line in cell if (kept := line.strip(_EDGE_SPECKS + " "))]
+        tidied.append(list(cell))
+    return tidied
+
+
 def regroup_number(text: str) -> str:
     """Digit groups re-spaced by thousands, as modern reports print registration numbers:
     tesseract often drops or moves the space inside one ("1 234567" for "1 234 567")."""

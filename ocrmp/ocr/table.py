@@ -226,6 +226,10 @@ def name_columns(header: Sequence[TextLine], columns: Sequence[int]) -> list[Fie
             if len(covered) > 1:
                 for i in covered:
                     group[i] += texts
+            elif covered:
+                # A label wider than its column ("NATURE OF THE DEED" over a narrow one)
+                # runs into the next one's space: it stays whole with the one it is over.
+                own[covered[0]] += texts
             else:
                 for word in label:
                     index = column(_centre_x(word), columns)

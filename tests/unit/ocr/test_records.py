@@ -14,6 +14,7 @@ from ocrmp.ocr.records import (
     parties,
     regroup_number,
     snap_nature,
+    strip_specks,
 )
 
 
@@ -29,6 +30,13 @@ def test_specks_between_digit_groups_are_the_spaces_they_stand_for() -> None:
     assert clean_number("7.:439.116") == "7 439 116"
     assert clean_number("3: 515 091") == "3 515 091"
     assert clean_number("773-228") == "773-228" and clean_number("T374687") == "T374687"
+
+
+def test_specks_at_the_edges_of_dates_natures_and_numbers_are_dropped() -> None:
+    fields = [Field("date"), Field("nature"), Field("numero"), Field("parties")]
+    cells = [["“November 6, 1982"], ["[Sale", "|"], ["‘716-870"], ["« Roy » inc."]]
+    assert strip_specks(fields, cells) == [["November 6, 1982"], ["Sale"], ["716-870"],
+                                           ["« Roy » inc."]]
 
 
 @pytest.mark.parametrize(("text", "iso"), [

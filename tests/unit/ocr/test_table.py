@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ocrmp.ocr.engines import Word
 from ocrmp.ocr.index import read_table, table_text
-from ocrmp.ocr.table import visual_lines
+from ocrmp.ocr.table import name_columns, visual_lines
 
 H = 30  # text height in pixels
 
@@ -118,3 +118,12 @@ def test_a_page_without_a_table_keeps_all_its_text() -> None:
     words = words_at([("Le vendeur déclare", 100)], 100) + words_at([("que l'acte", 100)], 150)
     table = read_table(words, [], [])
     assert not table.read and table_text(table, words) == "Le vendeur déclare\nque l'acte"
+
+
+def test_a_label_running_past_its_column_names_only_that_column() -> None:
+    # "DEED" ends past the rule: the label is the nature's; the next column is the number's.
+    header = visual_lines(words_at([("Date", 20), ("NATURE OF THE DEED", 390),
+                                    ("Numéro", 700)], 100))
+    fields = name_columns(header, [0, 300, 600, 900])
+    assert [f.key for f in fields] == ["date", "nature", "numero"]
+    assert fields[1].label == "NATURE OF THE DEED"
