@@ -76,8 +76,24 @@ def label_field(label: str) -> str | None:
 
 
 def column_field(upper: str, lower: str) -> str | None:
-    """A two-level label: the lower part names the field, the upper one if it cannot."""
-    return label_field(lower) or label_field(upper)
+    """A two-level label: the lower part names the field, the upper one if it cannot;
+    failing both, a long word of the label read with more slips ("ADIARONS")."""
+    return label_field(lower) or label_field(upper) or loose_field(lower or upper)
+
+
+# A column's label that names nothing is known to be a label: a long word of it may be
+# read further off ("FANRQUES" for "REMARQUES"). Data lines are never matched this loosely.
+_LOOSE = 0.7
+_LOOSE_LENGTH = 7
+
+
+def loose_field(label: str) -> str | None:
+    found = set()
+    for word in _words(label):
+        if len(word) >= _LOOSE_LENGTH:
+            close = difflib.get_close_matches(word, list(LABEL_WORDS), n=1, cutoff=_LOOSE)
+            found |= {LABEL_WORDS[close[0]]} if close else set()
+    return next((f for f in FIELD_PRIORITY if f in found), None)
 
 
 def is_header_line(texts: Sequence[str]) -> bool:

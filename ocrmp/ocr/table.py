@@ -153,17 +153,22 @@ def columns_from_rules(rules_x: Sequence[int], lines: Sequence[TextLine]) -> lis
         return []
     bounds = sorted(set(rules_x))
     left, right = min(w.left for w in words), max(w.right for w in words)
-    # Beyond an outer rule by more than a word's height: that rule is an inner one.
+    # Text beyond an outer rule by more than a word's height on many lines: that rule is
+    # an inner one. On a few lines only, it is the page's edge or a mark in the margin.
     slack = statistics.median(w.height for w in words)
-    if left < bounds[0] - slack:
+    enough = max(2, OUTER_SHARE * len(lines))
+    if sum(any(w.left < bounds[0] - slack for w in line.words) for line in lines) >= enough:
         bounds.insert(0, left)
     else:
-        bounds[0] = min(bounds[0], left)
-    if right > bounds[-1] + slack:
+        bounds[0] = min(bounds[0], max(left, bounds[0] - round(slack)))
+    if sum(any(w.right > bounds[-1] + slack for w in line.words) for line in lines) >= enough:
         bounds.append(right + 1)
     else:
-        bounds[-1] = max(bounds[-1], right + 1)
+        bounds[-1] = max(bounds[-1], min(right + 1, bounds[-1] + round(slack)))
     return bounds
+
+
+OUTER_SHARE = 0.3  # of a table's lines with text beyond its outer rule: a column there
 
 
 def find_header(lines: Sequence[TextLine],
@@ -315,4 +320,10 @@ def cells_of(row: Sequence[TextLine], columns: Sequence[int]) -> list[list[str]]
 
 
 def in_table(line: TextLine, columns: Sequence[int]) -> bool:
-    return all(column(_centre_x(w), columns) is not None for w in line.words)
+    """Whether a line is the table's: every word in a column, but for a mark or two of
+    the margin (a scanner's edge is often read as "E" or "|" beside each line)."""
+    outside = [w for w in line.words if column(_centre_x(w), columns) is None]
+    return len(outside) < len(line.words) and all(len(w.text) <= MARGIN_MARK for w in outside)
+
+
+MARGIN_MARK = 2  # characters: what a mark in the margin is read as, at most

@@ -128,3 +128,13 @@ def test_a_page_without_a_table_keeps_its_text_and_says_so(pipeline: Pipeline,
     text, result = read(pipeline, page.image, tmp_path)
     assert PageFlag.TABLE_UNREAD in result.flags and result.rows == []
     assert min(lines_kept(page.text, text)) >= 0.5
+
+
+def test_a_number_the_strip_misreads_on_yellowed_paper_is_read_again(pipeline: Pipeline,
+                                                                     tmp_path: Path) -> None:
+    # On this page tesseract's threshold of the column strip turns "558-111" into a
+    # 0 %-confidence "DH8-1IL"; read alone from its own thresholded box it is right.
+    page = ledger_page(6500, format="formulaire", colour=True, paper="yellowed", degrade=True)
+    _, result = read(pipeline, page, tmp_path)
+    got = [as_printed(row)["numero"].replace(" ", "") for row in result.rows or []]
+    assert got == [row["numero"].replace(" ", "") for row in page.rows]

@@ -91,6 +91,12 @@ def test_labels_name_fields_in_french_and_english(label: str, field: str | None)
     assert label_field(label) == field
 
 
+def test_a_column_label_read_with_several_slips_still_names_its_field() -> None:
+    assert column_field("", "“D ADIARONS") == "radiations"
+    assert column_field("", "E E") is None
+    assert not is_header_line(["Partition", "Donation"])  # data is never matched loosely
+
+
 def test_a_two_level_label_is_named_by_its_lower_part() -> None:
     assert column_field("ENREGISTREMENT", "DATE") == "date"
     assert column_field("ENREGISTREMENT", "N°") == "numero"

@@ -127,3 +127,14 @@ def test_a_label_running_past_its_column_names_only_that_column() -> None:
     fields = name_columns(header, [0, 300, 600, 900])
     assert [f.key for f in fields] == ["date", "nature", "numero"]
     assert fields[1].label == "NATURE OF THE DEED"
+
+
+def test_marks_in_the_margin_make_no_column_and_keep_their_rows_in_the_table() -> None:
+    words = ledger_words()
+    # A scanner's edge read as "E" left of the outer rule, beside two of the rows.
+    words += [Word("E", 40.0, 20, 290, 14, H, (9, 9, 1)), Word("E", 40.0, 20, 370, 14, H,
+                                                              (9, 9, 2))]
+    table = read_table(words, RULES_Y, COLS)
+    assert [f.key for f in table.fields] == ["date", "nature", "parties", "numero",
+                                             "remarques"]
+    assert len(table.rows) == len(ROWS) and not table.below
