@@ -71,7 +71,8 @@ def summarize(rows: Sequence[PageTimings], keys: Sequence[str] = STEPS) -> list[
 
 # --- engine (the pipeline's own timings, per page) ---------------------------------------
 
-ENGINE_KEYS = ("preprocess", "engine", "page", "overhead", "overhead_pct")
+ENGINE_KEYS = ("preprocess", "engine", "page", "overhead", "overhead_pct", "orientation",
+               "orientation_pct", "resolution")
 
 
 def measure_engine(pages: Sequence[GeneratedPage], engine: str = "auto") -> list[PageTimings]:
@@ -108,6 +109,10 @@ def measure_engine(pages: Sequence[GeneratedPage], engine: str = "auto") -> list
             ms["page"] = (end - start) * 1000
             ms["overhead"] = ms["page"] - ms["preprocess"] - ms["engine"]
             ms["overhead_pct"] = 100 * ms["overhead"] / ms["engine"]
+            # Finding the page's orientation and resolution, part of `preprocess`.
+            ms["orientation"] = page.timings_ms.get("orientation", 0.0)
+            ms["orientation_pct"] = 100 * ms["orientation"] / ms["engine"]
+            ms["resolution"] = page.timings_ms.get("resolution", 0.0)
             rows.append(PageTimings(kind, ms))
     return rows
 
