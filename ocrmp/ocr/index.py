@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from ocrmp.ocr import analysis, preprocess
+from ocrmp.ocr import ruling as ruling_lines
 from ocrmp.ocr.engines import Engine, Word, mean_confidence
 from ocrmp.ocr.headers import page_fields
 from ocrmp.ocr.pages import PageImage
@@ -69,16 +70,17 @@ def read_index_page(page: PageImage, engine: Engine, settings: OcrSettings) -> P
     # Kept grey, as deeds are: tesseract thresholds better than we do, and reads the grey.
     cleaned = preprocess.clean_page(prepared.image, "index", borders=False, flatten=False,
                                     threshold=False, skew=prepared.skew_deg)
+    res = prepared.resolution
+    image = ruling_lines.erase_remnants(cleaned.image, res.x_height_px * res.scale)
     cleaned_at = time.perf_counter()
-    dpi = prepared.resolution.engine_dpi
+    dpi = res.engine_dpi
     ruling = cleaned.ruling
     rules_y, rules_x = (ruling.rows_y, ruling.cols_x) if ruling else ([], [])
-    plan = plan_reading(cleaned.image, rules_y, rules_x)
-    planned = [w for w in read_planned(cleaned.image, plan, engine, dpi)
-               if not is_rule_remnant(w.text)]
-    kept = keep_text(second_opinion(cleaned.image, planned, engine, dpi))
-    missed = keep_text(second_opinion(
-        cleaned.image, reread_missed(cleaned.image, kept.words, engine, dpi), engine, dpi)).words
+    plan = plan_reading(image, rules_y, rules_x)
+    kept = keep_text(_without_remnants(
+        second_opinion(image, read_planned(image, plan, engine, dpi), engine, dpi)))
+    missed = keep_text(_without_remnants(second_opinion(
+        image, reread_missed(image, kept.words, engine, dpi), engine, dpi))).words
     read_at = time.perf_counter()
     words = [*kept.words, *missed]
     table = read_table(words, rules_y, rules_x, plan.columns)
@@ -290,6 +292,10 @@ def _read_alone(image: np.ndarray, word: Word, engine: Engine, dpi: float) -> li
             for w in engine.recognize(binary, psm=LINE_PSM, dpi=dpi).words]
 
 
+def _without_remnants(words: Sequence[Word]) -> list[Word]:
+    return [w for w in words if not is_rule_remnant(w.text)]
+
+
 def is_rule_remnant(text: str) -> bool:
     """What is left of a rule, read as text: bars and dashes alone."""
     return bool(text) and all(c in _RULE_MARKS for c in text)
@@ -404,7 +410,11 @@ def _framing(rules_x: Sequence[int], lines: Sequence[TextLine]) -> list[int]:
     left = min(w.left for line in lines for w in line.words)
     right = max(w.right for line in lines for w in line.words)
     inner = [x for x in rules_x if left - 50 <= x <= right + 50]
-    return inner if len(inner) >= 2 else []
+    # The rules that close the first and last columns, however short their text.
+    before = [x for x in rules_x if x < left - 50]
+    after = [x for x in rules_x if x > right + 50]
+    framing = [*before[-1:], *inner, *after[:1]]
+    return framing if len(inner) >= 2 else []
 
 
 def records(table: Table) -> list[dict[str, Any]]:

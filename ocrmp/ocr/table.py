@@ -153,22 +153,22 @@ def columns_from_rules(rules_x: Sequence[int], lines: Sequence[TextLine]) -> lis
         return []
     bounds = sorted(set(rules_x))
     left, right = min(w.left for w in words), max(w.right for w in words)
-    # Text beyond an outer rule by more than a word's height on many lines: that rule is
-    # an inner one. On a few lines only, it is the page's edge or a mark in the margin.
+    # Text beyond an outer rule by more than a word's height: that rule is an inner one.
+    # Marks of the margin (a scanner's edge read as "E") are no column's text.
     slack = statistics.median(w.height for w in words)
-    enough = max(2, OUTER_SHARE * len(lines))
-    if sum(any(w.left < bounds[0] - slack for w in line.words) for line in lines) >= enough:
+    text = [w for w in words if len(w.text) > MARGIN_MARK]
+    if sum(w.left < bounds[0] - slack for w in text) >= OUTER_WORDS:
         bounds.insert(0, left)
     else:
         bounds[0] = min(bounds[0], max(left, bounds[0] - round(slack)))
-    if sum(any(w.right > bounds[-1] + slack for w in line.words) for line in lines) >= enough:
+    if sum(w.right > bounds[-1] + slack for w in text) >= OUTER_WORDS:
         bounds.append(right + 1)
     else:
         bounds[-1] = max(bounds[-1], min(right + 1, bounds[-1] + round(slack)))
     return bounds
 
 
-OUTER_SHARE = 0.3  # of a table's lines with text beyond its outer rule: a column there
+OUTER_WORDS = 2  # words beyond a table's outer rule that make a column there
 
 
 def find_header(lines: Sequence[TextLine],

@@ -11,16 +11,19 @@ from PIL import Image, ImageDraw
 
 from ocrmp import corpus
 from ocrmp.corpus import acte_page, cer, index_page, rotate
-from ocrmp.ocr import preprocess
 from ocrmp.ocr.preprocess import (
     binarize,
     clean_page,
     deskew,
     despeckle,
     estimate_skew,
-    find_ruling_lines,
     normalize_background,
     remove_borders,
+)
+from ocrmp.ocr.ruling import (
+    RulingLines,
+    erase_remnants,
+    find_ruling_lines,
     remove_ruling_lines,
 )
 
@@ -183,7 +186,7 @@ def test_remove_ruling_lines_keeps_letters_that_cross_them() -> None:
     ruled[68:71, :] = 0  # a rule through the middle of the lower-case letters
     ruled[:, 1150:1153] = 0
     out = remove_ruling_lines(ruled)
-    assert find_ruling_lines(out) == preprocess.RulingLines([], [])
+    assert find_ruling_lines(out) == RulingLines([], [])
     left, drawn = _ink(out)[:, :1100], _ink(text)[:, :1100]
     # Every stroke crossing the rule is still there; only where a letter's own
     # horizontal stroke lay on the rule can a few pixels go.
@@ -199,6 +202,16 @@ def test_remove_ruling_lines_clears_a_ledger() -> None:
     found = find_ruling_lines(out)
     assert found.rows_y == [] and found.cols_x == []
     assert _ink(out).sum() > 0.5 * _ink(page).sum()  # the text remains
+
+
+def test_a_piece_of_rule_the_ruling_missed_is_erased_and_the_letters_stay() -> None:
+    text = _text_image("Donation Sale", px=48, size=(900, 160))
+    marked = text.copy()
+    marked[20:140, 8:11] = 0  # a piece of a broken column rule, beside the first letter
+    out = erase_remnants(marked, x_height=24)
+    assert not _ink(out)[:, :16].any()
+    kept, drawn = _ink(out)[:, 16:], _ink(text)[:, 16:]
+    assert (kept & drawn).sum() / drawn.sum() > 0.98
 
 
 # --------------------------------------------------------------------------- pipeline

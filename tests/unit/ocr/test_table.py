@@ -138,3 +138,17 @@ def test_marks_in_the_margin_make_no_column_and_keep_their_rows_in_the_table() -
     assert [f.key for f in table.fields] == ["date", "nature", "parties", "numero",
                                              "remarques"]
     assert len(table.rows) == len(ROWS) and not table.below
+
+
+def test_a_last_column_rarely_filled_keeps_its_rows_in_the_table() -> None:
+    # Only one row has a remark, far left of the rule that closes its column.
+    rows = [[*row[:4], ""] for row in ROWS]
+    rows[2][4] = "Radiée"
+    out = words_at([("INDEX DES IMMEUBLES", 100)], 50)
+    for i, values in enumerate([HEADER, *rows]):
+        out += words_at([(v, x + 20) for v, x in zip(values, COLS, strict=False) if v],
+                        210 + 80 * i, 2 + i)
+    table = read_table(out, RULES_Y, COLS)
+    assert len(table.rows) == len(rows) and not table.below
+    assert [record_of(table, i)["remarques"] for i in range(len(rows))] == [
+        "Radiée" if i == 2 else "" for i in range(len(rows))]
