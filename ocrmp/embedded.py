@@ -7,20 +7,28 @@ as root the server runs as an unprivileged system user created on first use.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import psycopg
 
 from ocrmp.errors import ConfigError, DatabaseUnavailable
 
 SERVICE_USER = "ocrmp-pg"
+PASSFILE = "ocrmp.pgpass"
+_SOCKET_PATH_MAX = 107  # sun_path holds 108 bytes with the final NUL
 
 
 def find_bin_dir() -> Path:
@@ -51,6 +59,12 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _check_socket_path(path: Path) -> None:
+    if len(os.fsencode(path)) > _SOCKET_PATH_MAX:
+        raise ConfigError(f"the embedded server's socket {path} is longer than "
+                          f"{_SOCKET_PATH_MAX} bytes: choose a shorter OCRMP_DATA_DIR")
 
 
 # Held while the service user is looked up and created: two processes starting servers at
@@ -87,27 +101,48 @@ def _open_path_to(path: Path) -> None:
 
 @dataclass
 class EmbeddedPostgres:
+    """A server reachable only through a Unix socket in its own 0700 data directory, and only
+    with a generated password kept in a 0600 file of the pool's user: no TCP, no trust."""
+
     datadir: Path
-    port: int = 0
-    host: str = "127.0.0.1"
+    port: int = 0  # names the socket file (.s.PGSQL.<port>); nothing listens on TCP
 
     def __post_init__(self) -> None:
         self.datadir = Path(self.datadir).resolve()
         self.bin_dir = find_bin_dir()
         self.user = _service_user()
         self.port = self.port or self._recorded_port() or free_port()
+        _check_socket_path(self.socket_path)
 
     @property
     def logfile(self) -> Path:
         return self.datadir / "server.log"
 
-    def dsn(self, dbname: str = "postgres") -> str:
-        return f"postgresql://postgres@{self.host}:{self.port}/{dbname}"
+    @property
+    def socket_dir(self) -> Path:
+        return self.datadir
 
-    def _run(self, tool: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    @property
+    def socket_path(self) -> Path:
+        return self.socket_dir / f".s.PGSQL.{self.port}"
+
+    @property
+    def passfile(self) -> Path:
+        """The client's password file (libpq's format), owned by the pool's user, 0600."""
+        return self.datadir / PASSFILE
+
+    def dsn(self, dbname: str = "postgres") -> str:
+        """A DSN naming the socket and the password file: it carries no secret itself."""
+        return psycopg.conninfo.make_conninfo(host=str(self.socket_dir), port=str(self.port),
+                                              user="postgres", dbname=dbname,
+                                              passfile=str(self.passfile))
+
+    def _run(self, tool: str, *args: str, timeout: float = 60,
+             stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         cmd = [str(self.bin_dir / tool), *args]
         return subprocess.run(cmd, user=self.user, capture_output=True, text=True,
-                              timeout=timeout, check=False, stdin=subprocess.DEVNULL)
+                              timeout=timeout, check=False, input=stdin,
+                              stdin=None if stdin is not None else subprocess.DEVNULL)
 
     def _recorded_port(self) -> int | None:
         conf = self.datadir / "postgresql.auto.conf"
@@ -121,20 +156,77 @@ class EmbeddedPostgres:
     def initialised(self) -> bool:
         return (self.datadir / "PG_VERSION").exists()
 
+    def secured(self) -> bool:
+        """Made by this version: a password file, hence socket-only and scram (older ones
+        were trust on 127.0.0.1)."""
+        return self.passfile.exists()
+
     def init(self) -> None:
         self.datadir.mkdir(parents=True, exist_ok=True)
         if self.user:
             _open_path_to(self.datadir.parent)
             shutil.chown(self.datadir, self.user, self.user)
         self.datadir.chmod(0o700)
-        done = self._run("initdb", "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
-                         "--encoding=UTF8", "--no-sync")
+        password = secrets.token_urlsafe(32)
+        with self._pwfile(password) as pwfile:
+            done = self._run("initdb", "-D", str(self.datadir), "-U", "postgres",
+                             "--auth=scram-sha-256", f"--pwfile={pwfile}", "--encoding=UTF8",
+                             "--no-sync")
         if done.returncode != 0:
             raise DatabaseUnavailable(f"initdb failed in {self.datadir}: {done.stderr.strip()}")
-        settings = (f"port = {self.port}\nlisten_addresses = '{self.host}'\n"
-                    "unix_socket_directories = ''\nfsync = off\nmax_connections = 200\n"
-                    "shared_buffers = 64MB\n")
-        (self.datadir / "postgresql.auto.conf").write_text(settings)
+        self._write_config()
+        self._write_passfile(password)
+
+    @contextlib.contextmanager
+    def _pwfile(self, password: str) -> Iterator[Path]:
+        """initdb's password file, readable by the server's user only, removed at once."""
+        with tempfile.TemporaryDirectory(prefix="ocrmp-initdb-") as tmp:
+            path = Path(tmp) / "pw"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(password + "\n")
+            if self.user:
+                shutil.chown(tmp, self.user, self.user)
+                shutil.chown(path, self.user, self.user)
+            yield path
+
+    def _write_config(self) -> None:
+        quoted = str(self.socket_dir).replace("'", "''")
+        settings = (f"port = {self.port}\nlisten_addresses = ''\n"
+                    f"unix_socket_directories = '{quoted}'\nunix_socket_permissions = 0700\n"
+                    "password_encryption = 'scram-sha-256'\n"
+                    "fsync = off\nmax_connections = 200\nshared_buffers = 64MB\n")
+        self._write_owned(self.datadir / "postgresql.auto.conf", settings)
+        self._write_owned(self.datadir / "pg_hba.conf", "local all all scram-sha-256\n")
+
+    def _write_owned(self, path: Path, text: str) -> None:
+        """A server file, owned by the server's user as initdb left it."""
+        path.write_text(text)
+        path.chmod(0o600)
+        if self.user:
+            shutil.chown(path, self.user, self.user)
+
+    def _write_passfile(self, password: str) -> None:
+        tmp = self.passfile.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(f"*:*:*:postgres:{password}\n")
+        tmp.replace(self.passfile)
+
+    def secure(self) -> None:
+        """Give a server made by an older ocrmp (trust on 127.0.0.1) a password, the socket
+        and scram, in single-user mode: no connection is accepted meanwhile."""
+        self.stop()
+        password = secrets.token_urlsafe(32)
+        done = self._run("postgres", "--single", "-D", str(self.datadir), "postgres",
+                         stdin=f"ALTER ROLE postgres PASSWORD '{password}';\n")
+        if done.returncode != 0:
+            raise DatabaseUnavailable(
+                f"could not set the embedded server's password in {self.datadir}: "
+                f"{done.stderr.strip().replace(password, '***')}")
+        self._write_config()
+        self._write_passfile(password)
 
     def running(self) -> bool:
         return self._run("pg_ctl", "-D", str(self.datadir), "status").returncode == 0
@@ -142,6 +234,8 @@ class EmbeddedPostgres:
     def start(self) -> None:
         if not self.initialised():
             self.init()
+        elif not self.secured():
+            self.secure()
         if self.running():
             return
         done = self._run("pg_ctl", "-D", str(self.datadir), "-l", str(self.logfile), "-w",
