@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import psutil
 
 from ocrmp import config, logs
 from ocrmp.cli import main
@@ -21,7 +22,8 @@ from ocrmp.cli.common import fail, guarded
 from ocrmp.cli.options import DURATION, SHARE, SIZE, env_help
 from ocrmp.config import Settings
 from ocrmp.exitcodes import ExitCode
-from ocrmp.pool.pidfile import pidfile_path, running_master
+from ocrmp.pool.pidfile import pidfile_path, proven_master, running_master
+from ocrmp.rundir import check_run_dir, open_no_follow, private_run_dir
 
 POOL_OPTIONS: list[Callable[[Any], Any]] = [
     click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -110,6 +112,7 @@ def run(config_file: Path | None, **flags: Any) -> None:
     from ocrmp.pool.master import Master
 
     settings = settings_from(config_file, **flags)
+    private_run_dir(settings.run_dir)  # before a log file in it is opened
     logs.setup(settings.log_format, settings.log_file)
     check_engine(settings)
     settings = prepare_databases(settings)
@@ -162,9 +165,15 @@ def _pidfile(config_file: Path | None, pool_name: str | None) -> tuple[Settings,
     return settings, pidfile_path(settings.run_dir, settings.pool_name)
 
 
+def master_of(settings: Settings) -> int | None:
+    """The pool's running master, proven so (NotTheMaster, UnsafeRunDir otherwise)."""
+    check_run_dir(settings.run_dir)
+    return proven_master(pidfile_path(settings.run_dir, settings.pool_name), settings.pool_name)
+
+
 def _signal_master(config_file: Path | None, pool_name: str | None, signum: int) -> int:
     settings, path = _pidfile(config_file, pool_name)
-    pid = running_master(path)
+    pid = master_of(settings)
     if pid is None:
         fail(f"no pool {settings.pool_name!r} is running (no locked pidfile at {path})",
              ExitCode.NOT_RUNNING)
@@ -173,13 +182,22 @@ def _signal_master(config_file: Path | None, pool_name: str | None, signum: int)
     return pid
 
 
-def _wait_gone(path: Path, timeout_s: float) -> bool:
+def _wait_gone(path: Path, pid: int, timeout_s: float) -> bool:
+    """Wait for the master to exit: its lock released, and the process itself gone (it
+    releases the lock a moment before it exits)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if running_master(path) is None:
+        if running_master(path) is None and not _alive(pid):
             return True
         time.sleep(0.1)
     return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 @main.command()
@@ -197,7 +215,7 @@ def stop(config_file: Path | None, pool_name: str | None, wait_s: float, now: bo
     """
     _, path = _pidfile(config_file, pool_name)
     pid = _signal_master(config_file, pool_name, signal.SIGINT if now else signal.SIGTERM)
-    if not _wait_gone(path, wait_s):
+    if not _wait_gone(path, pid, wait_s):
         fail(f"master {pid} still running after {wait_s:.0f}s", ExitCode.FAILURE)
     click.echo(f"stopped pool (master pid {pid})")
 
@@ -241,11 +259,12 @@ def scale(config_file: Path | None, pool_name: str | None, delta: str) -> None:
 
 def _start_background(settings: Settings, run_args: list[str]) -> int:
     log_file = settings.log_file or settings.run_dir / f"{settings.pool_name}.log"
-    settings.run_dir.mkdir(parents=True, exist_ok=True)
+    private_run_dir(settings.run_dir)
     command = [sys.executable, "-m", "ocrmp", "run", *run_args]
     if "--log-file" not in run_args:
         command += ["--log-file", str(log_file)]
-    with open(os.devnull, "rb") as devnull, open(log_file, "ab") as out:
+    log_fd = open_no_follow(log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    with open(os.devnull, "rb") as devnull, open(log_fd, "ab") as out:
         proc = subprocess.Popen(command, stdin=devnull, stdout=out, stderr=out,
                                 start_new_session=True)
     path = pidfile_path(settings.run_dir, settings.pool_name)
@@ -275,8 +294,7 @@ def ensure(config_file: Path | None, **flags: Any) -> None:
       */5 * * * * ocrmp ensure --size 2 --log-file /var/log/ocrmp.log
     """
     settings = settings_from(config_file, **flags)
-    path = pidfile_path(settings.run_dir, settings.pool_name)
-    pid = running_master(path)
+    pid = master_of(settings)
     if pid is not None:
         click.echo(f"pool {settings.pool_name!r} already running (master pid {pid})")
         return
@@ -314,10 +332,10 @@ def restart(config_file: Path | None, wait_s: float, **flags: Any) -> None:
     """
     settings = settings_from(config_file, **flags)
     path = pidfile_path(settings.run_dir, settings.pool_name)
-    old = running_master(path)
+    old = master_of(settings)
     if old is not None:
         os.kill(old, signal.SIGTERM)
-        if not _wait_gone(path, wait_s):
+        if not _wait_gone(path, old, wait_s):
             fail(f"master {old} still running after {wait_s:.0f}s", ExitCode.FAILURE)
     pid = _start_background(settings, without_option(sys.argv[2:], "--wait"))
     click.echo(f"restarted pool {settings.pool_name!r} (master pid {pid})")
