@@ -83,6 +83,16 @@ class PathEscapesRoot(DocumentError):
     fix the supabase_path."""
 
 
+class RedirectRefused(DocumentError):
+    """was redirected by the storage to another origin (or from https to http); refused so
+    that the storage token never leaves its origin: point OCRMP_STORAGE_URL at the server
+    that holds the documents."""
+
+
+class TooManyRedirects(DocumentError):
+    """was redirected too many times by the storage; fix the storage or OCRMP_STORAGE_URL."""
+
+
 class StorageUnavailable(_Named, TransientJobError):
     """The storage could not be reached; the job will be retried."""
 

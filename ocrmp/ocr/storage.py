@@ -11,18 +11,21 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from ocrmp.errors import ConfigError
 from ocrmp.ocr.errors import (
     DocumentNotFound,
     DocumentTooLarge,
     PathEscapesRoot,
+    RedirectRefused,
     StorageUnavailable,
+    TooManyRedirects,
 )
 from ocrmp.ocr.settings import OcrSettings
 
 _CHUNK = 1 << 20
+MAX_REDIRECTS = 3
 
 
 class Storage(Protocol):
@@ -112,8 +115,9 @@ class HttpStorage:
         request = urllib.request.Request(self.url_for(supabase_path))
         if self._token:
             request.add_header("Authorization", f"Bearer {self._token}")
+        opener = urllib.request.build_opener(_SameOriginRedirects(supabase_path))
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+            with opener.open(request, timeout=self.timeout_s) as response:
                 return self._read_capped(response, supabase_path)
         except urllib.error.HTTPError as exc:
             raise self._http_error(exc, supabase_path) from None
@@ -147,6 +151,39 @@ class HttpStorage:
         if exc.code >= 500 or exc.code == 429:
             return StorageUnavailable(supabase_path, f"HTTP {exc.code}")
         return DocumentNotFound(supabase_path, f"HTTP {exc.code}")
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """scheme, host and port: what a redirect must keep for the token to follow it."""
+    parts = urllib.parse.urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port or default
+
+
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows at most MAX_REDIRECTS redirects, all within the first URL's origin, so the
+    bearer token is never sent elsewhere and no foreign bytes are taken as the document."""
+
+    def __init__(self, supabase_path: str) -> None:
+        self.supabase_path = supabase_path
+        self.followed = 0
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str,
+                         headers: Any, newurl: str) -> urllib.request.Request | None:
+        self.followed += 1
+        if origin(newurl) != origin(req.full_url):
+            fp.close()
+            raise RedirectRefused(self.supabase_path, f"HTTP {code} to "
+                                  f"{_origin_text(newurl)}, from {_origin_text(req.full_url)}")
+        if self.followed > MAX_REDIRECTS:
+            fp.close()
+            raise TooManyRedirects(self.supabase_path, f"more than {MAX_REDIRECTS}")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _origin_text(url: str) -> str:
+    scheme, host, port = origin(url)
+    return f"{scheme}://{host}:{port}"
 
 
 def _body(exc: urllib.error.HTTPError) -> bytes:

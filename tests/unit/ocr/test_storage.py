@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import os
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from ocrmp.errors import ConfigError
-from ocrmp.ocr.errors import DocumentNotFound, DocumentTooLarge, PathEscapesRoot
+from ocrmp.ocr.errors import DocumentNotFound, DocumentTooLarge, PathEscapesRoot, RedirectRefused
 from ocrmp.ocr.settings import OcrSettings
-from ocrmp.ocr.storage import HttpStorage, LocalStorage, open_storage
+from ocrmp.ocr.storage import (
+    HttpStorage,
+    LocalStorage,
+    _SameOriginRedirects,
+    open_storage,
+    origin,
+)
 
 
 @pytest.fixture
@@ -64,3 +72,18 @@ def test_url_template_quotes_parts_and_hides_the_token() -> None:
     assert "sekret" not in repr(storage)
     with pytest.raises(PathEscapesRoot):
         storage.url_for("actes/../../admin")
+
+
+def test_https_to_http_is_refused_even_on_the_same_host() -> None:
+    redirects = _SameOriginRedirects("actes/x.pdf")
+    request = urllib.request.Request("https://storage.example/object/actes/x.pdf",
+                                     headers={"Authorization": "Bearer t0k"})
+    with pytest.raises(RedirectRefused):
+        redirects.redirect_request(request, io.BytesIO(), 302, "Found", {},
+                                   "http://storage.example/object/actes/x.pdf")
+
+
+def test_an_origin_is_scheme_host_and_port() -> None:
+    assert origin("https://Storage.example/a") == origin("https://storage.example:443/b")
+    assert origin("https://storage.example/a") != origin("https://storage.example:8443/a")
+    assert origin("https://storage.example/a") != origin("https://evil.example/a")
