@@ -252,9 +252,16 @@ def load_config_file(path: Path) -> dict[str, str]:
             continue
         key, sep, value = stripped.removeprefix("export ").partition("=")
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key.strip()):
-            raise ConfigError(f"{path}:{number}: expected KEY=VALUE, got {line!r}")
+            raise ConfigError(f"{path}:{number}: expected KEY=VALUE, got {_shown(stripped)} "
+                              "(the rest of the line is not shown: it may hold a secret)")
         values[key.strip()] = value.strip().strip("'\"")
     return values
+
+
+def _shown(line: str) -> str:
+    """What of a malformed line may be printed: its leading name, never a value."""
+    name = re.match(r"(?:export\s+)?[A-Za-z0-9_]*", line)
+    return f"a line starting {name.group(0)!r}" if name and name.group(0) else "a line"
 
 
 def load(source: Source, environ: Mapping[str, str] | None = None) -> Settings:

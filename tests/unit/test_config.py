@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from ocrmp.config import EMBEDDED, Source, from_env, load, parse_bytes, parse_duration
+from ocrmp.config import (
+    EMBEDDED,
+    Source,
+    from_env,
+    load,
+    load_config_file,
+    parse_bytes,
+    parse_duration,
+)
 from ocrmp.errors import ConfigError
 
 
@@ -58,3 +66,17 @@ def test_a_bad_config_line_names_file_and_line(tmp_path: Path) -> None:
     config.write_text("OCR_DEV=true\nthis is not a setting\n")
     with pytest.raises(ConfigError, match="ocrmp.env:2"):
         load(Source(config), {})
+
+
+@pytest.mark.parametrize("line", ["DEV_DATABASE_URL postgresql://ocr:s3cret@db/registre",
+                                  "OCRMP_STORAGE_TOKEN: s3cret",
+                                  "postgresql://ocr:s3cret@db/registre",
+                                  "PROD DATABASE_URL=host=db password=s3cret"])
+def test_a_malformed_config_line_is_reported_without_its_secret(tmp_path: Path,
+                                                                line: str) -> None:
+    path = tmp_path / "ocrmp.env"
+    path.write_text(f"# settings\nOCR_DEV=true\n{line}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config_file(path)
+    assert f"{path}:3: expected KEY=VALUE" in str(raised.value)
+    assert "s3cret" not in str(raised.value)
