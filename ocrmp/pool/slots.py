@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import pwd
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -104,6 +105,10 @@ class SlotTableMissing(SlotTableError):
 
 class PoolAlreadyRunning(SlotTableError):
     """A live master already owns this pool's slot table."""
+
+
+class ForeignSlotTable(SlotTableError):
+    """This pool's slot table name is taken by a segment of another user."""
 
 
 class TornRecord(SlotTableError):
@@ -607,6 +612,7 @@ def _replace_if_stale(segment: str, pool: str, ops: AtomicOps) -> None:
     except FileNotFoundError:
         return  # vanished meanwhile: just create it
     try:
+        _refuse_foreign(shm, segment, pool)
         pid, start = _owner_of(shm, ops)
         if _owner_alive(pid, start):
             _untrack(shm, ops)
@@ -618,8 +624,32 @@ def _replace_if_stale(segment: str, pool: str, ops: AtomicOps) -> None:
         shm.close()
 
 
+def _refuse_foreign(shm: SharedMemory, segment: str, pool: str) -> None:
+    """/dev/shm is writable by every local user: a segment there under our name that another
+    user owns was not made by our master, whatever its header claims."""
+    owner = os.fstat(cast(Any, shm)._fd).st_uid
+    if owner != os.geteuid():
+        # Never let our resource tracker unlink another user's file at exit.
+        resource_tracker.unregister(cast(Any, shm)._name, "shared_memory")
+        raise ForeignSlotTable(
+            f"/dev/shm/{segment} (where pool {pool!r} keeps its slot table) belongs to "
+            f"{_user_name(owner)}, not to you: it is not this pool's table. Find out who made "
+            f"it, remove it (rm /dev/shm/{segment}), or choose another pool name")
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return f"user {pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except KeyError:
+        return f"uid {uid}"
+
+
 def _owner_of(shm: SharedMemory, ops: AtomicOps) -> tuple[int, int]:
+    """The master pid and start time a table names; none for garbage (bad magic) or a
+    table still being initialised by a master that wrote its pid but not yet the magic."""
     if shm.size < _HEADER_WORDS * _WORD:
         return 0, 0
     buf = cast(memoryview, shm.buf)
+    if ops.load(buf, H_MAGIC * _WORD) not in (0, MAGIC):
+        return 0, 0
     return ops.load(buf, H_MASTER_PID * _WORD), ops.load(buf, H_MASTER_START_US * _WORD)

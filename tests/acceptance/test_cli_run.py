@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,23 @@ def test_workers_and_status_without_a_pool(tmp_path: Path, dsn: str) -> None:
     assert workers.returncode == 0 and "no live pool" in workers.stdout
     status = ocrmp("status", env=env, tmp_path=tmp_path)
     assert status.returncode == 0 and "(empty)" in status.stdout
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a segment away")
+def test_a_slot_table_planted_by_another_user_is_named(tmp_path: Path, dsn: str) -> None:
+    from multiprocessing.shared_memory import SharedMemory
+
+    from ocrmp.pool.slots import segment_name, table_size
+
+    pool = f"planted-{uuid.uuid4().hex[:8]}"
+    planted = SharedMemory(segment_name(pool), create=True, size=table_size(1))
+    try:
+        os.fchown(planted._fd, 65534, 65534)  # nobody
+        result = ocrmp("run", "--engine", "fake", "--pool-name", pool,
+                       env={"OCR_DEV": "true", "DEV_DATABASE_URL": dsn}, tmp_path=tmp_path)
+        assert result.returncode == ExitCode.FAILURE, result.stderr
+        error = result.stderr.strip().splitlines()[-1]  # after the master's own "stopped"
+        assert error.startswith("ocrmp: error: ") and "belongs to user nobody" in error
+    finally:
+        planted.close()
+        planted.unlink()

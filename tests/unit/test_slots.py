@@ -20,6 +20,7 @@ from ocrmp.pool.slots import (
     Command,
     DocumentKind,
     Environment,
+    ForeignSlotTable,
     Mode,
     Phase,
     PoolAlreadyRunning,
@@ -217,6 +218,40 @@ def test_garbage_segment_is_replaced(pool: str, ops: AtomicOps) -> None:
     junk.close()
     with SlotTable.create(pool, NSLOTS, ops=ops) as fresh:
         fresh.unlink()
+
+
+def test_garbage_with_a_live_pid_is_replaced(pool: str, ops: AtomicOps) -> None:
+    """Not an ocrmp table (bad magic), though it names a live process where a table would."""
+    from multiprocessing.shared_memory import SharedMemory
+
+    junk = SharedMemory(slots.segment_name(pool), create=True, size=slots.table_size(1))
+    ops.store(junk.buf, 0, 12345)
+    ops.store(junk.buf, H_MASTER_PID * 8, 1)
+    ops.store(junk.buf, H_MASTER_START_US * 8, slots._start_us(1))
+    junk.close()
+    with SlotTable.create(pool, NSLOTS, ops=ops) as fresh:
+        assert fresh.header().master_pid == os.getpid()
+        fresh.unlink()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a segment away")
+def test_a_table_made_by_another_user_is_refused_and_left_alone(pool: str,
+                                                                ops: AtomicOps) -> None:
+    """Another local user pre-creates the table with a header naming a live master (pid 1)."""
+    from multiprocessing.shared_memory import SharedMemory
+
+    fake = SharedMemory(slots.segment_name(pool), create=True, size=slots.table_size(1))
+    try:
+        ops.store(fake.buf, H_MASTER_PID * 8, 1)
+        ops.store(fake.buf, H_MASTER_START_US * 8, slots._start_us(1))
+        ops.store(fake.buf, 0, slots.MAGIC)
+        os.fchown(fake._fd, 65534, 65534)  # nobody
+        with pytest.raises(ForeignSlotTable):
+            SlotTable.create(pool, NSLOTS, ops=ops)
+        assert os.stat(f"/dev/shm/{fake.name}").st_uid == 65534
+    finally:
+        fake.close()
+        fake.unlink()
 
 
 def test_live_owner_in_this_process_refuses(table: SlotTable, pool: str,
