@@ -15,12 +15,14 @@ from ocrmp.config import KINDS
 from ocrmp.exitcodes import ExitCode
 from ocrmp.ocr.errors import DocumentNotFound, EngineUnavailable
 from ocrmp.ocr.settings import ENGINES, OcrSettings
+from ocrmp.ocr.storage import refuse_irregular
 
 
 def _read(path: str) -> Path:
     """The file, checked readable; the pipeline reads it page by page, not whole."""
     file = Path(path)
     try:
+        refuse_irregular(file.stat(), path)  # before open(): a FIFO would block it
         with open(file, "rb"):
             pass
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):

@@ -83,6 +83,11 @@ class PathEscapesRoot(DocumentError):
     fix the supabase_path."""
 
 
+class NotARegularFile(DocumentError):
+    """is not a regular file (a FIFO, device or socket); refused, put the document itself
+    there."""
+
+
 class RedirectRefused(DocumentError):
     """was redirected by the storage to another origin (or from https to http); refused so
     that the storage token never leaves its origin: point OCRMP_STORAGE_URL at the server

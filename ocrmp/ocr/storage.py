@@ -7,6 +7,8 @@ endpoint, or any web server).
 
 from __future__ import annotations
 
+import os
+import stat
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -17,6 +19,7 @@ from ocrmp.errors import ConfigError
 from ocrmp.ocr.errors import (
     DocumentNotFound,
     DocumentTooLarge,
+    NotARegularFile,
     PathEscapesRoot,
     RedirectRefused,
     StorageUnavailable,
@@ -70,25 +73,45 @@ class LocalStorage:
         if not resolved.is_relative_to(self.root):
             raise PathEscapesRoot(supabase_path)
         try:
-            size = resolved.stat().st_size
+            info = resolved.stat()
         except (FileNotFoundError, NotADirectoryError):
             raise DocumentNotFound(supabase_path) from None
         except PermissionError as exc:
             raise StorageUnavailable(supabase_path, f"permission denied: {exc}") from None
-        if resolved.is_dir():
+        if stat.S_ISDIR(info.st_mode):
             raise DocumentNotFound(supabase_path)
-        if size > self.max_bytes:
-            raise DocumentTooLarge(supabase_path, f"{size} bytes")
+        refuse_irregular(info, supabase_path)
+        if info.st_size > self.max_bytes:
+            raise DocumentTooLarge(supabase_path, f"{info.st_size} bytes")
         return resolved
 
     def fetch(self, supabase_path: str) -> bytes:
         resolved = self.locate(supabase_path)
         try:
-            return resolved.read_bytes()
+            # Checked again on what was opened: the file may have been replaced meanwhile,
+            # and opening a FIFO without O_NONBLOCK waits for a writer.
+            fd = os.open(resolved, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             raise DocumentNotFound(supabase_path) from None
         except PermissionError as exc:
             raise StorageUnavailable(supabase_path, f"permission denied: {exc}") from None
+        except OSError:  # ELOOP: a link put in its place since locate()
+            raise PathEscapesRoot(supabase_path) from None
+        with os.fdopen(fd, "rb") as file:
+            refuse_irregular(os.fstat(fd), supabase_path)
+            data = file.read(self.max_bytes + 1)
+        if len(data) > self.max_bytes:
+            raise DocumentTooLarge(supabase_path, f"more than {self.max_bytes} bytes")
+        return data
+
+
+def refuse_irregular(info: os.stat_result, source: str) -> None:
+    """NotARegularFile for a FIFO, device or socket: reading one may block forever."""
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("a FIFO" if stat.S_ISFIFO(info.st_mode) else "a socket"
+                if stat.S_ISSOCK(info.st_mode) else "a directory"
+                if stat.S_ISDIR(info.st_mode) else "a device or other special file")
+        raise NotARegularFile(source, kind)
 
 
 class HttpStorage:

@@ -86,3 +86,12 @@ def test_bad_setting_is_a_config_error(documents: Path) -> None:
     done = ocrmp("ocr", str(documents / "acte.pdf"), env={"OCRMP_DPI": "lots"})
     assert done.returncode == ExitCode.CONFIG
     assert "OCRMP_DPI='lots' is invalid" in done.stderr
+
+
+def test_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "scan.pdf"
+    os.mkfifo(fifo)  # no writer: opening it for reading would wait for one
+    done = ocrmp("ocr", str(fifo))
+    assert done.returncode == ExitCode.INPUT
+    assert done.stderr == f"ocrmp: error: {fifo}: is not a regular file (a FIFO, device or " \
+        "socket); refused, put the document itself there. (a FIFO)\n"

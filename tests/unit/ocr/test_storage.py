@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import io
 import os
+import socket
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ocrmp.errors import ConfigError
-from ocrmp.ocr.errors import DocumentNotFound, DocumentTooLarge, PathEscapesRoot, RedirectRefused
+from ocrmp.ocr.errors import (
+    DocumentNotFound,
+    DocumentTooLarge,
+    NotARegularFile,
+    PathEscapesRoot,
+    RedirectRefused,
+)
 from ocrmp.ocr.settings import OcrSettings
 from ocrmp.ocr.storage import (
     HttpStorage,
@@ -87,3 +95,19 @@ def test_an_origin_is_scheme_host_and_port() -> None:
     assert origin("https://Storage.example/a") == origin("https://storage.example:443/b")
     assert origin("https://storage.example/a") != origin("https://storage.example:8443/a")
     assert origin("https://storage.example/a") != origin("https://evil.example/a")
+
+
+@pytest.mark.parametrize("make", [os.mkfifo, lambda path: socket_at(path)],
+                         ids=["fifo", "socket"])
+def test_a_special_file_in_the_root_is_refused_at_once(root: Path, make: Any) -> None:
+    make(root / "bucket" / "pipe.pdf")
+    local = LocalStorage(str(root), max_bytes=1000)
+    with pytest.raises(NotARegularFile):
+        local.locate("bucket/pipe.pdf")
+    with pytest.raises(NotARegularFile):
+        local.fetch("bucket/pipe.pdf")
+
+
+def socket_at(path: Path) -> None:
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(path))
