@@ -36,6 +36,7 @@ from ocrmp.ocr.result import PageResult
 from ocrmp.ocr.settings import OcrSettings
 from ocrmp.ocr.table import (
     CELL_SEPARATOR,
+    MARGIN_MARK,
     Table,
     TextLine,
     cells_of,
@@ -389,8 +390,12 @@ def read_table(words: Sequence[Word], rules_y: Sequence[int], rules_x: Sequence[
     table.below = [line for line in body if not in_table(line, columns)]
     fields = name_columns(header, columns) if header else [Field(None)] * (len(columns) - 1)
     table.fields = fields
-    table.rows = [strip_specks(fields, cells_of(row, columns))
-                  for row in split_rows(inside, rules_y, columns, fields)]
+    for row in split_rows(inside, rules_y, columns, fields):
+        cells = strip_specks(fields, cells_of(row, columns))
+        if sum(len(text.replace(" ", "")) for cell in cells for text in cell) > MARGIN_MARK:
+            table.rows.append(cells)
+        else:  # a mark or two by the page's edge is no row
+            table.below.extend(row)
     return table
 
 
@@ -407,8 +412,9 @@ def _framing(rules_x: Sequence[int], lines: Sequence[TextLine]) -> list[int]:
     them the table's words (a margin rule alone frames nothing)."""
     if len(rules_x) < 2 or not lines:
         return []
-    left = min(w.left for line in lines for w in line.words)
-    right = max(w.right for line in lines for w in line.words)
+    words = [w for line in lines for w in line.words]
+    words = [w for w in words if len(w.text) > MARGIN_MARK] or words  # not the margin's
+    left, right = min(w.left for w in words), max(w.right for w in words)
     inner = [x for x in rules_x if left - 50 <= x <= right + 50]
     # The rules that close the first and last columns, however short their text.
     before = [x for x in rules_x if x < left - 50]

@@ -152,3 +152,14 @@ def test_a_last_column_rarely_filled_keeps_its_rows_in_the_table() -> None:
     assert len(table.rows) == len(rows) and not table.below
     assert [record_of(table, i)["remarques"] for i in range(len(rows))] == [
         "Radiée" if i == 2 else "" for i in range(len(rows))]
+
+
+def test_marks_by_the_page_edge_are_no_rows() -> None:
+    # A torn edge found as one more rule, and read as "1" on two lines below the table.
+    below = 210 + 80 * (len(ROWS) + 1)
+    words = ledger_words() + [Word("1", 30.0, 1950, below, 14, H, (9, 9, 1)),
+                              Word("1", 30.0, 1950, below + 80, 14, H, (9, 9, 2))]
+    table = read_table(words, RULES_Y, [*COLS, 2100])
+    assert len(table.rows) == len(ROWS)
+    assert [f.key for f in table.fields][:5] == ["date", "nature", "parties", "numero",
+                                                 "remarques"]
