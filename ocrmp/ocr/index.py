@@ -21,16 +21,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numpy as np
 
 from ocrmp.ocr import analysis, preprocess
 from ocrmp.ocr import ruling as ruling_lines
-from ocrmp.ocr.engines import Engine, Word, mean_confidence
+from ocrmp.ocr.engines import Engine, Word
 from ocrmp.ocr.headers import page_fields
 from ocrmp.ocr.pages import PageImage
 from ocrmp.ocr.prepare import prepare_page
 from ocrmp.ocr.reading import page_result
+from ocrmp.ocr.recheck import reread_missed, second_opinion, without_remnants
 from ocrmp.ocr.records import Field, make_record, strip_specks
 from ocrmp.ocr.result import PageResult
 from ocrmp.ocr.settings import OcrSettings
@@ -57,12 +57,7 @@ from ocrmp.vocabulary import PageFlag
 PAGE_PSM = 3  # a page, or the part above its table: automatic layout
 STRIP_PSM = 4  # one column: a single column of text of varying sizes
 BAND_PSM = 6  # the header band: one block of labels
-LINE_PSM = 7
 STRIP_INSET = 3  # px kept clear of a column boundary (a rule's remnant, the next cell)
-# A word box covers ink this far around it (share of its height): strokes past the box.
-COVER_MARGIN = 0.3
-MISSED_PAD = 0.5  # a missed piece is read with this margin (share of its height)
-MAX_REREADS = 60  # the most pieces of one page read again: a bound on its time
 
 
 def read_index_page(page: PageImage, engine: Engine, settings: OcrSettings) -> PageResult:
@@ -78,9 +73,9 @@ def read_index_page(page: PageImage, engine: Engine, settings: OcrSettings) -> P
     ruling = cleaned.ruling
     rules_y, rules_x = (ruling.rows_y, ruling.cols_x) if ruling else ([], [])
     plan = plan_reading(image, rules_y, rules_x)
-    kept = keep_text(_without_remnants(
+    kept = keep_text(without_remnants(
         second_opinion(image, read_planned(image, plan, engine, dpi), engine, dpi)))
-    missed = keep_text(_without_remnants(second_opinion(
+    missed = keep_text(without_remnants(second_opinion(
         image, reread_missed(image, kept.words, engine, dpi), engine, dpi))).words
     read_at = time.perf_counter()
     words = [*kept.words, *missed]
@@ -253,112 +248,6 @@ def _header_read_whole(image: np.ndarray, words: list[Word], engine: Engine, dpi
         return words
     outside = [w for w in words if not top <= (w.top + w.bottom) / 2 <= bottom]
     return [*outside, *whole]
-
-
-def second_opinion(image: np.ndarray, words: Sequence[Word], engine: Engine,
-                   dpi: float) -> list[Word]:
-    """Words read with little confidence, read again alone from their own thresholded
-    box: on light or coloured ink tesseract's threshold of a whole strip can fail where
-    the word's own holds ("DH8-1IL" at 0 % for "558-111" at 91 %). The reading trusted
-    more is kept."""
-    out: list[Word] = []
-    budget = MAX_SECOND_READS
-    for word in words:
-        if word.conf >= DOUBT_CONFIDENCE or len(word.text.strip()) < 2 or budget == 0:
-            out.append(word)
-            continue
-        budget -= 1
-        again = _read_alone(image, word, engine, dpi)
-        better = again and mean_confidence(again) >= word.conf + SURER_BY
-        out.extend(again if better else [word])
-    return out
-
-
-DOUBT_CONFIDENCE = 60.0  # a word read with less is read again alone
-SURER_BY = 15.0  # points of confidence the second reading must gain to replace the first
-MAX_SECOND_READS = 40  # per page and pass: a bound on the time a bad page costs
-
-
-def _read_alone(image: np.ndarray, word: Word, engine: Engine, dpi: float) -> list[Word]:
-    pad = max(2, round(MISSED_PAD * word.height))
-    x0, y0 = max(0, word.left - pad), max(0, word.top - pad)
-    crop = image[y0:word.bottom + pad, x0:word.right + pad]
-    if crop.size == 0:
-        return []
-    _, binary = cv2.threshold(np.ascontiguousarray(crop), 0, 255,
-                              cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    binary = cv2.copyMakeBorder(binary, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
-    return [Word(w.text, w.conf, w.left + x0 - pad, w.top + y0 - pad, w.width, w.height,
-                 word.line_key)
-            for w in engine.recognize(binary, psm=LINE_PSM, dpi=dpi).words]
-
-
-def _without_remnants(words: Sequence[Word]) -> list[Word]:
-    return [w for w in words if not is_rule_remnant(w.text)]
-
-
-def is_rule_remnant(text: str) -> bool:
-    """What is left of a rule, read as text: bars and dashes alone."""
-    return bool(text) and all(c in _RULE_MARKS for c in text)
-
-
-_RULE_MARKS = "|¦!‖—–_-=‚,.'’‘"
-
-
-# --- conservation ------------------------------------------------------------------------
-
-def reread_missed(image: np.ndarray, words: Sequence[Word], engine: Engine,
-                  dpi: float) -> list[Word]:
-    """Words read again from the ink no recognised word covers, one piece at a time."""
-    found: list[Word] = []
-    for left, top, right, bottom in missed_pieces(image, words)[:MAX_REREADS]:
-        pad = round(MISSED_PAD * (bottom - top))
-        x0, y0 = max(0, left - pad), max(0, top - pad)
-        crop = np.ascontiguousarray(image[y0:bottom + pad, x0:right + pad])
-        crop = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
-        for word in engine.recognize(crop, psm=LINE_PSM, dpi=dpi).words:
-            found.append(Word(word.text, word.conf, word.left + x0 - pad, word.top + y0 - pad,
-                              word.width, word.height, (0, 0, len(found) + 1)))
-    return found
-
-
-def missed_pieces(image: np.ndarray, words: Sequence[Word]) -> list[tuple[int, int, int, int]]:
-    """Boxes (left, top, right, bottom, page pixels) of the page's glyph-sized ink that
-    lies outside every word box, joined into pieces of a line. Ink as the analysis sees
-    it: faded typing is ink too, though lighter than any fixed threshold."""
-    ink = analysis.ink_of(image)
-    r = ink.reduction
-    covered = np.zeros_like(ink.mask)
-    for word in words:
-        margin = COVER_MARGIN * word.height
-        covered[max(0, round((word.top - margin) / r)):round((word.bottom + margin) / r) + 1,
-                max(0, round((word.left - margin) / r)):round((word.right + margin) / r) + 1] = 1
-    glyphs = analysis.glyph_components(analysis.component_stats(ink.mask), ink.mask.shape)
-    size = analysis.glyph_size(glyphs)
-    if not size:
-        return []
-    boxes = []
-    for x, y, w, h, _ in glyphs:
-        if not 0.5 * size <= h <= 1.6 * size:
-            continue  # a speck, a dot, a rule's remnant: not what a missed word is made of
-        if not covered[y + h // 2, x + w // 2]:
-            boxes.append((round(x * r), round(y * r), round((x + w) * r), round((y + h) * r)))
-    return _join(boxes, size * r)
-
-
-def _join(boxes: list[tuple[int, int, int, int]], size: float) -> list[tuple[int, int, int, int]]:
-    """Boxes of one line less than two glyphs apart, as one piece."""
-    pieces: list[list[int]] = []
-    for left, top, right, bottom in sorted(boxes):
-        for piece in pieces:
-            same_line = min(bottom, piece[3]) - max(top, piece[1]) > 0
-            if same_line and left - piece[2] < 2 * size:
-                piece[:] = [piece[0], min(top, piece[1]), max(right, piece[2]),
-                            max(bottom, piece[3])]
-                break
-        else:
-            pieces.append([left, top, right, bottom])
-    return [(p[0], p[1], p[2], p[3]) for p in pieces]
 
 
 # --- the table ---------------------------------------------------------------------------
