@@ -12,6 +12,7 @@ from ocrmp.ocr.engines import Engine, Word
 from ocrmp.ocr.pages import PageImage
 from ocrmp.ocr.prepare import prepare_page
 from ocrmp.ocr.reading import page_result
+from ocrmp.ocr.recheck import in_reading_order, reread_missed, reread_weak_lines, without_remnants
 from ocrmp.ocr.result import PageResult
 from ocrmp.ocr.settings import OcrSettings
 from ocrmp.ocr.trust import keep_text
@@ -24,6 +25,10 @@ ACTE_PSM = 3
 # Rotating a grey page blurs thin strokes, and tesseract's own line finding follows a
 # degree or so of skew; real scans are rarely skewed more (bench/RESULTS.md).
 GREY_MIN_DESKEW_DEG = 1.0
+# Ink no word covers, read alone, is kept only when read this surely: on real deeds it is
+# more often a scanner's edge or a stain (read "E", "Î") than a word the layout missed.
+MISSED_CONFIDENCE = 88.0
+TITLE_GLYPHS = 2.5  # glyph sizes: a deed's title is set in larger capitals
 # A gap between two lines this much larger than the usual line pitch starts a paragraph.
 PARAGRAPH_GAP = 1.3
 
@@ -75,19 +80,28 @@ def paragraphs_text(words: Sequence[Word]) -> str:
 def read_acte_page(page: PageImage, engine: Engine, settings: OcrSettings) -> PageResult:
     """Upright and scaled, borders and background removed, kept grey: on real scans
     tesseract's own thresholding with its LSTM reading the grey line images beat every
-    binarisation of ours we measured."""
+    binarisation of ours we measured. Lonely specks go first; lines read with little
+    confidence are read again alone, and ink no word covers is read too (see recheck)."""
     started = time.perf_counter()
     prepared = prepare_page(page, engine, settings.dpi)
     cleaned = preprocess.straighten(prepared.image, skew=prepared.skew_deg,
                                     min_deg=GREY_MIN_DESKEW_DEG)
+    res = prepared.resolution
+    image = preprocess.remove_lonely_specks(cleaned.image, res.x_height_px * res.scale)
     cleaned_at = time.perf_counter()
-    recognition = engine.recognize(cleaned.image, psm=ACTE_PSM,
-                                   dpi=prepared.resolution.engine_dpi)
-    kept = keep_text(recognition.words)
+    dpi = res.engine_dpi
+    words = reread_weak_lines(image, engine.recognize(image, psm=ACTE_PSM, dpi=dpi).words,
+                              engine, dpi)
+    kept = keep_text(words)
+    # Ink under a word left out as noise was read: only ink no word covers is read again.
+    missed = [w for w in without_remnants(reread_missed(image, words, engine, dpi,
+                                                        tallest=TITLE_GLYPHS))
+              if w.conf >= MISSED_CONFIDENCE]
+    words = in_reading_order(kept.words, missed)
     done = time.perf_counter()
     timings = {**prepared.timings_ms, **{f"preprocess_{k}": v
                                           for k, v in cleaned.timings_ms.items()}}
     timings.update(preprocess=(cleaned_at - started) * 1000, engine=(done - cleaned_at) * 1000)
-    return page_result(page, prepared, settings, text=paragraphs_text(kept.words),
-                       words=kept.words, rejected=kept.rejected, skew=cleaned.skew_deg,
+    return page_result(page, prepared, settings, text=paragraphs_text(words),
+                       words=words, rejected=kept.rejected, skew=cleaned.skew_deg,
                        timings=timings)

@@ -15,8 +15,10 @@ import numpy as np
 
 from ocrmp.ocr import analysis
 from ocrmp.ocr.engines import Engine, Word, mean_confidence
+from ocrmp.ocr.trust import looks_like_a_word
 
 LINE_PSM = 7  # one line of text
+TALLEST_GLYPH = 1.6  # glyph sizes: a capital of the body text, with its accent
 # A word box covers ink this far around it (share of its height): strokes past the box.
 COVER_MARGIN = 0.3
 MISSED_PAD = 0.5  # a missed piece is read with this margin (share of its height)
@@ -25,32 +27,49 @@ MAX_REREADS = 60  # the most pieces of one page read again: a bound on its time
 
 def second_opinion(image: np.ndarray, words: Sequence[Word], engine: Engine,
                    dpi: float) -> list[Word]:
-    """Words read with little confidence, read again alone from their own thresholded
+    """Figures read with little confidence, read again alone from their own thresholded
     box: on light or coloured ink tesseract's threshold of a whole strip can fail where
     the word's own holds ("DH8-1IL" at 0 % for "558-111" at 91 %). The reading trusted
     more is kept."""
     out: list[Word] = []
     budget = MAX_SECOND_READS
     for word in words:
-        if word.conf >= DOUBT_CONFIDENCE or len(word.text.strip()) < 2 or budget == 0:
+        if not _doubtful_figure(word) or budget == 0:
             out.append(word)
             continue
         budget -= 1
         again = _read_alone(image, word, engine, dpi)
-        better = again and mean_confidence(again) >= word.conf + SURER_BY
-        out.extend(again if better else [word])
+        out.extend(again if is_better(word, again) else [word])
     return out
+
+
+def _doubtful_figure(word: Word) -> bool:
+    """A number or a date read with little confidence. Words of a language are read in
+    their line's context, which a word read alone loses: measured on real ledgers, their
+    second readings made the text worse; figures have no such context."""
+    return (word.conf < DOUBT_CONFIDENCE and len(word.text.strip()) >= 2
+            and any(c.isdigit() for c in word.text))
+
+
+def is_better(first: Word, again: Sequence[Word]) -> bool:
+    """Whether a second reading replaces the first: surer by a margin, and words of some
+    language or figures (a mark read surely is still a mark, and the first reading of
+    noise is left for `keep_text` to drop)."""
+    return (bool(again) and mean_confidence(again) >= first.conf + SURER_BY
+            and all(looks_like_a_word(w.text) and len(w.text) >= 2 for w in again))
 
 
 DOUBT_CONFIDENCE = 60.0  # a word read with less is read again alone
 SURER_BY = 15.0  # points of confidence the second reading must gain to replace the first
 MAX_SECOND_READS = 40  # per page and pass: a bound on the time a bad page costs
+SIDE_PAD = 0.2  # of a word's height, kept beside it when it is read alone
 
 
 def _read_alone(image: np.ndarray, word: Word, engine: Engine, dpi: float) -> list[Word]:
-    pad = max(2, round(MISSED_PAD * word.height))
-    x0, y0 = max(0, word.left - pad), max(0, word.top - pad)
-    crop = image[y0:word.bottom + pad, x0:word.right + pad]
+    # Room above and below for ascents and accents; little beside, where the next word is.
+    pad, side = max(2, round(MISSED_PAD * word.height)), max(2, round(SIDE_PAD * word.height))
+    x0, y0 = max(0, word.left - side), max(0, word.top - pad)
+    crop = image[y0:word.bottom + pad, x0:word.right + side]
     if crop.size == 0:
         return []
     _, binary = cv2.threshold(np.ascontiguousarray(crop), 0, 255,
@@ -74,24 +93,21 @@ _RULE_MARKS = "|¦!‖—–_-=‚,.'’‘"
 
 
 def reread_missed(image: np.ndarray, words: Sequence[Word], engine: Engine,
-                  dpi: float) -> list[Word]:
-    """Words read again from the ink no recognised word covers, one piece at a time."""
+                  dpi: float, tallest: float = TALLEST_GLYPH) -> list[Word]:
+    """Words read again from the ink no recognised word covers, one piece at a time (a
+    piece's words make one line of their own)."""
     found: list[Word] = []
-    for left, top, right, bottom in missed_pieces(image, words)[:MAX_REREADS]:
-        pad = round(MISSED_PAD * (bottom - top))
-        x0, y0 = max(0, left - pad), max(0, top - pad)
-        crop = np.ascontiguousarray(image[y0:bottom + pad, x0:right + pad])
-        crop = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
-        for word in engine.recognize(crop, psm=LINE_PSM, dpi=dpi).words:
-            found.append(Word(word.text, word.conf, word.left + x0 - pad, word.top + y0 - pad,
-                              word.width, word.height, (0, 0, len(found) + 1)))
+    for n, piece in enumerate(missed_pieces(image, words, tallest)[:MAX_REREADS], 1):
+        found += _read_box(image, piece, engine, dpi, (0, 0, n))
     return found
 
 
-def missed_pieces(image: np.ndarray, words: Sequence[Word]) -> list[tuple[int, int, int, int]]:
+def missed_pieces(image: np.ndarray, words: Sequence[Word],
+                  tallest: float = TALLEST_GLYPH) -> list[tuple[int, int, int, int]]:
     """Boxes (left, top, right, bottom, page pixels) of the page's glyph-sized ink that
-    lies outside every word box, joined into pieces of a line. Ink as the analysis sees
-    it: faded typing is ink too, though lighter than any fixed threshold."""
+    lies outside every word box, joined into pieces of a line; `tallest`, in glyph sizes,
+    the tallest ink taken for text. Ink as the analysis sees it: faded typing is ink too,
+    though lighter than any fixed threshold."""
     ink = analysis.ink_of(image)
     r = ink.reduction
     covered = np.zeros_like(ink.mask)
@@ -105,11 +121,16 @@ def missed_pieces(image: np.ndarray, words: Sequence[Word]) -> list[tuple[int, i
         return []
     boxes = []
     for x, y, w, h, _ in glyphs:
-        if not 0.5 * size <= h <= 1.6 * size:
+        if not 0.5 * size <= h <= tallest * size:
             continue  # a speck, a dot, a rule's remnant: not what a missed word is made of
         if not covered[y + h // 2, x + w // 2]:
             boxes.append((round(x * r), round(y * r), round((x + w) * r), round((y + h) * r)))
-    return _join(boxes, size * r)
+    # A piece narrower than a letter is a stroke: the scanner's edge, a rule's end.
+    return [p for p in _join(boxes, size * r) if p[2] - p[0] >= MIN_PIECE_WIDTH * size * r]
+
+
+MIN_PIECE_WIDTH = 0.6  # glyph sizes
+TOUCHING = 0.2  # of a line's height: closer lines are pieces of one (text lines are further)
 
 
 def _join(boxes: list[tuple[int, int, int, int]], size: float) -> list[tuple[int, int, int, int]]:
@@ -125,3 +146,97 @@ def _join(boxes: list[tuple[int, int, int, int]], size: float) -> list[tuple[int
         else:
             pieces.append([left, top, right, bottom])
     return [(p[0], p[1], p[2], p[3]) for p in pieces]
+
+
+def reread_weak_lines(image: np.ndarray, words: Sequence[Word], engine: Engine,
+                      dpi: float) -> list[Word]:
+    """Lines read with little confidence, read again as one line from their box.
+
+    Tesseract's layout sometimes cuts one printed line into two thin ones (its upper and
+    lower halves, each read as nonsense) or reads a line through a speck; given the box
+    alone, as one line, it reads it right. Lines that overlap are one printed line and
+    read together. The reading trusted more is kept, in the first one's place.
+    """
+    lines: dict[tuple[int, int, int], list[Word]] = {}
+    for word in words:
+        lines.setdefault(word.line_key, []).append(word)
+    weak = [key for key, line in lines.items()
+            if mean_confidence(line) < DOUBT_CONFIDENCE and sum(len(w.text) for w in line) >= 3]
+    replaced: dict[tuple[int, int, int], list[Word]] = {}
+    for keys in _overlapping([(key, lines[key]) for key in weak])[:MAX_SECOND_READS]:
+        old = [w for key in keys for w in lines[key]]
+        again = _read_box(image, _box(old), engine, dpi, keys[0])
+        if again and mean_confidence(again) >= mean_confidence(old) + SURER_BY:
+            # The other pieces tesseract made of that printed line go with it.
+            replaced.update({key: [] for key, line in lines.items()
+                             if key in keys or _inside(_box(line), _box(old))})
+            replaced[keys[0]] = again
+    out: list[Word] = []
+    for key, line in lines.items():
+        out.extend(replaced.get(key, line))
+    return out
+
+
+def _box(words: Sequence[Word]) -> tuple[int, int, int, int]:
+    return (min(w.left for w in words), min(w.top for w in words),
+            max(w.right for w in words), max(w.bottom for w in words))
+
+
+def _inside(box: tuple[int, int, int, int], outer: tuple[int, int, int, int]) -> bool:
+    """Whether `box` lies within `outer`'s height, and mostly within its width."""
+    left, top, right, bottom = box
+    return (top >= outer[1] and bottom <= outer[3]
+            and min(right, outer[2]) - max(left, outer[0]) > 0.5 * (right - left))
+
+
+def _overlapping(lines: list[tuple[tuple[int, int, int], list[Word]]]
+                 ) -> list[list[tuple[int, int, int]]]:
+    """Keys of the lines that share height (or touch) and width, grouped: one printed
+    line each."""
+    groups: list[tuple[list[tuple[int, int, int]], list[int]]] = []
+    for key, line in lines:
+        left, top, right, bottom = _box(line)
+        for keys, box in groups:
+            # Overlapping, or touching: the halves of a line cut in two meet at its middle.
+            reach = -TOUCHING * min(bottom - top, box[3] - box[1])
+            if (min(bottom, box[3]) - max(top, box[1]) > reach
+                    and min(right, box[2]) > max(left, box[0])):
+                keys.append(key)
+                box[:] = [min(left, box[0]), min(top, box[1]), max(right, box[2]),
+                          max(bottom, box[3])]
+                break
+        else:
+            groups.append(([key], [left, top, right, bottom]))
+    return [keys for keys, _ in groups]
+
+
+def _read_box(image: np.ndarray, box: tuple[int, int, int, int], engine: Engine, dpi: float,
+              key: tuple[int, int, int]) -> list[Word]:
+    left, top, right, bottom = box
+    pad = max(4, round(MISSED_PAD * (bottom - top)))
+    x0, y0 = max(0, left - pad), max(0, top - pad)
+    crop = np.ascontiguousarray(image[y0:bottom + pad, x0:right + pad])
+    if crop.size == 0:
+        return []
+    crop = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+    return [Word(w.text, w.conf, w.left + x0 - pad, w.top + y0 - pad, w.width, w.height, key)
+            for w in engine.recognize(crop, psm=LINE_PSM, dpi=dpi).words]
+
+
+def in_reading_order(words: Sequence[Word], extra: Sequence[Word]) -> list[Word]:
+    """`words` in the engine's reading order, each extra word's line put before the first
+    line that starts below it (a single column of text: deeds)."""
+    lines: list[list[Word]] = []
+    for word in words:
+        if lines and lines[-1][0].line_key == word.line_key:
+            lines[-1].append(word)
+        else:
+            lines.append([word])
+    for word in sorted(extra, key=lambda w: w.top):
+        at = next((i for i, line in enumerate(lines) if min(w.top for w in line) > word.top),
+                  len(lines))
+        if at > 0 and lines[at - 1][0].line_key == word.line_key:
+            lines[at - 1].append(word)  # the rest of a missed line read in pieces
+        else:
+            lines.insert(at, [word])
+    return [w for line in lines for w in line]

@@ -19,6 +19,7 @@ from ocrmp.ocr.preprocess import (
     estimate_skew,
     normalize_background,
     remove_borders,
+    remove_lonely_specks,
 )
 from ocrmp.ocr.ruling import (
     RulingLines,
@@ -212,6 +213,15 @@ def test_a_piece_of_rule_the_ruling_missed_is_erased_and_the_letters_stay() -> N
     assert not _ink(out)[:, :16].any()
     kept, drawn = _ink(out)[:, 16:], _ink(text)[:, 16:]
     assert (kept & drawn).sum() / drawn.sum() > 0.98
+
+
+def test_lonely_specks_go_and_accents_and_stops_stay() -> None:
+    text = _text_image("Thérèse à Québec.", px=48, size=(900, 200))
+    specked = text.copy()
+    for y, x in ((8, 300), (12, 620), (180, 100), (170, 800)):  # a fax's specks
+        specked[y:y + 3, x:x + 3] = 0
+    out = remove_lonely_specks(specked, x_height=24)
+    assert np.array_equal(_ink(out), _ink(text))
 
 
 # --------------------------------------------------------------------------- pipeline
