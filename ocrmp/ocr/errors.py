@@ -65,6 +65,11 @@ class ImageTooLarge(DocumentError):
     300 dpi or raise the cap."""
 
 
+class PageTooComplex(DocumentError):
+    """has a page that cannot be rendered within the renderer's memory (set by
+    OCRMP_MAX_MEGAPIXELS) or crashes it; re-export it as a scan at 300 dpi."""
+
+
 class DocumentTooLarge(DocumentError):
     """is larger than the document size cap (OCRMP_MAX_DOCUMENT_MB); split it or raise
     the cap."""
@@ -105,6 +110,17 @@ class StorageUnavailable(_Named, TransientJobError):
 class EngineTimeout(_Named, TransientJobError):
     """Tesseract took longer than the page timeout (OCRMP_PAGE_TIMEOUT); the job will be
     retried."""
+
+
+class RenderTimeout(_Named, TransientJobError):
+    """took longer than the page timeout (OCRMP_PAGE_TIMEOUT) to render; the job will be
+    retried, and fails for good when its attempts are spent."""
+
+
+class DocumentTimeout(_Named, TransientJobError):
+    """took longer than the document's time limit (OCRMP_PAGE_TIMEOUT per page, at most
+    OCRMP_DOCUMENT_TIMEOUT); the job will be retried, and fails for good when its
+    attempts are spent."""
 
 
 class EngineCrashed(_Named, TransientJobError):

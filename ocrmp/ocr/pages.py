@@ -2,17 +2,22 @@
 
 PDFs go through pypdfium2: a page that is a single scan image covering the page is
 extracted as it is stored (no re-render, no resampling); any other page is rendered at
-`settings.dpi`. PNG, JPEG and (multi-page) TIFF go through Pillow. Every pdfium object is
-closed as soon as its page is yielded, so memory does not grow with the page count.
+`settings.dpi`. PNG, JPEG and (multi-page) TIFF go through Pillow.
+
+A PDF page is read in a child of its own (`bounded`), killed when it runs over its time
+and capped in memory, and only after every image it draws and its rendered size have
+been checked against the megapixel cap: a few kilobytes of PDF can draw for hours or
+decode gigabytes. Memory does not grow with the page count.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,12 +27,15 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageSequence
 
+from ocrmp.ocr.bounded import Died, TimedOut, run_bounded
 from ocrmp.ocr.errors import (
     CorruptDocument,
     EmptyDocument,
     EncryptedDocument,
     ImageTooLarge,
     NotAPdf,
+    PageTooComplex,
+    RenderTimeout,
     TooManyPages,
     UnsupportedFormat,
 )
@@ -36,6 +44,8 @@ from ocrmp.ocr.textlayer import visible_text
 
 # How much of the page an image must cover, per side, to count as "the scan".
 _COVER = 0.97
+# How deep forms nest before pdfium stops looking inside them for images.
+_FORM_DEPTH = 16
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 
 
@@ -95,11 +105,15 @@ def _whole(data: Document) -> bytes:
     return data if isinstance(data, bytes) else data.read_bytes()
 
 
-def iter_pages(data: Document, *, settings: OcrSettings,
-               source: str) -> Iterator[PageImage | PageText]:
+# Seconds the next page may take to render; by default the page timeout.
+Budget = Callable[[], float]
+
+
+def iter_pages(data: Document, *, settings: OcrSettings, source: str,
+               budget: Budget | None = None) -> Iterator[PageImage | PageText]:
     """Yield the document's pages in order, each decoded only when asked for."""
     if detect_format(_head(data), source) == "pdf":
-        return _pdf_pages(data, settings, source)
+        return _pdf_pages(data, settings, source, budget)
     return _image_pages(data, settings, source)
 
 
@@ -117,6 +131,24 @@ def _check_megapixels(width: float, height: float, settings: OcrSettings, source
     if megapixels > settings.max_megapixels:
         raise ImageTooLarge(source, f"page {index + 1} is {megapixels:.0f} MP, "
                                     f"cap {settings.max_megapixels:g} MP")
+
+
+def _check_images(page: pdfium.PdfPage, settings: OcrSettings, source: str,
+                  index: int) -> None:
+    """Every image the page draws, inside forms too, by its stored pixel size: pdfium
+    decodes an image whole to draw it, however small it is drawn."""
+    pixels = 0
+    for obj in page.get_objects(max_depth=_FORM_DEPTH):
+        try:
+            if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+                width, height = obj.get_px_size()
+                pixels += width * height
+        finally:
+            obj.close()
+    megapixels = pixels / 1e6
+    if megapixels > settings.max_megapixels:
+        raise ImageTooLarge(source, f"page {index + 1} draws images of {megapixels:.0f} MP "
+                                    f"in all, cap {settings.max_megapixels:g} MP")
 
 
 def _check_page_count(count: int, settings: OcrSettings, source: str) -> None:
@@ -141,13 +173,15 @@ def _open_pdf(data: Document, source: str) -> Iterator[pdfium.PdfDocument]:
 
 
 def _pdf_open_error(exc: pdfium.PdfiumError, data: Document, source: str) -> Exception:
+    # First: pdfium fails a document without pages without setting its last error, so
+    # the code then is whatever an earlier document left (a password error, say).
+    if _no_pages(_whole(data)):
+        return EmptyDocument(source, "zero pages")
     code = exc.err_code
     if code == pdfium_c.FPDF_ERR_PASSWORD:
         return EncryptedDocument(source)
     if code == pdfium_c.FPDF_ERR_SECURITY:
         return EncryptedDocument(source, "unsupported security handler")
-    if code in (pdfium_c.FPDF_ERR_SUCCESS, pdfium_c.FPDF_ERR_FORMAT) and _no_pages(_whole(data)):
-        return EmptyDocument(source, "zero pages")
     return CorruptDocument(source, str(exc))
 
 
@@ -158,26 +192,44 @@ def _no_pages(data: bytes) -> bool:
             and re.search(rb"/Type\s*/Page(?!s)", data) is None)
 
 
-# pdfium keeps every object it has parsed (a scan's image stream included) until the
-# document closes, so one open document grows by a page's image per page read. Reopening
-# it for each page bounds that; parsing the cross-reference table again costs ~1 ms.
-_PAGES_PER_OPEN = 1
-
-
-def _pdf_pages(data: Document, settings: OcrSettings,
-               source: str) -> Iterator[PageImage | PageText]:
+def _pdf_pages(data: Document, settings: OcrSettings, source: str,
+               budget: Budget | None) -> Iterator[PageImage | PageText]:
     with _open_pdf(data, source) as pdf:
         count = len(pdf)
     _check_page_count(count, settings, source)
-    for first in range(0, count, _PAGES_PER_OPEN):
-        with _open_pdf(data, source) as pdf:
-            for index in range(first, min(first + _PAGES_PER_OPEN, count)):
-                try:
-                    page = _read_pdf_page(pdf, settings, source, index)
-                except pdfium.PdfiumError as exc:
-                    raise CorruptDocument(source, f"page {index + 1}: {exc}") from None
-                yield page  # only the consumer may hold this page while the next is read
-                del page
+    for index in range(count):
+        timeout_s = budget() if budget is not None else settings.page_timeout_s
+        page = _read_bounded(data, settings, source, index, timeout_s)
+        yield page  # only the consumer may hold this page while the next is read
+        del page
+
+
+def _read_bounded(data: Document, settings: OcrSettings, source: str, index: int,
+                  timeout_s: float) -> PageImage | PageText:
+    """Read one page in a child that is killed at `timeout_s` and whose memory is capped:
+    pdfium cannot be interrupted, and a small page can hold minutes of drawing."""
+    try:
+        return run_bounded(functools.partial(_read_pdf_page_alone, data, settings, source,
+                                             index),
+                           timeout_s=timeout_s, memory_bytes=settings.render_memory_bytes)
+    except TimedOut:
+        raise RenderTimeout(f"{source} page {index + 1}",
+                            f"stopped after {timeout_s:.3g} s") from None
+    except Died as died:
+        cap_mb = settings.render_memory_bytes // 2**20
+        raise PageTooComplex(source, f"page {index + 1}: the renderer, capped at {cap_mb} MB, "
+                                     f"was {died}") from None
+
+
+def _read_pdf_page_alone(data: Document, settings: OcrSettings, source: str,
+                         index: int) -> PageImage | PageText:
+    # The document is opened for this page only: pdfium keeps every object it has
+    # parsed until the document closes, and the child's memory cap is per page.
+    with _open_pdf(data, source) as pdf:
+        try:
+            return _read_pdf_page(pdf, settings, source, index)
+        except pdfium.PdfiumError as exc:
+            raise CorruptDocument(source, f"page {index + 1}: {exc}") from None
 
 
 def _read_pdf_page(pdf: pdfium.PdfDocument, settings: OcrSettings, source: str,
@@ -197,11 +249,11 @@ def _read_pdf_page(pdf: pdfium.PdfDocument, settings: OcrSettings, source: str,
 def _pdf_page_image(page: pdfium.PdfPage, settings: OcrSettings, source: str,
                     index: int) -> tuple[np.ndarray, float, bool]:
     width_pt, height_pt = page.get_size()
+    _check_images(page, settings, source, index)
     scan = _single_scan_image(page, width_pt, height_pt)
     if scan is not None:
         try:
             px_w, px_h = scan.get_px_size()
-            _check_megapixels(px_w, px_h, settings, source, index)
             image = _extract(scan)
             if image is not None:
                 return image, px_w * 72.0 / width_pt, True

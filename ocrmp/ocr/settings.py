@@ -24,6 +24,8 @@ TESSDATA_CANDIDATES = (
 
 T = TypeVar("T")
 
+_RENDER_HEADROOM = 128 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class OcrSettings:
@@ -33,7 +35,8 @@ class OcrSettings:
     dpi: int = 300
     max_megapixels: float = 60.0  # an A3 page at 400 dpi is ~31 MP
     max_pages: int = 2000
-    page_timeout_s: float = 120.0
+    page_timeout_s: float = 120.0  # to render and read one page
+    document_timeout_s: float = 3600.0  # the cap on pages x page_timeout_s
     storage_root: str | None = None
     storage_url_template: str | None = None
     storage_token: str | None = field(default=None, repr=False)
@@ -62,6 +65,7 @@ class OcrSettings:
             max_megapixels=_read(env, "OCRMP_MAX_MEGAPIXELS", _positive(float), 60.0),
             max_pages=_read(env, "OCRMP_MAX_PAGES", _positive(int), 2000),
             page_timeout_s=_read(env, "OCRMP_PAGE_TIMEOUT", _positive(float), 120.0),
+            document_timeout_s=_read(env, "OCRMP_DOCUMENT_TIMEOUT", _positive(float), 3600.0),
             storage_root=env.get("OCRMP_STORAGE_ROOT") or None,
             storage_url_template=_read(env, "OCRMP_STORAGE_URL", _url_template, None),
             storage_token=env.get("OCRMP_STORAGE_TOKEN") or None,
@@ -69,6 +73,12 @@ class OcrSettings:
             low_confidence=_read(env, "OCRMP_LOW_CONFIDENCE", _percent, 70.0),
             text_layer=env.get("OCRMP_TEXT_LAYER", "ignore").strip().lower() or "ignore",
         )
+
+    @property
+    def render_memory_bytes(self) -> int:
+        """What rendering one page may allocate: the largest page allowed, as pdfium's
+        4-byte pixels, and room to parse the page's content."""
+        return int(self.max_megapixels * 1e6 * 4) + _RENDER_HEADROOM
 
     def tessdata_dir(self) -> str | None:
         """The language-data directory: the configured one, or the first that holds `lang`."""

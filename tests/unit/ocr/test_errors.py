@@ -12,7 +12,7 @@ from ocrmp.ocr import errors
     errors.NotAPdf, errors.UnsupportedFormat, errors.CorruptDocument,
     errors.EncryptedDocument, errors.EmptyDocument, errors.ImageTooLarge,
     errors.TooManyPages, errors.DocumentNotFound, errors.PathEscapesRoot,
-    errors.DocumentTooLarge, errors.UnsupportedKind,
+    errors.DocumentTooLarge, errors.UnsupportedKind, errors.PageTooComplex,
 ])
 def test_document_errors_are_permanent_and_name_the_document(error: type) -> None:
     exc = error("bucket/scan.pdf", "detail")
@@ -22,7 +22,8 @@ def test_document_errors_are_permanent_and_name_the_document(error: type) -> Non
 
 
 @pytest.mark.parametrize("error", [errors.StorageUnavailable, errors.EngineTimeout,
-                                   errors.EngineCrashed])
+                                   errors.EngineCrashed, errors.RenderTimeout,
+                                   errors.DocumentTimeout])
 def test_passing_troubles_are_transient(error: type) -> None:
     exc = error("scan.pdf page 2")
     assert isinstance(exc, TransientJobError) and not exc.permanent

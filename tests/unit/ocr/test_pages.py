@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import io
 import itertools
+import subprocess
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pypdfium2 as pdfium
@@ -27,6 +30,7 @@ from ocrmp.ocr.errors import (
 from ocrmp.ocr.pages import count_pages, detect_format, iter_pages
 from ocrmp.ocr.result import PageResult
 from ocrmp.ocr.settings import OcrSettings
+from tests.hostile import hidden_giants
 
 SETTINGS = OcrSettings(dpi=100)
 
@@ -78,26 +82,13 @@ def image_bytes(images: list[np.ndarray], fmt: str) -> bytes:
 
 
 def encrypted_pdf() -> bytes:
-    """A minimal PDF under the standard security handler whose user password is not empty."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
-        b"<< /Filter /Standard /V 1 /R 2 /Length 40 /P -44 /O <" + b"11" * 32
-        + b"> /U <" + b"22" * 32 + b"> >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Encrypt 4 0 R /ID [<%s> <%s>] >>\n" % (
-        len(objects) + 1, b"ab" * 16, b"ab" * 16)
-    out += b"startxref\n%d\n%%%%EOF\n" % xref
-    return bytes(out)
+    """A scan PDF that qpdf encrypted (AES-256) with a user password: unreadable without it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        plain, locked = Path(tmp) / "plain.pdf", Path(tmp) / "locked.pdf"
+        plain.write_bytes(scan_pdf([page_pixels(9)]))
+        subprocess.run(["qpdf", "--encrypt", "user-secret", "owner-secret", "256", "--",
+                        str(plain), str(locked)], check=True, capture_output=True)
+        return locked.read_bytes()
 
 
 CORRUPT_PDF = b"%PDF-1.7\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\nnonsense\n%%EOF"
@@ -135,13 +126,13 @@ def test_page_not_covered_by_one_image_is_rendered_at_settings_dpi() -> None:
 
 def test_pages_are_produced_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
     touched: list[int] = []
-    real: Callable[..., object] = pages._read_pdf_page
+    real: Callable[..., object] = pages._read_bounded
 
-    def spy(pdf: object, settings: object, source: str, index: int) -> object:
-        touched.append(index)
-        return real(pdf, settings, source, index)
+    def spy(data: object, settings: object, source: str, index: int, timeout: float) -> object:
+        touched.append(index)  # in this process: each page is read in a child of its own
+        return real(data, settings, source, index, timeout)
 
-    monkeypatch.setattr(pages, "_read_pdf_page", spy)
+    monkeypatch.setattr(pages, "_read_bounded", spy)
     stream = iter_pages(scan_pdf([page_pixels(i) for i in range(3)]), settings=SETTINGS,
                         source="s.pdf")
     first = next(stream)
@@ -185,15 +176,56 @@ def test_bad_documents_raise_named_permanent_errors(data: bytes, error: type[Exc
     assert info.value.permanent  # type: ignore[attr-defined]
 
 
-def test_caps_on_megapixels_and_pages() -> None:
+def test_page_cap() -> None:
     data = scan_pdf([page_pixels(5)] * 3)
     with pytest.raises(TooManyPages, match=r"t.pdf: has more pages .*\(3 pages, cap 2\)"):
         next(iter_pages(data, settings=OcrSettings(max_pages=2), source="t.pdf"))
-    with pytest.raises(ImageTooLarge, match=r"t.pdf: .*\(page 1 is 0 MP, cap 0.001 MP\)"):
-        next(iter_pages(data, settings=OcrSettings(max_megapixels=0.001), source="t.pdf"))
-    png = image_bytes([page_pixels(5)], "PNG")
+
+
+def test_the_encrypted_builder_makes_a_pdf_that_needs_its_password() -> None:
+    data = encrypted_pdf()
+    with pytest.raises(pdfium.PdfiumError):
+        pdfium.PdfDocument(data)
+    with pdfium.PdfDocument(data, password="user-secret") as pdf:
+        assert len(pdf) == 1
+
+
+# The default cap: 60 MP, twice an A3 page at 400 dpi.
+CAPPED = OcrSettings(dpi=100)
+
+
+def test_an_image_drawn_small_is_capped_by_its_stored_pixels() -> None:
+    # 81 MP drawn into one square inch: the page renders tiny, the image decodes huge.
+    with pytest.raises(ImageTooLarge) as info:
+        next(iter_pages(hidden_giants(9000, count=1), settings=CAPPED, source="g.pdf"))
+    assert info.value.detail == "page 1 draws images of 81 MP in all, cap 60 MP"
+
+
+def test_images_of_a_page_are_capped_together() -> None:
+    # Two of 36 MP: each under the cap, 72 MP together.
+    data = hidden_giants(6000, count=2)
     with pytest.raises(ImageTooLarge):
-        next(iter_pages(png, settings=OcrSettings(max_megapixels=0.001), source="t.png"))
+        next(iter_pages(data, settings=CAPPED, source="g.pdf"))
+    (page,) = iter_pages(data, settings=OcrSettings(dpi=100, max_megapixels=80), source="g.pdf")
+    assert isinstance(page, pages.PageImage) and not page.extracted
+
+
+def test_a_huge_page_is_capped_by_its_rendered_size() -> None:
+    pdf = pdfium.PdfDocument.new()
+    pdf.new_page(14400, 14400).close()  # 200 inches square: 400 MP at 100 dpi
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    with pytest.raises(ImageTooLarge) as info:
+        next(iter_pages(buffer.getvalue(), settings=CAPPED, source="h.pdf"))
+    assert info.value.detail == "page 1 is 400 MP, cap 60 MP"
+
+
+def test_a_big_image_file_is_capped_before_decoding() -> None:
+    buffer = io.BytesIO()
+    Image.new("L", (8000, 8000), 255).save(buffer, "PNG")  # 64 MP of white: a few KB
+    with pytest.raises(ImageTooLarge) as info:
+        next(iter_pages(buffer.getvalue(), settings=CAPPED, source="w.png"))
+    assert info.value.detail == "page 1 is 64 MP, cap 60 MP"
 
 
 def test_pdf_without_pages_is_empty() -> None:

@@ -1,0 +1,96 @@
+"""Hostile documents: small files that cost a renderer minutes or gigabytes.
+
+Built in memory from a few repeated drawing operators, so they compress to kilobytes and
+no such file is ever kept in the repository. The fault suite, the page tests and
+`bench/hostile.py` all draw them from here.
+
+    stroke_bomb(2_000_000)           # one page of two million strokes, ~200 KB
+    stroke_pages(1999, 100_000)      # 1,999 pages sharing one 10 KB stream of strokes
+    hidden_giants(20_000, count=2)   # two 20000² images drawn small on one page
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+
+# A4 in points.
+_PAGE_W, _PAGE_H = 595, 842
+
+# One stroke: a thick diagonal across the whole page, slow to rasterise at any dpi.
+_STROKE = b"0 0 m 595 842 l S\n"
+
+
+def _pdf(objects: list[bytes]) -> bytes:
+    """A PDF of these objects (numbered from 1; 1 is the catalog), with its xref table."""
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _stream(data: bytes, times: int = 1, extra: bytes = b"") -> bytes:
+    """A Flate stream of `data` repeated `times` times, compressed piece by piece so a
+    stream of gigabytes never sits in memory."""
+    packer = zlib.compressobj(9)
+    pieces = [packer.compress(data) for _ in range(times)]
+    packed = b"".join(pieces) + packer.flush()
+    return (b"<< /Length %d /Filter /FlateDecode %s>>\nstream\n" % (len(packed), extra)
+            + packed + b"\nendstream")
+
+
+def _document(pages: int, content: bytes, resources: bytes = b"<< >>",
+              extra: tuple[bytes, ...] = ()) -> bytes:
+    """`pages` pages that all draw one content stream (object 3); `extra` objects are
+    numbered from 4."""
+    first_page = 4 + len(extra)
+    kids = b" ".join(b"%d 0 R" % (first_page + n) for n in range(pages))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
+        content,
+        *extra,
+    ]
+    page = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Contents 3 0 R "
+            b"/Resources %s >>" % (_PAGE_W, _PAGE_H, resources))
+    objects += [page] * pages
+    return _pdf(objects)
+
+
+def stroke_bomb(strokes: int = 2_000_000) -> bytes:
+    """One page drawing `strokes` thick diagonals (2 million: about 200 KB)."""
+    return stroke_pages(1, strokes)
+
+
+def stroke_pages(pages: int = 1999, strokes: int = 100_000) -> bytes:
+    """`pages` pages sharing one content stream of `strokes` strokes."""
+    return _document(pages, _stream(b"20 w\n" + _STROKE * strokes))
+
+
+def hidden_giants(side: int = 20_000, count: int = 2) -> bytes:
+    """One page drawing `count` gray images of side² pixels into a one-inch square each:
+    the page renders small, the images decode huge."""
+    names = b" ".join(b"/Im%d %d 0 R" % (n, 4 + n) for n in range(count))
+    draws = b"".join(b"q 72 0 0 72 %d 72 cm /Im%d Do Q\n" % (72 + 100 * n, n)
+                     for n in range(count))
+    row = bytes([200]) * side
+    image = _stream(row, side, b"/Type /XObject /Subtype /Image /Width %d /Height %d "
+                                   b"/ColorSpace /DeviceGray /BitsPerComponent 8 "
+                                   % (side, side))
+    return _document(1, _stream(draws), b"<< /XObject << %s >> >>" % names,
+                     extra=(image,) * count)
+
+
+HOSTILE: dict[str, Callable[[], bytes]] = {
+    "stroke-bomb.pdf": stroke_bomb,
+    "stroke-page.pdf": lambda: stroke_pages(1, 100_000),
+    "stroke-pages.pdf": stroke_pages,
+    "hidden-giants.pdf": hidden_giants,
+}
