@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,11 @@ class Recognition:
 
 class Engine(Protocol):
     name: str
+
+    def set_deadline(self, deadline: float | None) -> None:
+        """Until `deadline` (time.monotonic()), every call's timeout is what is left of
+        the page's time; None: each call gets the whole page timeout."""
+        ...
 
     def recognize(self, image: np.ndarray, *, psm: int = 6,
                   dpi: float | None = None) -> Recognition:
@@ -103,6 +109,25 @@ def mean_confidence(words: Iterable[Word]) -> float:
     return float(sum(confs) / len(confs)) if confs else 0.0
 
 
+class PageTimer:
+    """The part of the engines that turns a page's deadline into each call's timeout."""
+
+    timeout_s: float
+    deadline: float | None = None
+
+    def set_deadline(self, deadline: float | None) -> None:
+        self.deadline = deadline
+
+    def call_timeout_s(self) -> float:
+        """The timeout of the next call; EngineTimeout when the page's time is spent."""
+        if self.deadline is None:
+            return self.timeout_s
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise EngineTimeout(detail="no time left of the page timeout")
+        return min(self.timeout_s, left)
+
+
 def _gray_contiguous(image: np.ndarray) -> np.ndarray:
     if image.dtype != np.uint8 or image.ndim != 2:
         raise ValueError("engines take a 2-D uint8 gray image")
@@ -111,7 +136,7 @@ def _gray_contiguous(image: np.ndarray) -> np.ndarray:
 
 # --- tesserocr ---------------------------------------------------------------------------
 
-class TesserocrEngine:
+class TesserocrEngine(PageTimer):
     """Tesseract in-process. One instance per worker: the model loads once, here."""
 
     name = "tesserocr"
@@ -120,7 +145,7 @@ class TesserocrEngine:
         import tesserocr
 
         self._tesserocr = tesserocr
-        self.timeout_ms = int(settings.page_timeout_s * 1000)
+        self.timeout_s = settings.page_timeout_s
         self.dpi = settings.dpi
         self._tessdata = _require_tessdata(settings).rstrip("/") + "/"
         try:
@@ -143,9 +168,10 @@ class TesserocrEngine:
         self._api.SetPageSegMode(psm)
         self._api.SetImageBytes(buffer, width, height, 1, width)
         self._api.SetSourceResolution(round(dpi or self.dpi))
+        timeout_ms = max(1, int(self.call_timeout_s() * 1000))
         try:
-            if not self._api.Recognize(timeout=self.timeout_ms):
-                raise EngineTimeout(detail=f"no result within {self.timeout_ms} ms")
+            if not self._api.Recognize(timeout=timeout_ms):
+                raise EngineTimeout(detail=f"no result within {timeout_ms} ms")
             return recognition_from_words(self._words())
         finally:
             # Free the page's image and layout now, not when the next page arrives: a
@@ -207,7 +233,7 @@ def _tesserocr_word(iterator: Any, level: int, key: LineKey) -> Word | None:
 
 # --- tesseract CLI -----------------------------------------------------------------------
 
-class CliEngine:
+class CliEngine(PageTimer):
     """The tesseract binary, one process per page, TSV output from one run."""
 
     name = "cli"
@@ -249,7 +275,7 @@ class CliEngine:
         with tempfile.NamedTemporaryFile(suffix=".pgm", dir=self.scratch) as handle:
             handle.write(_pgm(pixels))
             handle.flush()
-            return self._run([handle.name, "stdout", *args], timeout_s=self.timeout_s,
+            return self._run([handle.name, "stdout", *args], timeout_s=self.call_timeout_s(),
                              check=check).stdout
 
     def _run(self, args: list[str], *, timeout_s: float,

@@ -16,9 +16,16 @@ from dataclasses import dataclass, field
 
 from ocrmp.ocr.acte import read_acte_page
 from ocrmp.ocr.engines import Engine, load_engine
-from ocrmp.ocr.errors import EngineCrashed, EngineTimeout, UnsupportedKind
+from ocrmp.ocr.errors import (
+    DocumentTimeout,
+    EngineCrashed,
+    EngineTimeout,
+    RenderTimeout,
+    UnsupportedKind,
+)
 from ocrmp.ocr.index import read_index_page
-from ocrmp.ocr.pages import Document, PageImage, PageText, iter_pages
+from ocrmp.ocr.limits import DocumentClock
+from ocrmp.ocr.pages import Document, PageImage, PageText, count_pages, iter_pages
 from ocrmp.ocr.result import PageResult
 from ocrmp.ocr.settings import OcrSettings
 
@@ -99,22 +106,49 @@ class Pipeline:
             raise UnsupportedKind(source, repr(kind))
         started = time.perf_counter()
         result = OcrResult(kind=kind, engine=self.engine.name)
-        for page in self._pages(data, source):
-            result.page_results.append(self._read(reader, page, source))
-            del page  # drop the pixels before the next page is decoded, not after
-            if on_page is not None:
-                on_page(result.pages)
+        clock = DocumentClock.start(count_pages(data, source=source), self.settings)
+        try:
+            for page in self._pages(data, source, clock):
+                result.page_results.append(self._read(reader, page, source, clock))
+                del page  # drop the pixels before the next page is decoded, not after
+                if on_page is not None:
+                    on_page(result.pages)
+        except (RenderTimeout, EngineTimeout) as exc:
+            if clock.document_over():
+                raise self._overtime(source, clock, result.pages) from exc
+            raise
         result.elapsed_ms = (time.perf_counter() - started) * 1000
         return result
 
-    def _read(self, reader: PageReader, page: PageImage | PageText, source: str) -> PageResult:
+    def _read(self, reader: PageReader, page: PageImage | PageText, source: str,
+              clock: DocumentClock) -> PageResult:
         if isinstance(page, PageText):
             return text_layer_result(page)
+        self.engine.set_deadline(clock.page_deadline)  # what rendering left of the page's time
         try:
             return reader(page, self.engine, self.settings)
         except (EngineTimeout, EngineCrashed) as exc:
             # The engine cannot know which document it was reading: name it here.
             raise type(exc)(f"{source} page {page.index + 1}", exc.detail) from None
+        finally:
+            self.engine.set_deadline(None)
 
-    def _pages(self, data: Document, source: str) -> Iterator[PageImage | PageText]:
-        yield from iter_pages(data, settings=self.settings, source=source)
+    def _pages(self, data: Document, source: str,
+               clock: DocumentClock) -> Iterator[PageImage | PageText]:
+        pages = iter_pages(data, settings=self.settings, source=source, budget=clock.page_left)
+        done = 0
+        while True:
+            if clock.next_page() <= 0:
+                raise self._overtime(source, clock, done)
+            try:
+                page = next(pages)
+            except StopIteration:
+                return
+            yield page
+            del page
+            done += 1
+
+    @staticmethod
+    def _overtime(source: str, clock: DocumentClock, done: int) -> DocumentTimeout:
+        return DocumentTimeout(source, f"stopped after {done} of {clock.pages} pages in "
+                                       f"{clock.spent_s():.0f} s, limit {clock.limit_s:.0f} s")

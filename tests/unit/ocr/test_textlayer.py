@@ -61,6 +61,9 @@ class NoEngine:
 
     line_confidence = detect_orientation = recognize
 
+    def set_deadline(self, deadline: float | None) -> None:
+        pass
+
 
 def test_a_born_digital_page_gives_its_own_text_without_recognition() -> None:
     result = Pipeline(USE, engine=NoEngine()).process(pdf_with(LINES), "acte",  # type: ignore[arg-type]

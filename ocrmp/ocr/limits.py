@@ -1,0 +1,53 @@
+"""How long a document may take: each page within the page timeout, the whole within
+pages × page timeout, capped by the document timeout.
+
+A page's time covers rendering and recognition together. The heartbeat a worker sends
+after each page keeps the pool's job timeout from firing on a slow document, so without
+the whole-document limit a thousand slow pages would hold a worker for a day.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ocrmp.ocr.settings import OcrSettings
+
+
+def document_limit_s(pages: int, settings: OcrSettings) -> float:
+    return min(max(pages, 1) * settings.page_timeout_s, settings.document_timeout_s)
+
+
+@dataclass
+class DocumentClock:
+    pages: int
+    page_timeout_s: float
+    limit_s: float
+    started: float  # time.monotonic()
+    page_deadline: float = 0.0
+
+    @classmethod
+    def start(cls, pages: int, settings: OcrSettings) -> DocumentClock:
+        return cls(pages, settings.page_timeout_s, document_limit_s(pages, settings),
+                   time.monotonic())
+
+    @property
+    def deadline(self) -> float:
+        return self.started + self.limit_s
+
+    def next_page(self) -> float:
+        """Start the next page: the seconds it may take (0 when the document is over)."""
+        now = time.monotonic()
+        self.page_deadline = min(now + self.page_timeout_s, self.deadline)
+        return max(0.0, self.page_deadline - now)
+
+    def page_left(self) -> float:
+        """Seconds the page being read has left."""
+        return max(0.0, self.page_deadline - time.monotonic())
+
+    def document_over(self) -> bool:
+        """Whether the document's limit, not the page's own, is what ran out."""
+        return time.monotonic() >= self.deadline
+
+    def spent_s(self) -> float:
+        return time.monotonic() - self.started

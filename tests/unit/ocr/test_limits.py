@@ -1,0 +1,91 @@
+"""Time limits: a page renders and is read within the page timeout, a document within
+pages × page timeout capped by the document timeout; each overrun is its own kind."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from ocrmp.ocr.engines import PageTimer, Recognition
+from ocrmp.ocr.errors import DocumentTimeout, EngineTimeout, PageTooComplex, RenderTimeout
+from ocrmp.ocr.limits import document_limit_s
+from ocrmp.ocr.pages import iter_pages
+from ocrmp.ocr.pipeline import Pipeline
+from ocrmp.ocr.settings import OcrSettings
+from tests.hostile import stroke_bomb, stroke_pages
+from tests.unit.ocr.test_pages import page_pixels, scan_pdf
+
+
+def test_a_document_may_take_a_page_timeout_per_page_up_to_the_cap() -> None:
+    settings = OcrSettings(page_timeout_s=10, document_timeout_s=300)
+    assert document_limit_s(3, settings) == 30
+    assert document_limit_s(1999, settings) == 300
+    assert document_limit_s(0, settings) == 10
+
+
+def test_a_page_that_draws_for_minutes_is_stopped_at_the_page_timeout() -> None:
+    settings = OcrSettings(dpi=300, page_timeout_s=0.5)
+    with pytest.raises(RenderTimeout) as info:
+        next(iter_pages(stroke_pages(1, 100_000), settings=settings, source="s.pdf"))
+    assert info.value.source == "s.pdf page 1" and not info.value.permanent
+
+
+def test_a_page_whose_content_outgrows_the_renderer_is_too_complex() -> None:
+    # Two million strokes parse into more objects than the renderer's memory holds.
+    settings = OcrSettings(dpi=300, page_timeout_s=60)
+    with pytest.raises(PageTooComplex) as info:
+        next(iter_pages(stroke_bomb(), settings=settings, source="b.pdf"))
+    assert info.value.permanent
+
+
+class SlowEngine(PageTimer):
+    """Takes `seconds` per recognition and reads nothing."""
+
+    name = "slow"
+
+    def __init__(self, seconds: float, timeout_s: float = 60.0) -> None:
+        self.seconds = seconds
+        self.timeout_s = timeout_s
+        self.deadlines: list[float | None] = []
+
+    def recognize(self, image: np.ndarray, *, psm: int = 6,
+                  dpi: float | None = None) -> Recognition:
+        self.deadlines.append(self.deadline)
+        time.sleep(min(self.seconds, self.call_timeout_s()))
+        return Recognition("")
+
+    def line_confidence(self, image: np.ndarray) -> float:
+        return 0.0
+
+    def detect_orientation(self, image: np.ndarray) -> tuple[int, float] | None:
+        return None
+
+
+def test_a_document_of_slow_pages_is_stopped_at_its_limit() -> None:
+    settings = OcrSettings(dpi=100, page_timeout_s=60, document_timeout_s=0.5)
+    pipeline = Pipeline(settings, engine=SlowEngine(0.3))  # type: ignore[arg-type]
+    data = scan_pdf([page_pixels(i) for i in range(5)])
+    with pytest.raises(DocumentTimeout) as info:
+        pipeline.process(data, "acte", source="d.pdf")
+    assert info.value.source == "d.pdf" and not info.value.permanent
+
+
+def test_recognition_gets_what_rendering_left_of_the_page_time() -> None:
+    engine = SlowEngine(0.0)
+    started = time.monotonic()
+    Pipeline(OcrSettings(dpi=100, page_timeout_s=30), engine=engine).process(  # type: ignore[arg-type]
+        scan_pdf([page_pixels(1)]), "acte", source="p.pdf")
+    (deadline,) = set(engine.deadlines)
+    assert deadline is not None and started < deadline <= time.monotonic() + 30
+    assert engine.deadline is None  # cleared once the page is read
+
+
+def test_an_engine_call_after_the_page_time_is_spent_times_out_at_once() -> None:
+    engine = SlowEngine(0.0)
+    engine.set_deadline(time.monotonic() - 1)
+    with pytest.raises(EngineTimeout):
+        engine.call_timeout_s()
+    engine.set_deadline(None)
+    assert engine.call_timeout_s() == 60.0
