@@ -117,6 +117,41 @@ def measure_engine(pages: Sequence[GeneratedPage], engine: str = "auto") -> list
     return rows
 
 
+def measure_page_read(pages: Sequence[GeneratedPage], engine: str = "auto",
+                      repeat: int = 3) -> tuple[list[float], list[float]]:
+    """ms to read each page of a scan PDF into pixels, as the pipeline does (in a child
+    forked for the page, with its deadline and memory cap) and as the bare peer (the same
+    pdfium calls in this process). The engine is loaded first, so this process is as
+    large as a worker and the fork copies as much."""
+    import dataclasses
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from ocrmp.corpus import write_pdf
+    from ocrmp.ocr import pages as reader
+    from ocrmp.ocr.pipeline import Pipeline
+    from ocrmp.ocr.settings import OcrSettings
+
+    settings = dataclasses.replace(OcrSettings.from_env(os.environ), engine=engine)
+    pipeline = Pipeline(settings)  # noqa: F841 - kept alive: the worker's size
+    with tempfile.TemporaryDirectory() as folder:
+        pdf = Path(folder) / "doc.pdf"
+        write_pdf([p.image for p in pages], pdf)
+        data = pdf.read_bytes()
+    child: list[float] = []
+    bare: list[float] = []
+    for _ in range(repeat):
+        for index in range(len(pages)):
+            started = time.perf_counter()
+            reader._read_bounded(data, settings, "bench", index, settings.page_timeout_s)
+            middle = time.perf_counter()
+            reader._read_pdf_page_alone(data, settings, "bench", index)
+            child.append((middle - started) * 1000)
+            bare.append((time.perf_counter() - middle) * 1000)
+    return child, bare
+
+
 def peak_rss_mb(pdf: str, kind: str = "acte") -> float:
     """Peak resident memory of one `ocrmp ocr` run, from the kernel's rusage of the child."""
     import subprocess
@@ -169,7 +204,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     print("\n".join(summarize(rows)))
     if args.engine != "none":
         print(f"# whole pipeline with engine {args.engine}, same pages, ms per page")
-        print("\n".join(summarize(measure_engine(pages, args.engine), ENGINE_KEYS)))
+        engine_rows = measure_engine(pages, args.engine)
+        print("\n".join(summarize(engine_rows, ENGINE_KEYS)))
+        child, bare = measure_page_read(pages, args.engine)
+        cost = float(np.median(child) - np.median(bare))
+        page_ms = float(np.median([row.ms["page"] for row in engine_rows]))
+        print(f"# reading a page into pixels, ms, median of {len(child)}: in a forked child "
+              f"{np.median(child):.1f}, in this process {np.median(bare):.1f}; the child "
+              f"costs {cost:.1f} ms, {100 * cost / page_ms:.2f}% of a whole page "
+              f"({page_ms:.0f} ms)")
     if args.memory_pages:
         one, two, many, size = measure_memory(args.memory_pages)
         print(f"# peak RSS of ocrmp ocr: 1 page {one:.0f} MB, 2 pages {two:.0f} MB, "

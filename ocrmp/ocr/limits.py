@@ -8,7 +8,9 @@ the whole-document limit a thousand slow pages would hold a worker for a day.
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ocrmp.ocr.settings import OcrSettings
@@ -46,8 +48,19 @@ class DocumentClock:
         return max(0.0, self.page_deadline - time.monotonic())
 
     def document_over(self) -> bool:
-        """Whether the document's limit, not the page's own, is what ran out."""
-        return time.monotonic() >= self.deadline
+        """Whether the document's limit, not the page's own, is what ran out. Uncapped,
+        the limit gives every page its whole timeout, so a page ran over its own."""
+        capped = self.limit_s < self.pages * self.page_timeout_s
+        return capped and time.monotonic() >= self.deadline
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Time that is not the document's work (waiting for a rate limit's turn)."""
+        paused_at = time.monotonic()
+        try:
+            yield
+        finally:
+            self.started += time.monotonic() - paused_at
 
     def spent_s(self) -> float:
         return time.monotonic() - self.started

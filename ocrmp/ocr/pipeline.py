@@ -112,7 +112,8 @@ class Pipeline:
                 result.page_results.append(self._read(reader, page, source, clock))
                 del page  # drop the pixels before the next page is decoded, not after
                 if on_page is not None:
-                    on_page(result.pages)
+                    with clock.paused():
+                        on_page(result.pages)
         except (RenderTimeout, EngineTimeout) as exc:
             if clock.document_over():
                 raise self._overtime(source, clock, result.pages) from exc
@@ -138,7 +139,7 @@ class Pipeline:
         pages = iter_pages(data, settings=self.settings, source=source, budget=clock.page_left)
         done = 0
         while True:
-            if clock.next_page() <= 0:
+            if clock.next_page() <= 0 and done < clock.pages:
                 raise self._overtime(source, clock, done)
             try:
                 page = next(pages)

@@ -12,7 +12,9 @@ import pytest
 
 from ocrmp.corpus import acte_page, index_page, write_pdf
 from ocrmp.exitcodes import ExitCode
+from ocrmp.ocr.errors import ImageTooLarge, PageTooComplex, RenderTimeout
 from ocrmp.ocr.records import as_printed
+from tests.hostile import HOSTILE
 from tests.unit.ocr.test_pages import CORRUPT_PDF, encrypted_pdf
 
 
@@ -95,3 +97,22 @@ def test_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
     assert done.returncode == ExitCode.INPUT
     assert done.stderr == f"ocrmp: error: {fifo}: is not a regular file (a FIFO, device or " \
         "socket); refused, put the document itself there. (a FIFO)\n"
+
+
+# The strokes draw for minutes: the page timeout stops them. The bomb's two million
+# strokes parse into more than the renderer's memory: given time, its cap stops it.
+@pytest.mark.parametrize(("name", "timeout", "kind", "where"), [
+    ("stroke-page.pdf", 2, RenderTimeout, " page 1"),
+    ("stroke-pages.pdf", 2, RenderTimeout, " page 1"),
+    ("stroke-bomb.pdf", 60, PageTooComplex, ""),
+    ("hidden-giants.pdf", 60, ImageTooLarge, ""),
+])
+def test_a_hostile_file_ends_in_one_line_of_its_kind_and_exit_code_input(
+        tmp_path: Path, name: str, timeout: int, kind: type[Exception], where: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(HOSTILE[name]())
+    done = ocrmp("ocr", str(path), env={"OCRMP_PAGE_TIMEOUT": str(timeout)})
+    assert done.returncode == ExitCode.INPUT, done.stderr
+    (line,) = done.stderr.splitlines()
+    # The kind's own words, before the detail in parentheses.
+    assert line.startswith(f"ocrmp: error: {kind(f'{path}{where}')} (")

@@ -6,7 +6,7 @@ Three pools ("hosts") share one private PostgreSQL and one private Redis:
   short leases; they run good fake documents and the fake poison (hang, hang-child, leak);
 - ocr: `--engine auto` (tesseract) on environment staging, with a storage root holding
   real documents and the poison that needs a real engine (corrupt, encrypted, missing,
-  escaping the root).
+  escaping the root, and hostile files that would render for hours or decode gigabytes).
 
 Faults are injected while a feeder keeps the queues full; each fault gets a watcher that
 records when the system recovered from it. `verify()` reads the databases, the record
@@ -43,6 +43,7 @@ from ocrmp.embedded import EmbeddedPostgres
 from ocrmp.errors import DatabaseError
 from ocrmp.schema import migrate
 from ocrmp.store import JobStore
+from tests.hostile import HOSTILE
 from tests.poolrun import Pool, alive
 from tests.servers import RedisServer
 
@@ -67,7 +68,17 @@ REAL_POISON = {
     "acte/encrypted.pdf": ("password",),
     "acte/missing.pdf": ("not found",),
     "acte/../../outside.pdf": ("outside",),
+    # Hostile documents (tests/hostile.py): each ends in 4 within its attempts' page
+    # timeouts, its renderer stopped, the worker and the other jobs untouched.
+    "acte/strokes-1.pdf": ("page timeout",),
+    "acte/strokes-1999.pdf": ("page timeout",),
+    "acte/strokes-2m.pdf": ("renderer's memory",),
+    "acte/giants.pdf": ("megapixel cap",),
 }
+HOSTILE_FILES = {"strokes-1.pdf": "stroke-page.pdf", "strokes-1999.pdf": "stroke-pages.pdf",
+                 "strokes-2m.pdf": "stroke-bomb.pdf", "giants.pdf": "hidden-giants.pdf"}
+# Long enough for the real deeds on a loaded machine; each hostile attempt costs this much.
+OCR_PAGE_TIMEOUT_S = 8
 
 
 def encrypted_pdf() -> bytes:
@@ -206,6 +217,8 @@ class Scenario:
                 self.real_good[job] = page.text
             (root / "acte" / "corrupt.pdf").write_bytes(b"%PDF-1.4\n garbage, not a document")
             (root / "acte" / "encrypted.pdf").write_bytes(encrypted_pdf())
+            for name, builder in HOSTILE_FILES.items():
+                (root / "acte" / name).write_bytes(HOSTILE[builder]())
             (self.workdir / "outside.pdf").write_bytes((root / "acte" / "deed-31.pdf")
                                                        .read_bytes())
             for number, (path, words) in enumerate(REAL_POISON.items()):
@@ -239,7 +252,8 @@ class Scenario:
                      "STAGING_DATABASE_URL": self.dsns["staging"],
                      "OCRMP_STORAGE_ROOT": str(self.storage_root), "REDIS_URL": self.redis.url,
                      "OCRMP_LEASE": "10s", "OCRMP_RESCUE_INTERVAL": "1s",
-                     "OCRMP_RETRY_BASE": "0", "OCRMP_LOG_FORMAT": "json"}).start()
+                     "OCRMP_RETRY_BASE": "0", "OCRMP_LOG_FORMAT": "json",
+                     "OCRMP_PAGE_TIMEOUT": str(OCR_PAGE_TIMEOUT_S)}).start()
 
     # -- feeding --------------------------------------------------------------------------
 

@@ -53,7 +53,10 @@ class SlowEngine(PageTimer):
     def recognize(self, image: np.ndarray, *, psm: int = 6,
                   dpi: float | None = None) -> Recognition:
         self.deadlines.append(self.deadline)
-        time.sleep(min(self.seconds, self.call_timeout_s()))
+        timeout = self.call_timeout_s()
+        time.sleep(min(self.seconds, timeout))
+        if self.seconds > timeout:
+            raise EngineTimeout(detail=f"slow engine stopped after {timeout:g} s")
         return Recognition("")
 
     def line_confidence(self, image: np.ndarray) -> float:
@@ -89,3 +92,18 @@ def test_an_engine_call_after_the_page_time_is_spent_times_out_at_once() -> None
         engine.call_timeout_s()
     engine.set_deadline(None)
     assert engine.call_timeout_s() == 60.0
+
+
+def test_a_one_page_document_over_its_time_is_a_page_timeout() -> None:
+    settings = OcrSettings(dpi=100, page_timeout_s=0.3, document_timeout_s=3600)
+    pipeline = Pipeline(settings, engine=SlowEngine(1.0, timeout_s=0.3))  # type: ignore[arg-type]
+    with pytest.raises(EngineTimeout):
+        pipeline.process(scan_pdf([page_pixels(1)]), "acte", source="p.pdf")
+
+
+def test_waiting_for_a_rate_limit_between_pages_is_not_the_document_time() -> None:
+    settings = OcrSettings(dpi=100, page_timeout_s=60, document_timeout_s=0.5)
+    pipeline = Pipeline(settings, engine=SlowEngine(0.0))  # type: ignore[arg-type]
+    result = pipeline.process(scan_pdf([page_pixels(i) for i in range(3)]), "acte",
+                              source="r.pdf", on_page=lambda done: time.sleep(0.3))
+    assert result.pages == 3

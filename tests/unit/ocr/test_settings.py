@@ -16,7 +16,7 @@ def test_reads_every_variable() -> None:
     settings = OcrSettings.from_env({
         "OCRMP_ENGINE": "CLI", "OCRMP_LANG": "fra+eng", "OCRMP_TESSDATA": "/td",
         "OCRMP_DPI": "200", "OCRMP_MAX_MEGAPIXELS": "12.5", "OCRMP_MAX_PAGES": "9",
-        "OCRMP_PAGE_TIMEOUT": "3", "OCRMP_STORAGE_ROOT": "/data",
+        "OCRMP_PAGE_TIMEOUT": "3", "OCRMP_DOCUMENT_TIMEOUT": "90", "OCRMP_STORAGE_ROOT": "/data",
         "OCRMP_STORAGE_URL": "https://s.example/object/{bucket}/{path}",
         "OCRMP_STORAGE_TOKEN": "sekret", "OCRMP_MAX_DOCUMENT_MB": "2",
         "OCRMP_LOW_CONFIDENCE": "55", "OCRMP_TEXT_LAYER": "Use",
@@ -25,6 +25,7 @@ def test_reads_every_variable() -> None:
     assert settings.tessdata_dir() == "/td"
     assert (settings.dpi, settings.max_megapixels, settings.max_pages) == (200, 12.5, 9)
     assert settings.page_timeout_s == 3 and settings.low_confidence == 55
+    assert settings.document_timeout_s == 90
     assert settings.text_layer == "use"
     assert settings.max_document_bytes == 2 * 1024 * 1024
     assert settings.storage_root == "/data" and settings.storage_token == "sekret"
