@@ -117,12 +117,22 @@ def measure_engine(pages: Sequence[GeneratedPage], engine: str = "auto") -> list
     return rows
 
 
+def _cpu_s() -> float:
+    """CPU seconds of this process and its reaped children: on a busy host, wall time
+    measures the neighbours too."""
+    import resource
+
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                         resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def measure_page_read(pages: Sequence[GeneratedPage], engine: str = "auto",
-                      repeat: int = 3) -> tuple[list[float], list[float]]:
-    """ms to read each page of a scan PDF into pixels, as the pipeline does (in a child
-    forked for the page, with its deadline and memory cap) and as the bare peer (the same
-    pdfium calls in this process). The engine is loaded first, so this process is as
-    large as a worker and the fork copies as much."""
+                      repeat: int = 3) -> dict[str, list[float]]:
+    """ms (wall and CPU) to read each page of a scan PDF into pixels, as the pipeline
+    does (in a child forked for the page, with its deadline and memory cap) and as the
+    bare peer (the same pdfium calls in this process). The engine is loaded first, so
+    this process is as large as a worker and the fork copies as much."""
     import dataclasses
     import tempfile
     import time
@@ -139,17 +149,18 @@ def measure_page_read(pages: Sequence[GeneratedPage], engine: str = "auto",
         pdf = Path(folder) / "doc.pdf"
         write_pdf([p.image for p in pages], pdf)
         data = pdf.read_bytes()
-    child: list[float] = []
-    bare: list[float] = []
+    times: dict[str, list[float]] = {"child": [], "bare": [], "child_cpu": [], "bare_cpu": []}
     for _ in range(repeat):
         for index in range(len(pages)):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), _cpu_s()
             reader._read_bounded(data, settings, "bench", index, settings.page_timeout_s)
-            middle = time.perf_counter()
+            middle, middle_cpu = time.perf_counter(), _cpu_s()
             reader._read_pdf_page_alone(data, settings, "bench", index)
-            child.append((middle - started) * 1000)
-            bare.append((time.perf_counter() - middle) * 1000)
-    return child, bare
+            times["child"].append((middle - started) * 1000)
+            times["child_cpu"].append((middle_cpu - cpu) * 1000)
+            times["bare"].append((time.perf_counter() - middle) * 1000)
+            times["bare_cpu"].append((_cpu_s() - middle_cpu) * 1000)
+    return times
 
 
 def peak_rss_mb(pdf: str, kind: str = "acte") -> float:
@@ -206,13 +217,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"# whole pipeline with engine {args.engine}, same pages, ms per page")
         engine_rows = measure_engine(pages, args.engine)
         print("\n".join(summarize(engine_rows, ENGINE_KEYS)))
-        child, bare = measure_page_read(pages, args.engine)
-        cost = float(np.median(child) - np.median(bare))
         page_ms = float(np.median([row.ms["page"] for row in engine_rows]))
-        print(f"# reading a page into pixels, ms, median of {len(child)}: in a forked child "
-              f"{np.median(child):.1f}, in this process {np.median(bare):.1f}; the child "
-              f"costs {cost:.1f} ms, {100 * cost / page_ms:.2f}% of a whole page "
-              f"({page_ms:.0f} ms)")
+        read = measure_page_read(pages, args.engine)
+        for clock, suffix in (("wall", ""), ("CPU", "_cpu")):
+            child, bare = (float(np.median(read[k + suffix])) for k in ("child", "bare"))
+            print(f"# reading a page into pixels, {clock} ms, median of {len(read['child'])}: "
+                  f"in a forked child {child:.1f}, in this process {bare:.1f}; the child "
+                  f"costs {child - bare:.1f} ms, {100 * (child - bare) / page_ms:.2f}% of a "
+                  f"whole page ({page_ms:.0f} ms wall)")
     if args.memory_pages:
         one, two, many, size = measure_memory(args.memory_pages)
         print(f"# peak RSS of ocrmp ocr: 1 page {one:.0f} MB, 2 pages {two:.0f} MB, "

@@ -5,7 +5,7 @@ content alone can take gigabytes. So a page is read in a child forked for it (fo
 spawn: the child shares the parent's loaded libraries and costs a few milliseconds),
 which is killed at the deadline and whose address space is capped, so running out of
 memory kills the child, never the worker. The result, or the exception the call raised,
-comes back pickled through a pipe.
+comes back pickled in a memory file.
 """
 
 from __future__ import annotations
@@ -13,20 +13,21 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import faulthandler
+import functools
 import os
 import pickle
 import resource
 import select
 import signal
+import struct
 import time
 import warnings
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 T = TypeVar("T")
 
 _PR_SET_PDEATHSIG = 1
-_CHUNK = 1 << 20
 
 
 class TimedOut(Exception):
@@ -40,32 +41,40 @@ class Died(Exception):
 
 def run_bounded(call: Callable[[], T], *, timeout_s: float, memory_bytes: int) -> T:
     """`call()` in a child: its result, or the exception it raised, raised here."""
+    # The outcome is written to a memory file, read once the child has exited: a page's
+    # pixels through a pipe would take a context switch per 64 KB, slow on a busy host.
+    # The pipe only tells, by closing, that the child is gone.
+    _libc()  # loaded here once, not in every child
+    out_fd = os.memfd_create("ocrmp-page", os.MFD_CLOEXEC)
     read_fd, write_fd = os.pipe()
-    with warnings.catch_warnings():
-        # The child runs only `call` and exits without touching another thread's locks.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child; its outcome is checked by the parent
-        os.close(read_fd)
-        _child(call, write_fd, memory_bytes)
-    os.close(write_fd)
     try:
-        payload = _read_until(read_fd, time.monotonic() + timeout_s)
-    except TimedOut:
-        _kill(pid)
-        raise
+        with warnings.catch_warnings():
+            # The child runs only `call` and exits without touching another thread's locks.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child; its outcome is checked by the parent
+            os.close(read_fd)
+            _child(call, out_fd, memory_bytes)
+        os.close(write_fd)
+        try:
+            _wait_for_close(read_fd, time.monotonic() + timeout_s)
+        except TimedOut:
+            _kill(pid)
+            raise
+        status = _reap(pid)
+        size = os.fstat(out_fd).st_size
+        if status != 0 or not size:
+            raise Died(_how(status))
+        outcome = _load(out_fd, size)
     finally:
         os.close(read_fd)
-    status = _reap(pid)
-    if status != 0 or not payload:
-        raise Died(_how(status))
-    outcome = pickle.loads(payload)
+        os.close(out_fd)
     if isinstance(outcome, BaseException):
         raise outcome
-    return outcome
+    return cast(T, outcome)
 
 
-def _child(call: Callable[[], object], write_fd: int, memory_bytes: int) -> None:
+def _child(call: Callable[[], object], out_fd: int, memory_bytes: int) -> None:
     code = 0
     try:
         _die_with_parent()
@@ -78,20 +87,55 @@ def _child(call: Callable[[], object], write_fd: int, memory_bytes: int) -> None
             outcome = Died("out of memory")
         except Exception as error:  # handed to the parent, which raises it
             outcome = error
-        data = _pickle(outcome)
-        with os.fdopen(write_fd, "wb") as pipe:
-            pipe.write(data)
+        _dump(outcome, out_fd)
     except BaseException:
         code = 1
     finally:
         os._exit(code)
 
 
-def _pickle(outcome: object) -> bytes:
+# The outcome's file: the pickle's length and the pickle, then each of its large buffers
+# (a page's pixels) as its length and its bytes, written and read without a copy.
+_LENGTH = struct.Struct("<Q")
+
+
+def _dump(outcome: object, fd: int) -> None:
+    buffers: list[pickle.PickleBuffer] = []
     try:
-        return pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+        meta = pickle.dumps(outcome, protocol=5, buffer_callback=buffers.append)
     except Exception as error:  # an exception that does not pickle: send its words
-        return pickle.dumps(RuntimeError(f"{type(outcome).__name__}: {outcome} ({error})"))
+        buffers = []
+        meta = pickle.dumps(RuntimeError(f"{type(outcome).__name__}: {outcome} ({error})"))
+    parts: list[bytes | memoryview] = [meta, *(buffer.raw() for buffer in buffers)]
+    for part in parts:
+        _write_all(fd, _LENGTH.pack(len(part)))
+        _write_all(fd, part)
+
+
+def _write_all(fd: int, data: bytes | memoryview) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _load(fd: int, size: int) -> object:
+    whole = bytearray(size)
+    view = memoryview(whole)
+    read = 0
+    while read < size:
+        got = os.preadv(fd, [view[read:]], read)
+        if not got:
+            break
+        read += got
+    parts = []
+    offset = 0
+    while offset + _LENGTH.size <= read:
+        (length,) = _LENGTH.unpack_from(view, offset)
+        offset += _LENGTH.size
+        parts.append(view[offset:offset + length])
+        offset += length
+    meta, *buffers = parts
+    return pickle.loads(meta, buffers=buffers)
 
 
 def _cap_memory(memory_bytes: int) -> None:
@@ -109,22 +153,25 @@ def _address_space() -> int:
         return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
 def _die_with_parent() -> None:
     # A worker killed for memory or time must not leave its renderer running.
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def _read_until(fd: int, deadline: float) -> bytes:
-    chunks: list[bytes] = []
+def _wait_for_close(fd: int, deadline: float) -> None:
+    """Until the child's end of the pipe closes: it has exited."""
     while True:
         left = deadline - time.monotonic()
         if left <= 0 or not select.select([fd], [], [], left)[0]:
             raise TimedOut()
-        chunk = os.read(fd, _CHUNK)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
+        if not os.read(fd, 1):
+            return
 
 
 def _kill(pid: int) -> None:

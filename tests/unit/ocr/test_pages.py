@@ -220,6 +220,15 @@ def test_a_huge_page_is_capped_by_its_rendered_size() -> None:
     assert info.value.detail == "page 1 is 400 MP, cap 60 MP"
 
 
+def test_a_page_just_under_the_cap_renders_within_the_renderers_memory() -> None:
+    pdf = pdfium.PdfDocument.new()
+    pdf.new_page(612, 792).close()  # letter at 800 dpi: 59.8 MP
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    (page,) = iter_pages(buffer.getvalue(), settings=OcrSettings(dpi=800), source="l.pdf")
+    assert isinstance(page, pages.PageImage) and page.image.shape == (8800, 6800)
+
+
 def test_a_big_image_file_is_capped_before_decoding() -> None:
     buffer = io.BytesIO()
     Image.new("L", (8000, 8000), 255).save(buffer, "PNG")  # 64 MP of white: a few KB
