@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import psutil
 import pytest
@@ -15,8 +17,20 @@ from ocrmp.ocr.errors import CorruptDocument
 MB = 2**20
 
 
-def _children() -> list[psutil.Process]:
-    return psutil.Process().children(recursive=True)
+class Recorded:
+    """A call that writes its process id to a file first, so the test can look for it."""
+
+    def __init__(self, folder: Path, then: Callable[[], object]) -> None:
+        self.file = folder / "pid"
+        self.then = then
+
+    def __call__(self) -> object:
+        self.file.write_text(str(os.getpid()))
+        return self.then()
+
+    def gone(self) -> bool:
+        """The child ran, and is neither running nor a zombie: it was reaped."""
+        return not psutil.pid_exists(int(self.file.read_text()))
 
 
 def test_the_result_comes_back() -> None:
@@ -33,16 +47,18 @@ def test_an_error_raised_in_the_child_is_raised_here_with_its_kind() -> None:
     assert info.value.source == "c.pdf" and info.value.detail == "page 2: bad xref"
 
 
-def test_a_child_running_past_its_deadline_is_killed_and_reaped() -> None:
+def test_a_child_running_past_its_deadline_is_killed_and_reaped(tmp_path: Path) -> None:
+    call = Recorded(tmp_path, lambda: time.sleep(3600))
     with pytest.raises(TimedOut):
-        run_bounded(lambda: time.sleep(3600), timeout_s=0.2, memory_bytes=64 * MB)
-    assert _children() == []
+        run_bounded(call, timeout_s=1, memory_bytes=64 * MB)
+    assert call.gone()
 
 
-def test_a_child_allocating_past_its_cap_dies_not_the_caller() -> None:
+def test_a_child_allocating_past_its_cap_dies_not_the_caller(tmp_path: Path) -> None:
+    call = Recorded(tmp_path, lambda: bytearray(512 * MB))
     with pytest.raises(Died):
-        run_bounded(lambda: bytearray(512 * MB), timeout_s=30, memory_bytes=64 * MB)
-    assert _children() == []
+        run_bounded(call, timeout_s=30, memory_bytes=64 * MB)
+    assert call.gone()
 
 
 def test_a_child_that_exits_without_a_result_is_said_so() -> None:
