@@ -14,6 +14,7 @@ import psycopg
 
 from ocrmp.db import connect
 from ocrmp.errors import DatabaseError
+from ocrmp.pool.policy import backoff
 
 log = logging.getLogger("ocrmp.listener")
 CHANNEL = "ocrmp_ready"
@@ -39,7 +40,7 @@ class ReadyListener:
             conn.execute(f"LISTEN {CHANNEL}")
         except DatabaseError as error:
             self.failures += 1
-            self.retry_at = now + min(5.0, 0.25 * 2 ** min(self.failures, 5))
+            self.retry_at = now + backoff(self.failures, 0.5, 5.0)
             if self.failures == 1:
                 log.warning("LISTEN on %s failed, polling meanwhile: %s", self.env, error)
             return

@@ -87,16 +87,23 @@ def claim_wishes(idle: Sequence[tuple[str, str]],
     return wishes
 
 
+def backoff(failures: int, base: float, cap: float, rng: random.Random | None = None) -> float:
+    """The wait after `failures` consecutive failures: `base` after the first, doubled after
+    each further one, never above `cap`. With `rng`, a random share of the upper half of that
+    (from half to all of it), so processes that failed together do not retry in lockstep."""
+    if failures <= 0:
+        return 0.0
+    ceiling = min(cap, base * 2.0 ** min(failures - 1, 64))
+    return ceiling * rng.uniform(0.5, 1.0) if rng is not None else ceiling
+
+
 def retry_delay(attempt: int, base_s: float, cap_s: float, rng: random.Random) -> float:
-    """Exponential backoff with jitter, so a burst of failures does not retry in lockstep."""
-    ceiling = min(cap_s, base_s * 2 ** max(0, attempt - 1))
-    return ceiling * rng.uniform(0.5, 1.0)
+    """When a job that failed transiently on this attempt is tried again."""
+    return backoff(max(1, attempt), base_s, cap_s, rng)
 
 
 def respawn_delay(consecutive_deaths: int, base_s: float = 0.1, cap_s: float = 10.0) -> float:
-    if consecutive_deaths <= 0:
-        return 0.0
-    return float(min(cap_s, base_s * 2 ** (consecutive_deaths - 1)))
+    return backoff(consecutive_deaths, base_s, cap_s)
 
 
 def breaker_tripped(deaths: Sequence[float], now: float, limit: int, window_s: float) -> bool:

@@ -16,7 +16,7 @@ from typing import TypeVar
 from ocrmp.config import Settings
 from ocrmp.errors import DatabaseError, StaleAttempt
 from ocrmp.pool.listener import ReadyListener
-from ocrmp.pool.policy import claim_wishes, environment_order
+from ocrmp.pool.policy import backoff, claim_wishes, environment_order
 from ocrmp.store import Job, JobRef, JobStore
 
 log = logging.getLogger("ocrmp.scheduler")
@@ -206,8 +206,7 @@ class Scheduler:
             env.failures += 1
             # Database outages are mostly restarts: retry often enough to be back within
             # seconds, never more than every 5 s.
-            delay = min(5.0, 0.25 * 2 ** min(env.failures, 5)) * self.rng.uniform(0.8, 1.2)
-            env.down_until = now + delay
+            env.down_until = now + backoff(env.failures, 0.5, 5.0, self.rng)
             if env.failures == 1:
                 log.error("Environment %s unavailable, retrying with backoff: %s",
                           env.name, error, extra={"env": env.name})

@@ -23,7 +23,7 @@ from ocrmp.exitcodes import ExitCode
 from ocrmp.flags import document_flags
 from ocrmp.pool.coordination import Coordination
 from ocrmp.pool.doorbell import Doorbell
-from ocrmp.pool.policy import retry_delay
+from ocrmp.pool.policy import backoff, retry_delay
 from ocrmp.pool.runners import JobRunner, load_runner
 from ocrmp.pool.slots import Command, Phase, Slot, SlotSnapshot
 from ocrmp.store import STATUS_ERROR, Job, JobStore
@@ -201,7 +201,7 @@ class WorkerLoop:
         """Write an outcome, retrying while the database is unreachable, for at most a lease.
         After that the lease expires and rescue hands the job out again."""
         deadline = time.monotonic() + self.ctx.settings.lease_s
-        delay = 0.2
+        failures = 0
         while True:
             try:
                 write(self._store(job.env))
@@ -214,8 +214,8 @@ class WorkerLoop:
                     log.error("%s: gave up writing job %s: %s", self.ctx.name, job.id, error)
                     return False
                 self.slot.beat()
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                failures += 1
+                time.sleep(backoff(failures, 0.2, 5.0))
             except DatabaseError as error:
                 log.error("%s: could not write job %s: %s", self.ctx.name, job.id, error)
                 return False

@@ -66,6 +66,25 @@ def test_retry_delay_grows_and_stays_capped(attempt: int, seed: int) -> None:
     assert ceiling / 2 <= delay <= ceiling
 
 
+def test_backoff_doubles_from_the_base_up_to_the_cap() -> None:
+    assert [policy.backoff(n, 0.2, 5.0) for n in range(7)] == [0.0, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0]
+
+
+def test_backoff_stays_capped_after_any_number_of_failures() -> None:
+    assert policy.backoff(10_000, 0.5, 5.0) == 5.0
+
+
+@given(failures=st.integers(1, 200), seed=st.integers(0, 1000))
+def test_backoff_jitter_stays_in_the_upper_half_of_the_wait(failures: int, seed: int) -> None:
+    ceiling = policy.backoff(failures, 0.5, 5.0)
+    assert ceiling / 2 <= policy.backoff(failures, 0.5, 5.0, random.Random(seed)) <= ceiling
+
+
+def test_backoff_jitter_spreads_processes_that_failed_together() -> None:
+    waits = {policy.backoff(3, 0.5, 5.0, random.Random(seed)) for seed in range(20)}
+    assert len(waits) == 20
+
+
 def test_breaker_counts_deaths_inside_the_window_only() -> None:
     assert policy.breaker_tripped([1, 2, 3, 4, 5], now=10, limit=5, window_s=60)
     assert not policy.breaker_tripped([1, 2, 3, 4, 5], now=100, limit=5, window_s=60)
