@@ -19,6 +19,8 @@ from ocrmp.errors import ConfigError
 ENVIRONMENTS = ("prod", "staging", "dev")  # service order: prod first
 KINDS = ("index", "acte")
 EMBEDDED = "embedded"  # the DSN marker for the embedded default server
+# Workers per host: the slot table holds this many, so TTIN can grow a pool up to it.
+MAX_POOL_SIZE = 64
 
 T = TypeVar("T")
 
@@ -228,8 +230,9 @@ def validate(settings: Settings) -> Settings:
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", settings.pool_name):
         raise ConfigError(f"pool name {settings.pool_name!r} is invalid: use letters, digits, "
                           "'.', '_' or '-' (at most 40)")
-    if settings.size < 1 or settings.size > 256:
-        raise ConfigError(f"OCR_WORKER_POOL_SIZE={settings.size} is invalid: expected 1 to 256")
+    if not 1 <= settings.size <= MAX_POOL_SIZE:
+        raise ConfigError(f"OCR_WORKER_POOL_SIZE={settings.size} is invalid: "
+                          f"expected 1 to {MAX_POOL_SIZE}")
     if settings.hard_memory is not None and settings.hard_memory < settings.max_memory:
         raise ConfigError("OCRMP_HARD_MEMORY must not be below OCRMP_MAX_MEMORY")
     if settings.log_format not in ("human", "json"):

@@ -33,7 +33,7 @@ POOL_OPTIONS: list[Callable[[Any], Any]] = [
 ]
 
 RUN_OPTIONS: list[Callable[[Any], Any]] = [
-    click.option("--size", type=click.IntRange(1, 64),
+    click.option("--size", type=click.IntRange(1, config.MAX_POOL_SIZE),
                  help=env_help("Number of workers (default: CPU count)", "OCR_WORKER_POOL_SIZE")),
     click.option("--min-index", type=click.IntRange(0), help=env_help(
         "Workers always in index mode", "OCR_MIN_INDEX_WORKERS")),

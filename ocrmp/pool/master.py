@@ -19,7 +19,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ocrmp import __version__, logs
-from ocrmp.config import Settings
+from ocrmp.config import MAX_POOL_SIZE, Settings
 from ocrmp.exitcodes import ExitCode
 from ocrmp.fleet import WorkerInfo
 from ocrmp.pool import policy
@@ -40,7 +40,7 @@ HANDLED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGTTIN, signal.
 MODES = {Mode.INDEX: "index", Mode.ACTE: "acte"}
 MODE_OF = {"index": Mode.INDEX, "acte": Mode.ACTE}
 ENV_IDS = {"dev": Environment.DEV, "staging": Environment.STAGING, "prod": Environment.PROD}
-TABLE_CAPACITY = 64
+TABLE_CAPACITY = MAX_POOL_SIZE
 
 
 @dataclass

@@ -41,9 +41,9 @@ import psutil
 
 from ocrmp import atomics
 from ocrmp.atomics import AtomicOps
+from ocrmp.config import MAX_POOL_SIZE
 from ocrmp.errors import PoolError
 
-MAX_SLOTS = 256
 LAYOUT_VERSION = 2
 MAGIC = int.from_bytes(b"OCRMPSLT", "little", signed=True)
 DOCUMENT_NUMBER_BYTES = 64
@@ -481,8 +481,8 @@ class SlotTable:
     @classmethod
     def create(cls, name: str, nslots: int, *, ops: AtomicOps | None = None) -> SlotTable:
         """Create the table of pool `name`, replacing a stale one left by a dead master."""
-        if not 1 <= nslots <= MAX_SLOTS:
-            raise SlotTableError(f"a pool has 1 to {MAX_SLOTS} slots, not {nslots}")
+        if not 1 <= nslots <= MAX_POOL_SIZE:
+            raise SlotTableError(f"a pool has 1 to {MAX_POOL_SIZE} slots, not {nslots}")
         segment = segment_name(name)
         chosen = ops or cast(AtomicOps, atomics)
         for _ in range(3):
@@ -600,7 +600,7 @@ def _check_header(shm: SharedMemory, pool: str, ops: AtomicOps) -> None:
         raise SlotTableError(f"the slot table of pool {pool!r} has layout {version}; this "
                              f"ocrmp reads layout {LAYOUT_VERSION}: use the same version")
     nslots = ops.load(buf, H_NSLOTS * _WORD)
-    if not 1 <= nslots <= MAX_SLOTS or shm.size < table_size(nslots):
+    if not 1 <= nslots <= MAX_POOL_SIZE or shm.size < table_size(nslots):
         raise SlotTableError(f"the slot table of pool {pool!r} is corrupt ({nslots} slots "
                              f"in {shm.size} bytes)")
 

@@ -50,6 +50,11 @@ def test_invalid_pool_size(tmp_path: Path) -> None:
     assert_one_line(result, ExitCode.CONFIG, "OCR_WORKER_POOL_SIZE='many' is invalid")
 
 
+def test_a_pool_larger_than_the_slot_table_is_refused_at_start(tmp_path: Path) -> None:
+    result = ocrmp("run", env={"OCR_WORKER_POOL_SIZE": "65"}, tmp_path=tmp_path)
+    assert_one_line(result, ExitCode.CONFIG, "OCR_WORKER_POOL_SIZE=65 is invalid")
+
+
 def test_bad_flag_value(tmp_path: Path) -> None:
     result = ocrmp("run", "--max-memory", "lots", env={}, tmp_path=tmp_path)
     assert result.returncode == ExitCode.USAGE

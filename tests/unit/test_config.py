@@ -8,6 +8,7 @@ import pytest
 
 from ocrmp.config import (
     EMBEDDED,
+    MAX_POOL_SIZE,
     Source,
     from_env,
     load,
@@ -40,6 +41,12 @@ def test_guide_variables_are_read() -> None:
 def test_a_bad_value_names_its_variable(variable: str, value: str) -> None:
     with pytest.raises(ConfigError, match=variable):
         from_env({variable: value})
+
+
+def test_a_pool_larger_than_the_slot_table_is_a_config_error() -> None:
+    assert from_env({"OCR_WORKER_POOL_SIZE": str(MAX_POOL_SIZE)}).size == MAX_POOL_SIZE
+    with pytest.raises(ConfigError, match=f"expected 1 to {MAX_POOL_SIZE}"):
+        from_env({"OCR_WORKER_POOL_SIZE": str(MAX_POOL_SIZE + 1)})
 
 
 def test_enabled_environment_without_dsn_is_an_error() -> None:

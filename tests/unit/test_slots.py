@@ -12,11 +12,11 @@ from collections.abc import Iterator
 import pytest
 
 from ocrmp.atomics import AtomicOps, implementation
+from ocrmp.config import MAX_POOL_SIZE
 from ocrmp.pool import slots
 from ocrmp.pool.slots import (
     H_MASTER_PID,
     H_MASTER_START_US,
-    MAX_SLOTS,
     Command,
     DocumentKind,
     Environment,
@@ -137,16 +137,16 @@ def test_slot_index_is_checked(table: SlotTable) -> None:
         table.slot(NSLOTS)
 
 
-@pytest.mark.parametrize("nslots", [0, MAX_SLOTS + 1])
+@pytest.mark.parametrize("nslots", [0, MAX_POOL_SIZE + 1])
 def test_slot_count_is_bounded(pool: str, nslots: int) -> None:
     with pytest.raises(SlotTableError, match="slots"):
         SlotTable.create(pool, nslots)
 
 
 def test_capacity_of_256_slots(pool: str, ops: AtomicOps) -> None:
-    with SlotTable.create(pool, MAX_SLOTS, ops=ops) as big:
-        big.slot(MAX_SLOTS - 1).jobs_done = 5
-        assert big.snapshot(MAX_SLOTS - 1).jobs_done == 5
+    with SlotTable.create(pool, MAX_POOL_SIZE, ops=ops) as big:
+        big.slot(MAX_POOL_SIZE - 1).jobs_done = 5
+        assert big.snapshot(MAX_POOL_SIZE - 1).jobs_done == 5
         big.unlink()
 
 
