@@ -12,6 +12,7 @@ import os
 import socket
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from multiprocessing.shared_memory import SharedMemory
 
 import redis
@@ -53,6 +54,22 @@ class Coordination:
         self.started_at = time.time()
         self.next_publish = 0.0
         self.waited_s: dict[str, float] = {}  # rate-limit waits, for metrics
+
+    def reconfigure(self, settings: Settings) -> None:
+        """HUP: the reloaded rate limits. Workers forked from now on share the new limiter;
+        those still running finish on the old one, whose memory stays theirs until they exit.
+        Redis stays the one the pool started with."""
+        rates = parse_rate_limits(list(settings.rate_limits))
+        if settings.redis_url != self.settings.redis_url:
+            log.warning("HUP: REDIS_URL changed; the new one is used after a restart")
+        self.settings = replace(settings, redis_url=self.settings.redis_url)
+        if rates == self.rates:
+            return
+        self._release_limiter()
+        self.rates = rates
+        self.limiter = self._limiter() if rates else None
+        log.info("HUP: rate limits now %s", ", ".join(
+            f"{env}={rate}" for env, rate in self.describe_limits().items()) or "none")
 
     def _limiter(self) -> RateLimiter:
         self._shm = SharedMemory(create=True, size=LocalRateLimiter.size_for(self.rates))
@@ -131,6 +148,9 @@ class Coordination:
     def close(self) -> None:
         if self.registry is not None:
             self.registry.withdraw()
+        self._release_limiter()
+
+    def _release_limiter(self) -> None:
         if self._shm is not None:
             self._shm.close()
             self._shm.unlink()

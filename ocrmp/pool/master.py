@@ -227,12 +227,14 @@ class Master:
         from ocrmp.config import reload
 
         try:
-            self.settings = reload(self.settings)
+            settings = reload(self.settings)
+            self.coordination.reconfigure(settings)
         except Exception as error:  # a bad edit must not take the pool down
             log.error("HUP: configuration not reloaded: %s", error)
             return
+        self.settings = settings
         self.desired = self.settings.size
-        self.scheduler.settings = self.settings
+        self.scheduler.reconfigure(self.settings)
         self.replacing = deque(state.index for state in self.live_slots())
         log.info("HUP: configuration reloaded; replacing %d workers one by one",
                  len(self.replacing))

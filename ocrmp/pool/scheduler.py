@@ -64,6 +64,13 @@ class Scheduler:
         self.last_claim_empty = False
         self.limited = False
 
+    def reconfigure(self, settings: Settings) -> None:
+        """HUP: the new settings, and a claim at once: the wait an old rate limit set may
+        not hold under the new one (the new limiter decides)."""
+        self.settings = settings
+        self.not_before = 0.0
+        self.claim_due = True
+
     # -- wake-ups ---------------------------------------------------------------------
 
     def listeners(self) -> list[ReadyListener]:

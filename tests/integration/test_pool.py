@@ -116,6 +116,23 @@ def test_int_releases_running_jobs_without_finishing(dsn: str, tmp_path: Path) -
     assert {row(dsn, job)["ocr_attempts"] for job in ids} == {1}
 
 
+def test_hup_reloads_the_rate_limit(dsn: str, tmp_path: Path) -> None:
+    enqueue(dsn, 20, "acte", "fake:sleep=0")
+    config = tmp_path / "ocrmp.env"
+    config.write_text("OCRMP_RATE_LIMIT=dev=1/h\n")
+    pool = Pool(dsn, tmp_path, "--size", "1", "--min-index", "0", "--engine", "fake",
+                "--config", str(config)).start()
+    try:
+        eventually(lambda: statuses(dsn)[5] >= 1, what="the burst done")
+        assert statuses(dsn)[3] > 0  # the rest waits for the limit
+        config.write_text("OCRMP_RATE_LIMIT=dev=100/s\n")
+        assert pool.ctl("reload", "--config", str(config)).returncode == 0
+        eventually(lambda: statuses(dsn) == {5: 20}, what="all jobs done under the new limit")
+    finally:
+        pool.signal(signal.SIGTERM)
+        assert pool.wait() == 0
+
+
 def test_hup_replaces_every_worker_without_losing_a_job(dsn: str, tmp_path: Path) -> None:
     ids = enqueue(dsn, 60, "acte", "fake:sleep=0.1")
     pool = Pool(dsn, tmp_path, "--size", "2", "--min-index", "0", "--engine", "fake").start()
