@@ -52,11 +52,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import OUT_DIR, Server, command_line, postgres, print_table, write_json  # noqa: E402,E501
 from bench.quality import Score, ocrmypdf_binary  # noqa: E402
+from ocrmp.config import ocr_from_env  # noqa: E402
 from ocrmp.corpus import GeneratedPage, make_document, write_pdf  # noqa: E402
 from ocrmp.ocr.acte import ACTE_PSM  # noqa: E402
 from ocrmp.ocr.index import INDEX_PSM  # noqa: E402
 from ocrmp.ocr.pipeline import PAGE_SEPARATOR  # noqa: E402
-from ocrmp.ocr.settings import OcrSettings  # noqa: E402
 
 KINDS = ("acte", "index")
 PSM = {"acte": ACTE_PSM, "index": INDEX_PSM}
@@ -346,7 +346,7 @@ def _bare_page(i: int, dpi: int = 300) -> tuple[int, str, float, float, float]:
 
 
 def measure_bare(corpus: Sequence[Document], processes: int) -> dict[str, Any]:
-    settings = OcrSettings.from_env(os.environ)
+    settings = ocr_from_env(os.environ)
     tessdata = settings.tessdata_dir()
     if not tessdata:
         raise RuntimeError(f"no tessdata directory with {settings.lang}.traineddata")

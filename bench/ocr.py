@@ -82,16 +82,15 @@ def measure_engine(pages: Sequence[GeneratedPage], engine: str = "auto") -> list
     preprocessing, recognition, layout); `overhead` is what is neither preprocessing nor
     the engine, and `overhead_pct` that overhead over engine time.
     """
-    import dataclasses
     import tempfile
     import time
     from pathlib import Path
 
+    from ocrmp.config import ocr_from_env
     from ocrmp.corpus import write_pdf
     from ocrmp.ocr.pipeline import Pipeline
-    from ocrmp.ocr.settings import OcrSettings
 
-    pipeline = Pipeline(dataclasses.replace(OcrSettings.from_env(os.environ), engine=engine))
+    pipeline = Pipeline(ocr_from_env(os.environ, engine=engine))
     rows: list[PageTimings] = []
     marks: list[float] = []  # page completion times, filled by on_page
     for kind in sorted({p.kind for p in pages}):
@@ -140,10 +139,10 @@ def measure_page_read(pages: Sequence[GeneratedPage], engine: str = "auto",
 
     from ocrmp.corpus import write_pdf
     from ocrmp.ocr import pages as reader
+    from ocrmp.config import ocr_from_env
     from ocrmp.ocr.pipeline import Pipeline
-    from ocrmp.ocr.settings import OcrSettings
 
-    settings = dataclasses.replace(OcrSettings.from_env(os.environ), engine=engine)
+    settings = ocr_from_env(os.environ, engine=engine)
     pipeline = Pipeline(settings)  # noqa: F841 - kept alive: the worker's size
     with tempfile.TemporaryDirectory() as folder:
         pdf = Path(folder) / "doc.pdf"

@@ -4,7 +4,8 @@ beside the raw `SKIP LOCKED` loop and pgqueuer, all in one run.
     .venv/bin/python bench/pool.py [--dsn postgresql://...] [--quick] [--profile]
 
 Without --dsn, a private PostgreSQL is started in a temporary directory (fsync=off). Each
-measurement gets a fresh database. ocrmp runs as the real CLI (`ocrmp run --engine fake`)
+measurement gets a fresh database. ocrmp runs as the real CLI (`ocrmp run --runner` with the
+tests' fake engine, `tests.doubles:FakeRunner`, whose jobs here do nothing)
 in a subprocess, logging JSON to a file. Throughput is N / (first claim → last
 completion), both read from the database (`ocr_started_at`, `ocr_completed_at`); latencies
 are differences of database timestamps, or of this process's monotonic clock for kill -9.
@@ -37,7 +38,8 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402
     OUT_DIR,
@@ -57,6 +59,8 @@ TARGET_PICKUP_P50_MS = 10.0
 KINDS = ("index", "acte")
 FORK = multiprocessing.get_context("fork")
 LOG_DIR = OUT_DIR / "pool-logs"  # the pools' JSON logs, kept for a post-mortem
+
+NOOP = "tests.doubles:FakeRunner"  # a job of `fake:sleep=0` does nothing
 
 
 # -- the queue ------------------------------------------------------------------------
@@ -104,10 +108,10 @@ class PoolProcess:
         self.log_path = LOG_DIR / f"{self.name}.log"
         env = {key: value for key, value in os.environ.items()
                if not key.startswith(("OCR_", "OCRMP_")) and not key.endswith("DATABASE_URL")}
-        self.env = {**env, "OCR_DEV": "true", "DEV_DATABASE_URL": dsn,
+        self.env = {**env, "OCR_DEV": "true", "DEV_DATABASE_URL": dsn, "PYTHONPATH": str(ROOT),
                     "OCRMP_RUN_DIR": str(workdir / "run"), "OCRMP_LOG_FORMAT": "json"}
         self.args = [sys.executable, "-m", "ocrmp", "run", "--size", str(size),
-                     "--engine", "fake", "--pool-name", self.name,
+                     "--runner", NOOP, "--pool-name", self.name,
                      "--log-file", str(self.log_path), *extra]
         self.proc: subprocess.Popen[bytes] | None = None
         self.started = 0.0

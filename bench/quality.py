@@ -37,6 +37,7 @@ from ledgers import measure_ledgers, report_ledgers  # noqa: E402
 from realcorpus import ocrmypdf_binary  # noqa: E402
 from realscores import measure_real, report_real  # noqa: E402
 
+from ocrmp.config import ocr_from_env  # noqa: E402
 from ocrmp.corpus import (  # noqa: E402
     GeneratedPage,
     acte_page,
@@ -46,7 +47,6 @@ from ocrmp.corpus import (  # noqa: E402
     write_pdf,
 )
 from ocrmp.ocr.pipeline import Pipeline  # noqa: E402
-from ocrmp.ocr.settings import OcrSettings  # noqa: E402
 
 KINDS: dict[str, Callable[..., GeneratedPage]] = {"acte": acte_page, "index": index_page}
 TARGETS = {("acte", "degraded"): 0.02, ("index", "degraded"): 0.05,
@@ -156,7 +156,7 @@ def generated(kind: str, condition: str, count: int, seed: int) -> list[Generate
 
 
 def measure(args: argparse.Namespace, folder: Path) -> list[tuple[str, str, str, Score]]:
-    pipeline = Pipeline(OcrSettings.from_env(os.environ))
+    pipeline = Pipeline(ocr_from_env(os.environ))
     ocrmypdf = None if args.no_ocrmypdf else ocrmypdf_binary()
     rows = []
     for kind in KINDS:
@@ -217,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         with tempfile.TemporaryDirectory(prefix="ocrmp-quality-") as folder:
             report(measure(args, Path(folder)), args.pages)
     if args.ledgers:
-        pipeline = Pipeline(OcrSettings.from_env(os.environ))
+        pipeline = Pipeline(ocr_from_env(os.environ))
         report_ledgers(measure_ledgers(pipeline, args.ledgers, args.seed), args.ledgers)
     if args.real is not None:
         report_real(measure_real(args))

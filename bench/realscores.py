@@ -33,8 +33,8 @@ from realcorpus import (
     tesseract_version,
 )
 
+from ocrmp.config import ocr_from_env
 from ocrmp.ocr.pipeline import Pipeline
-from ocrmp.ocr.settings import OcrSettings
 
 LOSS_MARGIN = 0.005  # half a CER point: smaller differences are noise between systems
 
@@ -65,8 +65,7 @@ def _lang(page: RealPage) -> str:
 
 
 def _pipelines(langs: set[str]) -> dict[str, Pipeline]:
-    base = OcrSettings.from_env(os.environ)
-    return {lang: Pipeline(OcrSettings(**{**base.__dict__, "lang": lang})) for lang in langs}
+    return {lang: Pipeline(ocr_from_env(os.environ, lang=lang)) for lang in langs}
 
 
 def measure_real(args: argparse.Namespace) -> list[PageScore]:

@@ -1,7 +1,9 @@
-"""One Settings object from environment variables and command-line flags, validated once.
+"""One Settings object from environment variables, config file and flags, validated once.
 
 The variable names of the deployment guide are kept (OCR_WORKER_POOL_SIZE, OCR_DEV, ...);
-ocrmp's own settings are OCRMP_*. A bad value fails at start with one line naming it.
+ocrmp's own settings are OCRMP_*. A bad value fails at start with one line naming it. The OCR
+settings (`Settings.ocr`) are read here from the same mapping as the rest; their type lives
+with the OCR code, which knows nothing else of the configuration.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ import os
 import re
 import socket
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from ocrmp.errors import ConfigError
+from ocrmp.ocr.settings import OcrSettings
 
 ENVIRONMENTS = ("prod", "staging", "dev")  # service order: prod first
 KINDS = ("index", "acte")
@@ -77,6 +80,38 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError(f"expected a number greater than 0, got {text!r}")
+    return value
+
+
+def parse_percent(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 100:
+        raise ValueError(f"expected a number between 0 and 100, got {text!r}")
+    return value
+
+
+def parse_lang(text: str) -> str:
+    if not all(part.replace("_", "").isalnum() for part in text.strip().split("+")):
+        raise ValueError("expected tesseract language codes such as fra or fra+eng")
+    return text.strip()
+
+
+def parse_url_template(text: str) -> str:
+    if not text.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    if not any(key in text for key in ("{bucket}", "{path}", "{supabase_path}")):
+        raise ValueError("must contain {supabase_path}, or {bucket} and {path}")
+    return text
+
+
+def _word(text: str) -> str:
+    return text.strip().lower()
+
+
 def _read(environ: Mapping[str, str], name: str, parse: Callable[[str], T], default: T) -> T:
     raw = environ.get(name)
     if raw is None or raw.strip() == "":
@@ -120,7 +155,10 @@ class Settings:
     rebalance_interval_s: float = 5.0
     environments: dict[str, str] = field(default_factory=lambda: {"dev": EMBEDDED}, repr=False)
     redis_url: str | None = field(default=None, repr=False)
-    engine: str = "auto"
+    ocr: OcrSettings = field(default_factory=OcrSettings)
+    # What a worker runs for a job instead of the OCR pipeline, as `module:attr[:argument]`
+    # (test doubles, no-op benchmarks); None: the pipeline.
+    runner: str | None = None
     job_timeout_s: float = 600.0
     graceful_timeout_s: float = 30.0
     kill_grace_s: float = 5.0
@@ -154,13 +192,28 @@ class Settings:
         return self.hard_memory if self.hard_memory is not None else int(self.max_memory * 1.5)
 
     def with_overrides(self, **overrides: Any) -> Settings:
-        """These settings with flags applied on top (None means: flag not given)."""
+        """These settings with flags applied on top (None means: flag not given). A flag
+        named as an OCR setting (`engine`, `lang`) applies to `ocr`."""
         changes = {key: value for key, value in overrides.items() if value is not None}
+        ocr = {key: changes.pop(key) for key in list(changes) if key in _OCR_FIELDS}
+        if ocr:
+            changes["ocr"] = replace(self.ocr, **ocr)
         return validate(replace(self, **changes))
+
+    @property
+    def storage_root(self) -> Path | None:
+        """Where documents are read from on this host: the configured root, else (with no
+        storage URL either) the data directory's, where `ocrmp enqueue` copies files."""
+        if self.ocr.storage_root:
+            return Path(self.ocr.storage_root)
+        return None if self.ocr.storage_url_template else self.data_dir / "storage"
 
     @property
     def uses_embedded(self) -> bool:
         return EMBEDDED in self.environments.values()
+
+
+_OCR_FIELDS = frozenset(f.name for f in fields(OcrSettings))
 
 
 def _environments(environ: Mapping[str, str]) -> dict[str, str]:
@@ -188,6 +241,31 @@ def _environments(environ: Mapping[str, str]) -> dict[str, str]:
     return enabled
 
 
+def ocr_from_env(env: Mapping[str, str], **flags: Any) -> OcrSettings:
+    """The OCR settings alone (`ocrmp ocr` needs no database), flags over the variables."""
+    if any(value is not None for value in flags.values()):
+        return replace(ocr_from_env(env), **{k: v for k, v in flags.items() if v is not None})
+    base = OcrSettings()
+    megabytes = _read(env, "OCRMP_MAX_DOCUMENT_MB", positive_float, 200.0)
+    return OcrSettings(
+        engine=_read(env, "OCRMP_ENGINE", _word, base.engine),
+        lang=_read(env, "OCRMP_LANG", parse_lang, base.lang),
+        tessdata=env.get("OCRMP_TESSDATA") or None,
+        dpi=_read(env, "OCRMP_DPI", positive_int, base.dpi),
+        max_megapixels=_read(env, "OCRMP_MAX_MEGAPIXELS", positive_float, base.max_megapixels),
+        max_pages=_read(env, "OCRMP_MAX_PAGES", positive_int, base.max_pages),
+        page_timeout_s=_read(env, "OCRMP_PAGE_TIMEOUT", positive_float, base.page_timeout_s),
+        document_timeout_s=_read(env, "OCRMP_DOCUMENT_TIMEOUT", positive_float,
+                                 base.document_timeout_s),
+        storage_root=env.get("OCRMP_STORAGE_ROOT") or None,
+        storage_url_template=_read(env, "OCRMP_STORAGE_URL", parse_url_template, None),
+        storage_token=env.get("OCRMP_STORAGE_TOKEN") or None,
+        max_document_bytes=int(megabytes * 1024 * 1024),
+        low_confidence=_read(env, "OCRMP_LOW_CONFIDENCE", parse_percent, base.low_confidence),
+        text_layer=_read(env, "OCRMP_TEXT_LAYER", _word, base.text_layer),
+    )
+
+
 def from_env(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     base = Settings()
@@ -200,7 +278,8 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
                                    lambda t: positive_int(t) / 1000, base.rebalance_interval_s),
         environments=_environments(env),
         redis_url=env.get("REDIS_URL") or None,
-        engine=_read(env, "OCRMP_ENGINE", str, base.engine),
+        ocr=ocr_from_env(env),
+        runner=env.get("OCRMP_RUNNER") or None,
         job_timeout_s=_read(env, "OCRMP_JOB_TIMEOUT", parse_duration, base.job_timeout_s),
         graceful_timeout_s=_read(env, "OCRMP_GRACEFUL_TIMEOUT", parse_duration,
                                  base.graceful_timeout_s),

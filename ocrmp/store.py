@@ -8,7 +8,7 @@ instead of overwriting the newer attempt.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,27 +72,27 @@ class FlaggedCount:
     documents: int
 
 
-class JobStore:
-    """The queue of one environment's database."""
+class NamedQueries:
+    """One connection running the named queries of one .sql file: opened on first use,
+    autocommit, dropped when broken so the next call reconnects; driver errors come out as
+    ours, saying which query on which database."""
 
-    def __init__(self, dsn: str, env: str = "dev", *, application_name: str = "ocrmp") -> None:
+    def __init__(self, dsn: str, sql: Mapping[str, str], where: str, *,
+                 application_name: str) -> None:
         self.dsn = dsn
-        self.env = env
-        self.where = f"{env} database {describe_dsn(dsn)}"
+        self.sql = sql
+        self.where = where
         self._application_name = application_name
         self._conn: psycopg.Connection | None = None
-
-    # -- connection -------------------------------------------------------------------
 
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed or self._conn.broken:
             self._conn = connect(self.dsn, application_name=self._application_name)
         return self._conn
 
-    def _run(self, name: str, params: dict[str, Any] | None = None, *,
-             rollback: bool = False) -> list[dict[str, Any]]:
-        """Run a named query (rolled back if asked: a dry run); a broken connection is
-        dropped so the next call reconnects."""
+    def run(self, name: str, params: dict[str, Any] | None = None, *,
+            rollback: bool = False) -> list[dict[str, Any]]:
+        """Run a named query (rolled back if asked: a dry run)."""
         try:
             conn = self._connection()
             if rollback:
@@ -105,11 +105,10 @@ class JobStore:
                 self.close()
             raise ours from error
 
-    @staticmethod
-    def _execute(conn: psycopg.Connection, name: str,
+    def _execute(self, conn: psycopg.Connection, name: str,
                  params: dict[str, Any] | None) -> list[dict[str, Any]]:
         with conn.cursor(row_factory=dict_row) as cur:
-            cur.execute(queries()[name].encode(), params or {})
+            cur.execute(self.sql[name].encode(), params or {})
             return cur.fetchall() if cur.description else []
 
     def close(self) -> None:
@@ -118,6 +117,21 @@ class JobStore:
                 self._conn.close()
             finally:
                 self._conn = None
+
+
+class JobStore:
+    """The queue of one environment's database."""
+
+    def __init__(self, dsn: str, env: str = "dev", *, application_name: str = "ocrmp") -> None:
+        self.dsn = dsn
+        self.env = env
+        self.where = f"{env} database {describe_dsn(dsn)}"
+        self._queries = NamedQueries(dsn, queries(), self.where,
+                                     application_name=application_name)
+        self._run = self._queries.run
+
+    def close(self) -> None:
+        self._queries.close()
 
     # -- the job lifecycle ------------------------------------------------------------
 

@@ -21,6 +21,10 @@ from tests.servers import RedisServer, remove_postgres, start_postgres
 
 TEMPLATE = "ocrmp_template"
 
+# The pools tests start load their test doubles by module path (tests.doubles:FakeRunner).
+_ROOT = str(Path(__file__).resolve().parent.parent)
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [_ROOT, os.environ.get("PYTHONPATH")]))
+
 
 class PgCluster:
     def __init__(self, admin_dsn: str) -> None:

@@ -23,11 +23,12 @@ from ocrmp.exitcodes import ExitCode
                             "(default: ~/.local/share/ocrmp)", "OCRMP_DATA_DIR"))
 @click.option("--keep/--fresh", default=False,
               help="Keep the jobs of earlier demos (default: remove them first)")
-@click.option("--engine", hidden=True, help="Engine for the pool (fake: no tesseract)")
+@click.option("--runner", hidden=True,
+              help="What the pool runs instead of the OCR pipeline: module:attr[:argument]")
 @click.option("--pool-name", default="demo", hidden=True, help="Name of the demo's pool")
 @guarded
 def demo(documents: int, pages: int, size: int, data_dir: Path | None, keep: bool,
-         engine: str | None, pool_name: str) -> None:
+         runner: str | None, pool_name: str) -> None:
     """Generate sample acte and index scans, OCR them with a pool, and show the results.
 
     With no database configured, everything runs on the embedded PostgreSQL under the data
@@ -44,11 +45,11 @@ def demo(documents: int, pages: int, size: int, data_dir: Path | None, keep: boo
     3 bad configuration, 4 database unreachable, 5 a demo pool already runs.
     """
     from ocrmp.cli.pool import settings_from
-    from ocrmp.demo import Options, run_demo
+    from ocrmp.demo.run import Options, run_demo
 
     settings = settings_from(None, data_dir=data_dir)
     options = Options(documents=documents, pages=pages, size=size, fresh=not keep,
-                      engine=engine, pool_name=pool_name)
+                      runner=runner, pool_name=pool_name)
     outcome = run_demo(settings, options, sys.stdout)
     if outcome.code != ExitCode.OK:
         fail(outcome.problem or "the demo failed", outcome.code)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from pathlib import Path
@@ -11,10 +10,10 @@ import click
 
 from ocrmp.cli import main
 from ocrmp.cli.common import fail, guarded
-from ocrmp.config import KINDS
+from ocrmp.config import KINDS, ocr_from_env
 from ocrmp.exitcodes import ExitCode
 from ocrmp.ocr.errors import DocumentNotFound, EngineUnavailable
-from ocrmp.ocr.settings import ENGINES, OcrSettings
+from ocrmp.ocr.settings import ENGINES
 from ocrmp.ocr.storage import refuse_irregular
 
 
@@ -30,12 +29,6 @@ def _read(path: str) -> Path:
     except PermissionError:
         raise DocumentNotFound(path, "permission denied") from None
     return file
-
-
-def _settings(engine: str | None, lang: str | None) -> OcrSettings:
-    settings = OcrSettings.from_env(os.environ)
-    return dataclasses.replace(settings, engine=engine or settings.engine,
-                               lang=lang or settings.lang)
 
 
 @main.command("ocr")
@@ -58,7 +51,7 @@ def ocr_command(path: str, kind: str, as_json: bool, engine: str | None,
     # The pipeline (numpy, opencv, pdfium) loads here, not with every `ocrmp` command.
     from ocrmp.ocr.pipeline import Pipeline
 
-    settings = _settings(engine, lang)
+    settings = ocr_from_env(os.environ, engine=engine, lang=lang)
     data = _read(path)
     try:
         pipeline = Pipeline(settings)

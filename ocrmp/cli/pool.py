@@ -22,6 +22,7 @@ from ocrmp.cli.common import fail, guarded
 from ocrmp.cli.options import DURATION, SHARE, SIZE, env_help
 from ocrmp.config import Settings
 from ocrmp.exitcodes import ExitCode
+from ocrmp.ocr.settings import ENGINES
 from ocrmp.pool.pidfile import pidfile_path, proven_master, running_master
 from ocrmp.rundir import check_run_dir, open_no_follow, private_run_dir
 
@@ -39,8 +40,11 @@ RUN_OPTIONS: list[Callable[[Any], Any]] = [
         "Workers always in index mode", "OCR_MIN_INDEX_WORKERS")),
     click.option("--min-acte", type=click.IntRange(0), help=env_help(
         "Workers always in acte mode", "OCR_MIN_ACTE_WORKERS")),
-    click.option("--engine", help=env_help("OCR engine: auto, tesserocr, cli (or fake:... for "
-                                           "testing the pool)", "OCRMP_ENGINE")),
+    click.option("--engine", type=click.Choice(ENGINES), help=env_help(
+        "OCR engine: auto, tesserocr (in-process) or cli (the tesseract binary)",
+        "OCRMP_ENGINE")),
+    click.option("--runner", hidden=True, help=env_help(
+        "Run this instead of the OCR pipeline: module:attr[:argument]", "OCRMP_RUNNER")),
     click.option("--job-timeout", type=DURATION, help=env_help(
         "Kill a worker silent this long on a job (e.g. 10m)", "OCRMP_JOB_TIMEOUT")),
     click.option("--graceful-timeout", type=DURATION, help=env_help(
@@ -120,16 +124,16 @@ def run(config_file: Path | None, **flags: Any) -> None:
 
 
 def check_engine(settings: Settings) -> None:
-    """A missing tesseract or language file stops the pool at start, not every job."""
-    if settings.engine.startswith("fake"):
+    """A missing tesseract or language file (or a runner that cannot be found) stops the
+    pool at start, not every job."""
+    if settings.runner is not None:
+        from ocrmp.pool.runners import resolve_runner
+
+        resolve_runner(settings.runner)
         return
     from ocrmp.ocr.engines import check_engine as check_ocr_engine
-    from ocrmp.ocr.settings import OcrSettings
 
-    ocr_settings = OcrSettings.from_env(os.environ)
-    if settings.engine != "auto":
-        ocr_settings = replace(ocr_settings, engine=settings.engine)
-    check_ocr_engine(ocr_settings)
+    check_ocr_engine(settings.ocr)
 
 
 def prepare_databases(settings: Settings) -> Settings:

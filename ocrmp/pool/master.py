@@ -129,7 +129,7 @@ class Master:
         log.info("ocrmp pool starting", extra={
             "pool": self.settings.pool_name, "version": __version__, "size": self.desired,
             "environments": ",".join(self.settings.environments),
-            "engine": self.settings.engine, "pid": os.getpid(),
+            "engine": self.settings.runner or self.settings.ocr.engine, "pid": os.getpid(),
             "rate_limits": ",".join(f"{env}={rate}" for env, rate in
                                     self.coordination.describe_limits().items()) or "none",
             "redis": "yes" if self.settings.redis_url else "no"})

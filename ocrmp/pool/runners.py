@@ -1,4 +1,4 @@
-"""What a worker runs for a job: the OCR pipeline, or a fake engine for testing the pool.
+"""What a worker runs for a job: the OCR pipeline, or a runner named by module path.
 
 The pool knows nothing of OCR beyond this: `run(job, progress) -> Outcome`, raising a
 JobError (permanent or transient) when the document cannot be done.
@@ -6,16 +6,13 @@ JobError (permanent or transient) when the document cannot be done.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import time
+import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, cast
 
 from ocrmp.config import Settings
-from ocrmp.errors import PermanentJobError, TransientJobError
+from ocrmp.errors import ConfigError
 from ocrmp.store import Job
 
 Progress = Callable[[int], None]  # called with the number of pages done so far
@@ -37,17 +34,12 @@ class OcrRunner:
 
     def __init__(self, settings: Settings) -> None:
         from ocrmp.ocr.pipeline import Pipeline
-        from ocrmp.ocr.settings import OcrSettings
         from ocrmp.ocr.storage import open_storage
 
-        ocr_settings = OcrSettings.from_env(os.environ)
-        if settings.engine not in ("auto", ""):
-            ocr_settings = replace(ocr_settings, engine=settings.engine)
-        if not ocr_settings.storage_root and not ocr_settings.storage_url_template:
-            # The same default as `ocrmp enqueue`: files copied there are found here.
-            ocr_settings = replace(ocr_settings, storage_root=str(settings.data_dir / "storage"))
-        self.storage = open_storage(ocr_settings)
-        self.pipeline = Pipeline(ocr_settings)
+        root = settings.storage_root
+        ocr = replace(settings.ocr, storage_root=str(root)) if root else settings.ocr
+        self.storage = open_storage(ocr)
+        self.pipeline = Pipeline(ocr)
 
     def run(self, job: Job, progress: Progress) -> Outcome:
         # A local file is read page by page; a remote one has to be fetched whole.
@@ -57,139 +49,25 @@ class OcrRunner:
         return Outcome(text=result.text, result=result.to_json(), pages=result.pages)
 
 
-# -- the fake engine ------------------------------------------------------------------
-
-
-@dataclass
-class FakeBehaviour:
-    """What the fake engine does with a job. Spec: `fake:sleep=0.05,pages=2`, `fake:crash`,
-    `fake:hang`, `fake:hang-child`, `fake:leak=50M`, `fake:grow=20M`, `fake:fail-transient`,
-    `fake:fail-permanent`, `fake:crash-on-start`; `flag=REASON` (repeatable) flags the
-    result's first page for that reason, as the OCR pipeline's result would."""
-
-    sleep_s: float = 0.0
-    pages: int = 1
-    action: str = "ok"
-    amount: int = 0
-    options: dict[str, str] = field(default_factory=dict)
-    flags: list[str] = field(default_factory=list)
-
-    @classmethod
-    def parse(cls, spec: str) -> FakeBehaviour:
-        from ocrmp.config import parse_bytes
-
-        behaviour = cls()
-        body = spec.split(":", 1)[1] if ":" in spec else ""
-        for part in filter(None, body.split(",")):
-            key, _, value = part.partition("=")
-            if key == "sleep":
-                behaviour.sleep_s = float(value)
-            elif key == "pages":
-                behaviour.pages = int(value)
-            elif key in ("leak", "grow"):
-                behaviour.action, behaviour.amount = key, parse_bytes(value)
-            elif key == "flag":
-                behaviour.flags.append(value)
-            else:
-                behaviour.action = key
-        return behaviour
-
-
-class FakeRunner:
-    """Sleeps, fails, crashes, hangs or eats memory on purpose. A document whose path starts
-    with `fake:` gets that behaviour; others get the engine's default. With
-    OCRMP_FAKE_RECORD set, every execution appends `id attempt pid` to that file."""
-
-    def __init__(self, spec: str) -> None:
-        self.default = FakeBehaviour.parse(spec)
-        if self.default.action == "crash-on-start":
-            raise SystemExit("fake engine: crash on start")
-        self.record = os.environ.get("OCRMP_FAKE_RECORD")
-        self.kept: list[bytearray] = []
-
-    def run(self, job: Job, progress: Progress) -> Outcome:
-        behaviour = (FakeBehaviour.parse(job.supabase_path)
-                     if job.supabase_path.startswith("fake:") else self.default)
-        self._record(job)
-        for page in range(behaviour.pages):
-            self._act(behaviour, job)
-            if behaviour.sleep_s:
-                time.sleep(behaviour.sleep_s)
-            progress(page + 1)
-        text = f"fake text of {job.document_number}"
-        return Outcome(text=text, result=_fake_result(behaviour), pages=behaviour.pages)
-
-    def _record(self, job: Job) -> None:
-        if self.record:
-            line = f"{job.env} {job.id} {job.attempt} {os.getpid()}\n".encode()
-            fd = os.open(self.record, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                os.write(fd, line)
-            finally:
-                os.close(fd)
-
-    def _act(self, behaviour: FakeBehaviour, job: Job) -> None:
-        act = _ACTIONS.get(behaviour.action)
-        if act is not None:
-            act(self, behaviour, job)
-
-
-def _fake_result(behaviour: FakeBehaviour) -> dict[str, Any]:
-    """The shape of the pipeline's result: per-page flags, and the document's summary."""
-    flags = behaviour.flags
-    return {"engine": "fake", "pages": behaviour.pages,
-            "flagged_pages": [1] if flags else [], "flags": dict.fromkeys(flags, 1),
-            "page_results": [{"page": n + 1, "flags": flags if n == 0 else []}
-                             for n in range(behaviour.pages)]}
-
-
-def _touch(chunk: bytearray) -> bytearray:
-    """Write every page so the memory is really resident, not just reserved."""
-    chunk[::4096] = b"x" * len(chunk[::4096])
-    return chunk
-
-
-def _crash(runner: FakeRunner, behaviour: FakeBehaviour, job: Job) -> None:
-    os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _hang(runner: FakeRunner, behaviour: FakeBehaviour, job: Job) -> None:
-    while True:
-        time.sleep(3600)
-
-
-def _hang_child(runner: FakeRunner, behaviour: FakeBehaviour, job: Job) -> None:
-    # A stand-in for a stuck tesseract: a child process in our group, then a hang.
-    subprocess.Popen(["sleep", "3600"])
-    _hang(runner, behaviour, job)
-
-
-def _leak(runner: FakeRunner, behaviour: FakeBehaviour, job: Job) -> None:
-    while True:  # allocate until the master kills us at the hard limit
-        runner.kept.append(_touch(bytearray(behaviour.amount)))
-        time.sleep(0.05)
-
-
-def _grow(runner: FakeRunner, behaviour: FakeBehaviour, job: Job) -> None:
-    runner.kept.append(_touch(bytearray(behaviour.amount)))  # kept: recycled at the soft limit
-
-
-def _fail_transient(runner: FakeRunner, behaviour: FakeBehaviour, job: Job) -> None:
-    raise TransientJobError(f"fake engine: transient failure on {job.document_number}")
-
-
-def _fail_permanent(runner: FakeRunner, behaviour: FakeBehaviour, job: Job) -> None:
-    raise PermanentJobError(f"fake engine: {job.document_number} is not a document")
-
-
-_ACTIONS: dict[str, Callable[[FakeRunner, FakeBehaviour, Job], None]] = {
-    "crash": _crash, "hang": _hang, "hang-child": _hang_child, "leak": _leak, "grow": _grow,
-    "fail-transient": _fail_transient, "fail-permanent": _fail_permanent,
-}
+def resolve_runner(ref: str) -> Callable[[], JobRunner]:
+    """The runner named `module:attr[:argument]` (OCRMP_RUNNER, `--runner`), ready to make:
+    test doubles and benchmarks bring their own, and `attr` is called with the argument.
+    ConfigError when it cannot be found."""
+    module_name, _, rest = ref.partition(":")
+    attr, _, argument = rest.partition(":")
+    if not module_name or not attr:
+        raise ConfigError(f"OCRMP_RUNNER={ref!r} is invalid: expected module:attr[:argument]")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as error:
+        raise ConfigError(f"OCRMP_RUNNER={ref!r} is invalid: {error}") from None
+    if not callable(factory):
+        raise ConfigError(f"OCRMP_RUNNER={ref!r} is invalid: {attr} is not callable")
+    return lambda: cast(JobRunner, factory(argument))
 
 
 def load_runner(settings: Settings) -> JobRunner:
-    """The runner a worker loads once at boot."""
-    if settings.engine.startswith("fake"):
-        return FakeRunner(settings.engine)
-    return OcrRunner(settings)
+    """The runner a worker loads once at boot: the OCR pipeline, or the one named."""
+    if settings.runner is None:
+        return OcrRunner(settings)
+    return resolve_runner(settings.runner)()

@@ -233,20 +233,6 @@ WHERE id = %(id)s AND ocr_worker_id = %(worker_id)s AND ocr_attempts = %(attempt
   AND status_id = 6
 RETURNING id, status_id;
 
--- name: delete_under_prefixes
--- Remove the jobs whose documents live under these storage path prefixes (`ocrmp demo
--- --fresh` clearing its own samples, never anyone else's rows).
-DELETE FROM extraction_queue
-WHERE EXISTS (SELECT 1 FROM unnest(%(prefixes)s::text[]) AS p(prefix)
-              WHERE starts_with(supabase_path, p.prefix))
-RETURNING id;
-
--- name: job_statuses
--- Status and page count of the given jobs, for a progress display.
-SELECT id, status_id, coalesce(ocr_page_count, 0) AS pages
-FROM extraction_queue
-WHERE id = ANY(%(ids)s::uuid[]);
-
 -- name: enqueue_many
 -- Many ready rows in one statement, hence one transaction: all are queued or none.
 INSERT INTO extraction_queue (document_number, document_source, status_id, supabase_path)

@@ -20,6 +20,7 @@ import pytest
 
 from ocrmp.embedded import EmbeddedPostgres, free_port
 from ocrmp.exitcodes import ExitCode
+from tests.doubles import FAKE
 
 # A results-table row: "1 234 567  acte  1  95.3  4.2  done  0.4%  ACTE DE VENTE".
 ROW = re.compile(r"^(\d \d{3} \d{3})\s+(acte|index)\s+(\d+|-)\s+(\S+)\s+(\S+)\s+(\w+)\s+"
@@ -79,8 +80,9 @@ def test_fresh_removes_only_earlier_demo_jobs(dsn: str, tmp_path: Path) -> None:
                      "status_id, supabase_path) VALUES ('7 777 777', 'acte', 5, 'acte/x.pdf')")
     env = environment(tmp_path, DEV_DATABASE_URL=dsn)
     for _ in range(2):
-        done = ocrmp("demo", "--documents", "3", "--pages", "1", "--engine", "fake",
-                     "--pool-name", "demo-test-2", env=env)
+        done = ocrmp("demo", "--documents", "3", "--pages", "1",
+                     "--runner", f"{FAKE}:sleep=0.3,pages=1", "--pool-name", "demo-test-2",
+                     env=env)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "the configured dev database" in done.stdout
         assert len(results(done.stdout)) == 3

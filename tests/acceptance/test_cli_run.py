@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ocrmp.exitcodes import ExitCode
+from tests.doubles import FAKE
 
 
 def ocrmp(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
@@ -32,14 +33,14 @@ def assert_one_line(result: subprocess.CompletedProcess[str], code: int, words: 
 @pytest.mark.parametrize("dsn", ["postgresql://u:s3cret@127.0.0.1:1/registre",
                                  "host=127.0.0.1 port=1 password=s3cret dbname=x"])
 def test_unreachable_database(tmp_path: Path, dsn: str) -> None:
-    result = ocrmp("run", "--engine", "fake", env={"OCR_DEV": "true", "DEV_DATABASE_URL": dsn},
+    result = ocrmp("run", "--runner", FAKE, env={"OCR_DEV": "true", "DEV_DATABASE_URL": dsn},
                    tmp_path=tmp_path)
     assert_one_line(result, ExitCode.DATABASE, "cannot reach the database")
     assert "s3cret" not in result.stderr + result.stdout
 
 
 def test_invalid_dsn(tmp_path: Path) -> None:
-    result = ocrmp("run", "--engine", "fake",
+    result = ocrmp("run", "--runner", FAKE,
                    env={"OCR_DEV": "true", "DEV_DATABASE_URL": "not a dsn at all"},
                    tmp_path=tmp_path)
     assert_one_line(result, ExitCode.DATABASE, "invalid DSN")
@@ -62,7 +63,7 @@ def test_bad_flag_value(tmp_path: Path) -> None:
 
 
 def test_unmigrated_database(tmp_path: Path, empty_dsn: str) -> None:
-    result = ocrmp("run", "--engine", "fake",
+    result = ocrmp("run", "--runner", FAKE,
                    env={"OCR_DEV": "true", "DEV_DATABASE_URL": empty_dsn}, tmp_path=tmp_path)
     assert_one_line(result, ExitCode.DATABASE, "ocrmp db migrate")
 
@@ -70,6 +71,13 @@ def test_unmigrated_database(tmp_path: Path, empty_dsn: str) -> None:
 def test_missing_language_data_is_a_startup_error(tmp_path: Path, dsn: str) -> None:
     result = ocrmp("run", env={"OCR_DEV": "true", "DEV_DATABASE_URL": dsn,
                                "OCRMP_LANG": "xyz"}, tmp_path=tmp_path)
+    assert_one_line(result, ExitCode.ENGINE, "xyz.traineddata")
+
+
+def test_ocr_settings_of_the_config_file_are_used(tmp_path: Path, dsn: str) -> None:
+    config = tmp_path / "ocrmp.env"
+    config.write_text(f"OCR_DEV=true\nDEV_DATABASE_URL={dsn}\nOCRMP_LANG=xyz\n")
+    result = ocrmp("run", "--config", str(config), "--until-idle", env={}, tmp_path=tmp_path)
     assert_one_line(result, ExitCode.ENGINE, "xyz.traineddata")
 
 

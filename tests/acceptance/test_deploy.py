@@ -27,8 +27,8 @@ import pytest
 from ocrmp import config
 from ocrmp.cli.pool import run as run_command
 from ocrmp.exitcodes import ExitCode
-from ocrmp.ocr.settings import OcrSettings
 from ocrmp.pool.pidfile import pidfile_path, running_master
+from tests.doubles import FAKE
 from tests.poolrun import alive, enqueue, eventually, statuses
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -36,7 +36,8 @@ UNITS = [DEPLOY / "ocrmp.service", DEPLOY / "ocrmp@.service"]
 BINARY = "/opt/ocrmp/.venv/bin/ocrmp"
 ENV_FILE = "/etc/ocrmp/ocrmp.env"
 # Read by the code but not meant for the env file.
-NOT_DOCUMENTED = {"OCRMP_CONFIG"}  # the path of the env file itself
+NOT_DOCUMENTED = {"OCRMP_CONFIG",  # the path of the env file itself
+                  "OCRMP_RUNNER"}  # test doubles and benchmarks instead of the pipeline
 DOCUMENTED_ONLY = {"OCRMP_PUREPYTHON"}  # read by ocrmp.atomics at import, not by Settings
 
 # -- systemd ----------------------------------------------------------------------------
@@ -149,7 +150,6 @@ class Recording(Mapping[str, str]):
 def variables_read() -> set[str]:
     environ = Recording()
     config.from_env(environ)
-    OcrSettings.from_env(environ)
     return environ.read
 
 
@@ -279,7 +279,8 @@ class Host:
     def cron(self, command: str) -> subprocess.CompletedProcess[str]:
         """Run a command line as cron does: sh -c, in HOME, with almost no environment."""
         environment = {"HOME": str(self.root), "LOGNAME": "ocrmp", "SHELL": "/bin/sh",
-                       "PATH": "/usr/bin:/bin"}
+                       "PATH": "/usr/bin:/bin",
+                       "PYTHONPATH": os.environ["PYTHONPATH"]}  # where the test double is
         return subprocess.run(["/bin/sh", "-c", self.localise(command)], cwd=self.root,
                               env=environment, capture_output=True, text=True, timeout=180,
                               check=False)
@@ -322,12 +323,12 @@ def stop_leftover(host: Host) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-def with_fake_engine(command: str) -> str:
-    return re.sub(r"ocrmp (ensure|restart) ", r"ocrmp \1 --engine fake ", command)
+def with_fake_runner(command: str) -> str:
+    return re.sub(r"ocrmp (ensure|restart) ", rf"ocrmp \1 --runner {FAKE} ", command)
 
 
 def cron_commands() -> dict[str, str]:
-    return {split_cron_line(line)[0][0]: with_fake_engine(split_cron_line(line)[1])
+    return {split_cron_line(line)[0][0]: with_fake_runner(split_cron_line(line)[1])
             for line in crontab_lines()}
 
 

@@ -43,6 +43,7 @@ from ocrmp.embedded import EmbeddedPostgres
 from ocrmp.errors import DatabaseError
 from ocrmp.schema import migrate
 from ocrmp.store import JobStore
+from tests.doubles import FAKE
 from tests.hostile import HOSTILE
 from tests.poolrun import Pool, alive
 from tests.servers import RedisServer
@@ -238,7 +239,7 @@ class Scenario:
         return env
 
     def start_pools(self) -> None:
-        args = ("--size", str(POOL_SIZE), "--engine", "fake", "--job-timeout", "2s",
+        args = ("--size", str(POOL_SIZE), "--runner", FAKE, "--job-timeout", "2s",
                 "--max-memory", "150M", "--hard-memory", "250M", "--graceful-timeout", "20s")
         for name in FAKE_POOLS:
             self.pools[name] = Pool(self.dsns["dev"], self.workdir, *args,

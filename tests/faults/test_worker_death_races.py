@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ocrmp.pool import policy
 from ocrmp.pool.slots import Phase, SlotSnapshot, SlotTable, SlotTableError
+from tests.doubles import FAKE
 from tests.poolrun import Pool, enqueue, eventually, statuses
 
 
@@ -29,7 +30,7 @@ def test_worker_killed_before_taking_its_job_does_not_run_twice(dsn: str,
     """The master hands a job to a worker that dies before taking it (made certain here by
     stopping the worker first). The job must run once. Three rounds: whether the respawned
     worker takes the stale assignment before the master hands the job out again is a race."""
-    pool = Pool(dsn, tmp_path, "--size", "1", "--min-index", "0", "--engine", "fake").start()
+    pool = Pool(dsn, tmp_path, "--size", "1", "--min-index", "0", "--runner", FAKE).start()
     jobs = []
     try:
         for _ in range(3):

@@ -10,6 +10,7 @@ import psutil
 import pytest
 
 from ocrmp.exitcodes import ExitCode
+from tests.doubles import FAKE
 from tests.poolrun import Pool, alive, busy_worker_pids, enqueue, eventually, row, statuses
 
 pytestmark = pytest.mark.usefixtures("atomics_flavour")
@@ -27,7 +28,7 @@ def atomics_flavour(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPa
 
 def test_every_job_completes_exactly_once(dsn: str, tmp_path: Path) -> None:
     ids = enqueue(dsn, 200, "acte", "fake:sleep=0.01")
-    pool = Pool(dsn, tmp_path, "--size", "3", "--engine", "fake", "--until-idle").start()
+    pool = Pool(dsn, tmp_path, "--size", "3", "--runner", FAKE, "--until-idle").start()
     assert pool.wait() == 0, pool.log()
     assert statuses(dsn) == {5: 200}
     executions = pool.executions()
@@ -38,7 +39,7 @@ def test_every_job_completes_exactly_once(dsn: str, tmp_path: Path) -> None:
 
 def test_kill_9_of_a_busy_worker_releases_its_job_at_once(dsn: str, tmp_path: Path) -> None:
     [slow] = enqueue(dsn, 1, "acte", "fake:sleep=3")
-    pool = Pool(dsn, tmp_path, "--size", "1", "--min-index", "0", "--engine", "fake").start()
+    pool = Pool(dsn, tmp_path, "--size", "1", "--min-index", "0", "--runner", FAKE).start()
     try:
         eventually(lambda: bool(busy_worker_pids(pool)), what="the job to start")
         [victim] = busy_worker_pids(pool)
@@ -56,7 +57,7 @@ def test_kill_9_of_a_busy_worker_releases_its_job_at_once(dsn: str, tmp_path: Pa
 def test_runaway_memory_is_killed_and_ends_in_error(dsn: str, tmp_path: Path) -> None:
     [runaway] = enqueue(dsn, 1, "acte", "fake:leak=40M")
     [fine] = enqueue(dsn, 1, "acte", "fake:sleep=0")
-    pool = Pool(dsn, tmp_path, "--size", "1", "--min-index", "0", "--engine", "fake",
+    pool = Pool(dsn, tmp_path, "--size", "1", "--min-index", "0", "--runner", FAKE,
                 "--max-memory", "150M", "--hard-memory", "250M", "--until-idle").start()
     assert pool.wait() == 0, pool.log()
     failed = row(dsn, runaway)
@@ -68,7 +69,7 @@ def test_runaway_memory_is_killed_and_ends_in_error(dsn: str, tmp_path: Path) ->
 
 def test_growing_worker_is_recycled_between_jobs(dsn: str, tmp_path: Path) -> None:
     enqueue(dsn, 6, "acte", "fake:grow=60M,sleep=0.4")
-    pool = Pool(dsn, tmp_path, "--size", "1", "--min-index", "0", "--engine", "fake",
+    pool = Pool(dsn, tmp_path, "--size", "1", "--min-index", "0", "--runner", FAKE,
                 "--max-memory", "150M", "--hard-memory", "2G", "--until-idle").start()
     assert pool.wait() == 0, pool.log()
     assert statuses(dsn) == {5: 6}
@@ -78,7 +79,7 @@ def test_growing_worker_is_recycled_between_jobs(dsn: str, tmp_path: Path) -> No
 
 def test_hanging_engine_is_killed_with_its_children(dsn: str, tmp_path: Path) -> None:
     [hung] = enqueue(dsn, 1, "acte", "fake:hang-child")
-    pool = Pool(dsn, tmp_path, "--size", "1", "--min-index", "0", "--engine", "fake",
+    pool = Pool(dsn, tmp_path, "--size", "1", "--min-index", "0", "--runner", FAKE,
                 "--job-timeout", "1s", env={"OCRMP_RETRY_BASE": "0"}).start()
     try:
         eventually(lambda: row(dsn, hung)["status_id"] == 4, timeout=90, what="error status")
@@ -92,14 +93,14 @@ def test_hanging_engine_is_killed_with_its_children(dsn: str, tmp_path: Path) ->
 
 
 def test_crash_on_start_trips_the_breaker(dsn: str, tmp_path: Path) -> None:
-    pool = Pool(dsn, tmp_path, "--size", "2", "--engine", "fake:crash-on-start").start()
+    pool = Pool(dsn, tmp_path, "--size", "2", "--runner", f"{FAKE}:crash-on-start").start()
     assert pool.wait(timeout=120) == ExitCode.BREAKER
     assert "tripped its breaker" in pool.log()
 
 
 def test_term_finishes_running_jobs_then_exits(dsn: str, tmp_path: Path) -> None:
     enqueue(dsn, 2, "acte", "fake:sleep=2")
-    pool = Pool(dsn, tmp_path, "--size", "2", "--min-index", "0", "--engine", "fake").start()
+    pool = Pool(dsn, tmp_path, "--size", "2", "--min-index", "0", "--runner", FAKE).start()
     eventually(lambda: len(busy_worker_pids(pool)) == 2, what="both jobs running")
     pool.signal(signal.SIGTERM)
     assert pool.wait() == 0
@@ -108,7 +109,7 @@ def test_term_finishes_running_jobs_then_exits(dsn: str, tmp_path: Path) -> None
 
 def test_int_releases_running_jobs_without_finishing(dsn: str, tmp_path: Path) -> None:
     ids = enqueue(dsn, 2, "acte", "fake:sleep=30")
-    pool = Pool(dsn, tmp_path, "--size", "2", "--min-index", "0", "--engine", "fake").start()
+    pool = Pool(dsn, tmp_path, "--size", "2", "--min-index", "0", "--runner", FAKE).start()
     eventually(lambda: len(busy_worker_pids(pool)) == 2, what="both jobs running")
     pool.signal(signal.SIGINT)
     assert pool.wait() == 0
@@ -120,7 +121,7 @@ def test_hup_reloads_the_rate_limit(dsn: str, tmp_path: Path) -> None:
     enqueue(dsn, 20, "acte", "fake:sleep=0")
     config = tmp_path / "ocrmp.env"
     config.write_text("OCRMP_RATE_LIMIT=dev=1/h\n")
-    pool = Pool(dsn, tmp_path, "--size", "1", "--min-index", "0", "--engine", "fake",
+    pool = Pool(dsn, tmp_path, "--size", "1", "--min-index", "0", "--runner", FAKE,
                 "--config", str(config)).start()
     try:
         eventually(lambda: statuses(dsn)[5] >= 1, what="the burst done")
@@ -135,7 +136,7 @@ def test_hup_reloads_the_rate_limit(dsn: str, tmp_path: Path) -> None:
 
 def test_hup_replaces_every_worker_without_losing_a_job(dsn: str, tmp_path: Path) -> None:
     ids = enqueue(dsn, 60, "acte", "fake:sleep=0.1")
-    pool = Pool(dsn, tmp_path, "--size", "2", "--min-index", "0", "--engine", "fake").start()
+    pool = Pool(dsn, tmp_path, "--size", "2", "--min-index", "0", "--runner", FAKE).start()
     try:
         eventually(lambda: len(pool.workers()) == 2, what="two workers")
         before = {p.pid for p in pool.workers()}
@@ -151,7 +152,7 @@ def test_hup_replaces_every_worker_without_losing_a_job(dsn: str, tmp_path: Path
 
 
 def test_ttin_and_ttou_change_the_live_size(dsn: str, tmp_path: Path) -> None:
-    pool = Pool(dsn, tmp_path, "--size", "1", "--engine", "fake").start()
+    pool = Pool(dsn, tmp_path, "--size", "1", "--runner", FAKE).start()
     try:
         eventually(lambda: len(pool.workers()) == 1, what="one worker")
         assert pool.ctl("scale", "+2").returncode == 0
@@ -165,10 +166,10 @@ def test_ttin_and_ttou_change_the_live_size(dsn: str, tmp_path: Path) -> None:
 
 def test_second_master_refuses_and_stop_works_through_the_pidfile(dsn: str,
                                                                   tmp_path: Path) -> None:
-    pool = Pool(dsn, tmp_path, "--size", "1", "--engine", "fake").start()
+    pool = Pool(dsn, tmp_path, "--size", "1", "--runner", FAKE).start()
     try:
         eventually(lambda: len(pool.workers()) == 1, what="one worker")
-        second = pool.ctl("run", "--size", "1", "--engine", "fake", timeout=60)
+        second = pool.ctl("run", "--size", "1", "--runner", FAKE, timeout=60)
         assert second.returncode == ExitCode.ALREADY_RUNNING
         assert "already running" in second.stderr
         assert len(second.stderr.strip().splitlines()) == 1
@@ -183,15 +184,15 @@ def test_second_master_refuses_and_stop_works_through_the_pidfile(dsn: str,
 
 
 def test_restart_replaces_the_master(dsn: str, tmp_path: Path) -> None:
-    pool = Pool(dsn, tmp_path, "--size", "1", "--engine", "fake")
+    pool = Pool(dsn, tmp_path, "--size", "1", "--runner", FAKE)
     try:
-        started = pool.ctl("ensure", "--size", "1", "--engine", "fake")
+        started = pool.ctl("ensure", "--size", "1", "--runner", FAKE)
         assert started.returncode == 0, started.stderr
         assert "started pool" in started.stdout
-        again = pool.ctl("ensure", "--size", "1", "--engine", "fake")
+        again = pool.ctl("ensure", "--size", "1", "--runner", FAKE)
         assert "already running" in again.stdout
         first_pid = int(started.stdout.split("pid ")[1].rstrip(")\n"))
-        restarted = pool.ctl("restart", "--size", "1", "--engine", "fake", "--wait", "60s")
+        restarted = pool.ctl("restart", "--size", "1", "--runner", FAKE, "--wait", "60s")
         assert restarted.returncode == 0, restarted.stderr
         second_pid = int(restarted.stdout.split("pid ")[1].rstrip(")\n"))
         assert second_pid != first_pid and not alive(first_pid)

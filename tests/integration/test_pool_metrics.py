@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from ocrmp.embedded import free_port
 from ocrmp.store import JobStore
 from ocrmp.vocabulary import PageFlag
+from tests.doubles import FAKE
 from tests.poolrun import Pool, enqueue, eventually, statuses
 
 
@@ -27,7 +28,7 @@ def test_metrics_match_the_database_and_the_pool(dsn: str, tmp_path: Path) -> No
     enqueue(dsn, 5, "index", "fake:sleep=30")  # waiting: the queue gauges must show them
     port = free_port()
     pool = Pool(dsn, tmp_path, "--size", "2", "--min-index", "0", "--min-acte", "2",
-                "--engine", "fake", "--metrics-port", str(port)).start()
+                "--runner", FAKE, "--metrics-port", str(port)).start()
     try:
         eventually(lambda: statuses(dsn)[5] == 12 and statuses(dsn)[4] == 3,
                    what="acte jobs finished")
@@ -72,7 +73,7 @@ def test_flagged_documents_are_counted_by_env_kind_and_reason(dsn: str, tmp_path
     enqueue(dsn, 1, "index", "fake:flag=made_up")  # a reason outside the closed list
     port = free_port()
     pool = Pool(dsn, tmp_path, "--size", "2", "--min-index", "1", "--min-acte", "1",
-                "--engine", "fake", "--metrics-port", str(port)).start()
+                "--runner", FAKE, "--metrics-port", str(port)).start()
     done = (("env", "dev"), ("kind", "acte"), ("outcome", "done"))
     try:
         eventually(lambda: statuses(dsn) == {5: 11, 4: 2}, what="every job finished")

@@ -17,6 +17,7 @@ import redis
 from ocrmp.embedded import EmbeddedPostgres
 from ocrmp.schema import migrate
 from tests.conftest import PgCluster
+from tests.doubles import FAKE
 from tests.poolrun import Pool, busy_worker_pids, enqueue, eventually, statuses
 
 
@@ -37,7 +38,7 @@ def test_two_pools_two_environments_each_job_once(dsn: str, prod_dsn: str,
     for target in (dsn, prod_dsn):
         ids += enqueue(target, 125, "acte", "fake:sleep=0.005")
         ids += enqueue(target, 125, "index", "fake:sleep=0.005")
-    pools = [Pool(dsn, tmp_path, "--size", "2", "--engine", "fake", "--until-idle",
+    pools = [Pool(dsn, tmp_path, "--size", "2", "--runner", FAKE, "--until-idle",
                   env=both_envs(dsn, prod_dsn), name=f"host{i}-{tmp_path.name[-8:]}").start()
              for i in (1, 2)]
     for pool in pools:
@@ -57,7 +58,7 @@ def slot_modes(pool: Pool) -> Counter[str]:
 
 def test_rebalancing_moves_idle_workers_to_the_waiting_kind(dsn: str, tmp_path: Path) -> None:
     pool = Pool(dsn, tmp_path, "--size", "3", "--min-index", "1", "--min-acte", "1",
-                "--engine", "fake", env={"OCR_REBALANCE_INTERVAL_MS": "200"}).start()
+                "--runner", FAKE, env={"OCR_REBALANCE_INTERVAL_MS": "200"}).start()
     try:
         enqueue(dsn, 40, "index", "fake:sleep=0.1")
         eventually(lambda: slot_modes(pool) == {"index": 2, "acte": 1}, what="index majority")
@@ -74,7 +75,7 @@ def test_rebalancing_moves_idle_workers_to_the_waiting_kind(dsn: str, tmp_path: 
 def test_disabled_environment_is_never_touched(dsn: str, prod_dsn: str, tmp_path: Path) -> None:
     waiting = enqueue(prod_dsn, 5, "acte")
     enqueue(dsn, 20, "acte", "fake:sleep=0.02")
-    pool = Pool(dsn, tmp_path, "--size", "2", "--engine", "fake",
+    pool = Pool(dsn, tmp_path, "--size", "2", "--runner", FAKE,
                 env={"OCR_PROD": "false", "PROD_DATABASE_URL": prod_dsn}).start()
     prod_db = psycopg.conninfo.conninfo_to_dict(prod_dsn)["dbname"]
     seen = []
@@ -97,7 +98,7 @@ def test_disabled_environment_is_never_touched(dsn: str, prod_dsn: str, tmp_path
 def test_prod_first_without_starving_dev(dsn: str, prod_dsn: str, tmp_path: Path) -> None:
     enqueue(prod_dsn, 400, "acte", "fake:sleep=0.02")
     enqueue(dsn, 5, "acte", "fake:sleep=0.02")
-    pool = Pool(dsn, tmp_path, "--size", "1", "--min-index", "0", "--engine", "fake",
+    pool = Pool(dsn, tmp_path, "--size", "1", "--min-index", "0", "--runner", FAKE,
                 env=both_envs(dsn, prod_dsn)).start()
     try:
         eventually(lambda: statuses(dsn) == {5: 5}, timeout=120, what="dev jobs done")
@@ -113,12 +114,12 @@ def test_prod_first_without_starving_dev(dsn: str, prod_dsn: str, tmp_path: Path
 def test_killed_master_jobs_are_rescued_by_another_pool(dsn: str, tmp_path: Path) -> None:
     ids = enqueue(dsn, 2, "acte", "fake:sleep=1")
     fast_lease = {"OCRMP_LEASE": "3s", "OCRMP_RESCUE_INTERVAL": "1s"}
-    doomed = Pool(dsn, tmp_path, "--size", "2", "--min-index", "0", "--engine", "fake",
+    doomed = Pool(dsn, tmp_path, "--size", "2", "--min-index", "0", "--runner", FAKE,
                   env=fast_lease, name=f"doomed-{tmp_path.name[-8:]}").start()
     eventually(lambda: len(busy_worker_pids(doomed)) == 2, what="both jobs running")
     os.kill(doomed.pid, signal.SIGKILL)
     doomed.wait()
-    survivor = Pool(dsn, tmp_path, "--size", "1", "--engine", "fake",
+    survivor = Pool(dsn, tmp_path, "--size", "1", "--runner", FAKE,
                     env=fast_lease, name=f"survivor-{tmp_path.name[-8:]}").start()
     try:
         eventually(lambda: statuses(dsn) == {5: 2}, what="rescue and completion")
@@ -135,7 +136,7 @@ def test_postgres_restart_mid_run_loses_nothing(tmp_path: Path,
     migrate(server.dsn())
     ids = enqueue(server.dsn(), 150, "acte", "fake:sleep=0.02")
     pool = Pool(server.dsn(), tmp_path, "--size", "2", "--min-index", "0",
-                "--engine", "fake").start()
+                "--runner", FAKE).start()
     eventually(lambda: statuses(server.dsn())[5] >= 20, what="some jobs done")
     server.restart(down_seconds=1.0)
     eventually(lambda: statuses(server.dsn()) == {5: 150}, timeout=120,
@@ -160,7 +161,7 @@ def claims_per_second(dsn: str) -> list[float]:
 def test_rate_limit_holds_across_two_pools(dsn: str, tmp_path: Path, redis_url: str) -> None:
     enqueue(dsn, 2000, "acte", "fake:sleep=0")
     limit = {"REDIS_URL": redis_url, "OCRMP_RATE_LIMIT": "dev=600/min"}
-    pools = [Pool(dsn, tmp_path, "--size", "2", "--engine", "fake", env=limit,
+    pools = [Pool(dsn, tmp_path, "--size", "2", "--runner", FAKE, env=limit,
                   name=f"rl{i}-{tmp_path.name[-8:]}").start() for i in (1, 2)]
     try:
         time.sleep(32)
@@ -180,7 +181,7 @@ def test_redis_outage_falls_back_to_the_local_limit(dsn: str, tmp_path: Path,
 
     assert isinstance(redis_server, RedisServer)
     enqueue(dsn, 400, "acte", "fake:sleep=0")
-    pool = Pool(dsn, tmp_path, "--size", "2", "--engine", "fake",
+    pool = Pool(dsn, tmp_path, "--size", "2", "--runner", FAKE,
                 env={"REDIS_URL": redis_server.url, "OCRMP_RATE_LIMIT": "dev=20/s"}).start()
     try:
         eventually(lambda: statuses(dsn)[5] >= 20, what="work under the Redis limit")
@@ -198,7 +199,7 @@ def test_redis_outage_falls_back_to_the_local_limit(dsn: str, tmp_path: Path,
 def test_fleet_keys_expire_when_a_pool_is_killed(dsn: str, tmp_path: Path,
                                                  redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
-    pool = Pool(dsn, tmp_path, "--size", "2", "--engine", "fake",
+    pool = Pool(dsn, tmp_path, "--size", "2", "--runner", FAKE,
                 env={"REDIS_URL": redis_url}).start()
     eventually(lambda: len(client.keys("ocrmp:fleet:*")) == 3, what="pool and 2 workers")
     assert all(client.pttl(key) > 0 for key in client.keys("*"))
@@ -233,7 +234,7 @@ def test_status_json_matches_the_database(dsn: str, tmp_path: Path) -> None:
 def test_status_shows_the_rate_limit_and_its_effect(dsn: str, tmp_path: Path,
                                                     redis_url: str) -> None:
     enqueue(dsn, 200, "acte", "fake:sleep=0")
-    pool = Pool(dsn, tmp_path, "--size", "2", "--engine", "fake",
+    pool = Pool(dsn, tmp_path, "--size", "2", "--runner", FAKE,
                 env={"REDIS_URL": redis_url, "OCRMP_RATE_LIMIT": "dev=5/s"}).start()
     try:
         def held_back() -> bool:

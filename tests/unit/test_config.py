@@ -68,6 +68,14 @@ def test_config_file_overrides_environment_and_flags_override_both(tmp_path: Pat
     assert (settings.size, settings.max_memory, settings.max_jobs_per_worker) == (3, 1 << 30, 7)
 
 
+def test_ocr_settings_come_from_the_config_file_too(tmp_path: Path) -> None:
+    config = tmp_path / "ocrmp.env"
+    config.write_text("OCRMP_LANG=fra+eng\nOCRMP_DPI=200\nOCRMP_STORAGE_ROOT=/srv/scans\n")
+    settings = load(Source(config, (("engine", "cli"),)), {"OCRMP_DPI": "150"})
+    assert (settings.ocr.lang, settings.ocr.dpi) == ("fra+eng", 200)
+    assert settings.ocr.storage_root == "/srv/scans" and settings.ocr.engine == "cli"
+
+
 def test_a_bad_config_line_names_file_and_line(tmp_path: Path) -> None:
     config = tmp_path / "ocrmp.env"
     config.write_text("OCR_DEV=true\nthis is not a setting\n")

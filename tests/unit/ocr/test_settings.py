@@ -2,18 +2,19 @@ from __future__ import annotations
 
 import pytest
 
+from ocrmp.config import ocr_from_env
 from ocrmp.errors import ConfigError
 from ocrmp.ocr.settings import OcrSettings, find_tessdata
 
 
 def test_defaults_without_environment() -> None:
-    settings = OcrSettings.from_env({})
+    settings = ocr_from_env({})
     assert settings == OcrSettings()
     assert (settings.engine, settings.lang, settings.dpi) == ("auto", "fra", 300)
 
 
 def test_reads_every_variable() -> None:
-    settings = OcrSettings.from_env({
+    settings = ocr_from_env({
         "OCRMP_ENGINE": "CLI", "OCRMP_LANG": "fra+eng", "OCRMP_TESSDATA": "/td",
         "OCRMP_DPI": "200", "OCRMP_MAX_MEGAPIXELS": "12.5", "OCRMP_MAX_PAGES": "9",
         "OCRMP_PAGE_TIMEOUT": "3", "OCRMP_DOCUMENT_TIMEOUT": "90", "OCRMP_STORAGE_ROOT": "/data",
@@ -32,7 +33,7 @@ def test_reads_every_variable() -> None:
 
 
 def test_token_never_in_repr() -> None:
-    settings = OcrSettings.from_env({"OCRMP_STORAGE_TOKEN": "sekret"})
+    settings = ocr_from_env({"OCRMP_STORAGE_TOKEN": "sekret"})
     assert "sekret" not in repr(settings) and "sekret" not in str(settings)
 
 
@@ -46,7 +47,7 @@ def test_token_never_in_repr() -> None:
 )
 def test_bad_value_names_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
-        OcrSettings.from_env({name: value})
+        ocr_from_env({name: value})
 
 
 def test_finds_installed_language_data() -> None:
