@@ -15,10 +15,14 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 demo: $(STAMP)
 	$(BIN)/ocrmp demo
 
+# The whole suite against the C atomics (required: a missing build fails), then the tests of
+# a pool at work again against the pure-Python ones (test_pool.py and the unit tests of the
+# atomics and the slot table run both implementations themselves).
 test: $(STAMP) system-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy ocrmp
-	$(BIN)/pytest -n 2 --dist loadgroup
+	OCRMP_ATOMICS=native $(BIN)/pytest -n 2 --dist loadgroup
+	OCRMP_ATOMICS=pure $(BIN)/pytest -n 2 --dist loadgroup -m pool
 
 test-fast: $(STAMP) system-deps
 	$(BIN)/pytest -n 2 --dist loadgroup -m "not slow" tests/unit

@@ -1,7 +1,9 @@
 """Sequentially consistent atomics on signed 64-bit words in shared buffers.
 
 `load`, `store`, `cas` and `fetch_add` come from the C extension `ocrmp._atomics` when it
-is built, from `ocrmp.atomics._pure` otherwise or when OCRMP_PUREPYTHON=1. `buf` is any
+is built, from `ocrmp.atomics._pure` otherwise. OCRMP_ATOMICS chooses: `pure` (or
+OCRMP_PUREPYTHON=1) forces the fallback, `native` requires the extension (a ConfigError
+at import when it is not built, rather than a silent fallback), `auto` or unset picks. `buf` is any
 buffer (SharedMemory.buf, mmap, bytearray); offsets are in bytes, 8-aligned and in bounds,
 else ValueError / IndexError. Every process touching one segment must use the same
 implementation.
@@ -13,6 +15,8 @@ import importlib
 import os
 from types import ModuleType
 from typing import Any, Protocol, cast
+
+from ocrmp.errors import ConfigError
 
 __all__ = [
     "IMPLEMENTATION",
@@ -58,13 +62,37 @@ def available() -> list[str]:
 
 
 def _choose() -> str:
+    wanted = os.environ.get("OCRMP_ATOMICS", "").strip().lower() or "auto"
     if os.environ.get("OCRMP_PUREPYTHON", "") not in ("", "0"):
-        return "pure"
-    return "native" if "native" in available() else "pure"
+        wanted = "pure"
+    if wanted not in ("auto", *_MODULES):
+        raise ConfigError(f"OCRMP_ATOMICS={wanted!r} is invalid: use auto, native or pure")
+    if wanted == "native" and "native" not in available():
+        raise ConfigError("OCRMP_ATOMICS=native but the C extension ocrmp._atomics is not "
+                          "built: install with a C compiler (make .venv/.installed)")
+    if wanted == "auto":
+        return "native" if "native" in available() else "pure"
+    return wanted
 
 
-IMPLEMENTATION: str = _choose()
-_ops = implementation(IMPLEMENTATION)
+class _Refused:
+    """Stands in when the chosen implementation cannot be had: the first use says why, as
+    one line from the command that needed it, not a traceback at import."""
+
+    def __init__(self, reason: ConfigError) -> None:
+        self.reason = reason
+
+    def _refuse(self, *args: Any) -> Any:
+        raise self.reason
+
+    load = store = cas = fetch_add = _refuse
+
+
+try:
+    IMPLEMENTATION: str = _choose()
+    _ops: AtomicOps = implementation(IMPLEMENTATION)
+except ConfigError as refusal:
+    IMPLEMENTATION, _ops = "none", _Refused(refusal)
 load = _ops.load
 store = _ops.store
 cas = _ops.cas

@@ -56,6 +56,18 @@ def test_a_pool_larger_than_the_slot_table_is_refused_at_start(tmp_path: Path) -
     assert_one_line(result, ExitCode.CONFIG, "OCR_WORKER_POOL_SIZE=65 is invalid")
 
 
+def test_run_help_advertises_no_test_double(tmp_path: Path) -> None:
+    result = ocrmp("run", "--help", env={}, tmp_path=tmp_path)
+    assert result.returncode == 0
+    assert "fake" not in result.stdout.lower() and "--runner" not in result.stdout
+
+
+def test_a_runner_that_cannot_be_found_is_refused_at_start(tmp_path: Path, dsn: str) -> None:
+    result = ocrmp("run", "--runner", "tests.no_such_module:Runner",
+                   env={"OCR_DEV": "true", "DEV_DATABASE_URL": dsn}, tmp_path=tmp_path)
+    assert_one_line(result, ExitCode.CONFIG, "OCRMP_RUNNER='tests.no_such_module:Runner'")
+
+
 def test_bad_flag_value(tmp_path: Path) -> None:
     result = ocrmp("run", "--max-memory", "lots", env={}, tmp_path=tmp_path)
     assert result.returncode == ExitCode.USAGE

@@ -38,7 +38,8 @@ ENV_FILE = "/etc/ocrmp/ocrmp.env"
 # Read by the code but not meant for the env file.
 NOT_DOCUMENTED = {"OCRMP_CONFIG",  # the path of the env file itself
                   "OCRMP_RUNNER"}  # test doubles and benchmarks instead of the pipeline
-DOCUMENTED_ONLY = {"OCRMP_PUREPYTHON"}  # read by ocrmp.atomics at import, not by Settings
+DOCUMENTED_ONLY = {"OCRMP_PUREPYTHON",  # read by ocrmp.atomics at import, not by Settings
+                   "OCRMP_ATOMICS"}
 
 # -- systemd ----------------------------------------------------------------------------
 

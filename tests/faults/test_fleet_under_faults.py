@@ -8,10 +8,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from ocrmp.embedded import EmbeddedPostgres
 from tests.faults.scenario import Scenario, memory_reserve_for_test
 from tests.poolrun import eventually
 from tests.servers import RedisServer
+
+pytestmark = pytest.mark.pool  # make test runs these again with the pure atomics
 
 
 def kill_busy_workers(chaos: Scenario, times: int) -> None:

@@ -6,10 +6,14 @@ import os
 import signal
 from pathlib import Path
 
+import pytest
+
 from ocrmp.pool import policy
 from ocrmp.pool.slots import Phase, SlotSnapshot, SlotTable, SlotTableError
 from tests.doubles import FAKE
 from tests.poolrun import Pool, enqueue, eventually, statuses
+
+pytestmark = pytest.mark.pool  # make test runs these again with the pure atomics
 
 
 def slot_of(pool: Pool) -> SlotSnapshot:

@@ -18,11 +18,10 @@ pytestmark = pytest.mark.usefixtures("atomics_flavour")
 
 @pytest.fixture(params=["native", "pure"])
 def atomics_flavour(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Pool tests run against both atomics implementations (the subprocess inherits it)."""
-    if request.param == "pure":
-        monkeypatch.setenv("OCRMP_PUREPYTHON", "1")
-    else:
-        monkeypatch.delenv("OCRMP_PUREPYTHON", raising=False)
+    """Pool tests run against both atomics implementations (the subprocess inherits the
+    choice; a native build that is missing fails the pool instead of falling back)."""
+    monkeypatch.delenv("OCRMP_PUREPYTHON", raising=False)
+    monkeypatch.setenv("OCRMP_ATOMICS", str(request.param))
     return str(request.param)
 
 

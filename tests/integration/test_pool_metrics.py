@@ -7,6 +7,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from ocrmp.embedded import free_port
@@ -14,6 +15,8 @@ from ocrmp.store import JobStore
 from ocrmp.vocabulary import PageFlag
 from tests.doubles import FAKE
 from tests.poolrun import Pool, enqueue, eventually, statuses
+
+pytestmark = pytest.mark.pool  # make test runs these again with the pure atomics
 
 
 def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -20,6 +20,9 @@ from ocrmp.ratelimit import (
 from tests.clock import FakeClock, count_allowed
 from tests.servers import RedisServer
 
+pytestmark = pytest.mark.pool  # make test runs these again with the pure atomics
+
+
 RATES = {"prod": Rate(10, "s"), "dev": Rate(600, "min", "pages"), "slow": Rate(1, "h")}
 
 

@@ -20,6 +20,8 @@ from tests.conftest import PgCluster
 from tests.doubles import FAKE
 from tests.poolrun import Pool, busy_worker_pids, enqueue, eventually, statuses
 
+pytestmark = pytest.mark.pool  # make test runs these again with the pure atomics
+
 
 @pytest.fixture
 def prod_dsn(pg_cluster: PgCluster) -> Iterator[str]:

@@ -15,6 +15,7 @@ import pytest
 
 import ocrmp.atomics
 from ocrmp.atomics import AtomicOps, implementation
+from tests.atomics_flavours import atomics
 
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 PROCESSES = 4
@@ -28,10 +29,7 @@ def impl_name(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def ops(impl_name: str) -> AtomicOps:
-    try:
-        return implementation(impl_name)
-    except ImportError:
-        pytest.skip("the C extension ocrmp._atomics is not built")
+    return atomics(impl_name)
 
 
 @pytest.fixture
@@ -210,8 +208,34 @@ def test_environment_forces_the_pure_implementation() -> None:
     assert out.strip() == "pure"
 
 
+def chosen_in_a_child(extra_env: dict[str, str],
+                      before: str = "") -> subprocess.CompletedProcess[str]:
+    code = f"{before}import ocrmp.atomics as a; print(a.IMPLEMENTATION); a.load(bytearray(8), 0)"
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("OCRMP_ATOMICS", "OCRMP_PUREPYTHON")}
+    return subprocess.run([sys.executable, "-c", code], env={**env, **extra_env},
+                          capture_output=True, text=True, check=False)
+
+
+@pytest.mark.parametrize("name", ["native", "pure"])
+def test_ocrmp_atomics_chooses_the_implementation(name: str) -> None:
+    done = chosen_in_a_child({"OCRMP_ATOMICS": name})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [name]
+
+
+def test_a_required_native_build_that_is_missing_is_an_error_not_a_fallback() -> None:
+    unbuilt = "import sys; sys.modules['ocrmp._atomics'] = None; "  # as if never compiled
+    done = chosen_in_a_child({"OCRMP_ATOMICS": "native"}, before=unbuilt)
+    assert done.stdout.split() == ["none"]
+    assert "ConfigError: OCRMP_ATOMICS=native but the C extension" in done.stderr
+    fallback = chosen_in_a_child({}, before=unbuilt)
+    assert fallback.returncode == 0 and fallback.stdout.split() == ["pure"]
+
+
 def test_default_follows_what_is_built() -> None:
-    forced = os.environ.get("OCRMP_PUREPYTHON", "") not in ("", "0")
+    forced = (os.environ.get("OCRMP_PUREPYTHON", "") not in ("", "0")
+              or os.environ.get("OCRMP_ATOMICS") == "pure")
     expected = "pure" if forced or "native" not in ocrmp.atomics.available() else "native"
     chosen = ocrmp.atomics.IMPLEMENTATION
     assert chosen == expected

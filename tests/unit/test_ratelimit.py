@@ -25,6 +25,8 @@ from ocrmp.ratelimit import (
 )
 from tests.clock import FakeClock, count_allowed
 
+pytestmark = pytest.mark.pool  # make test runs these again with the pure atomics
+
 
 @pytest.fixture
 def clock() -> FakeClock:

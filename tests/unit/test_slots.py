@@ -29,6 +29,7 @@ from ocrmp.pool.slots import (
     SlotTableMissing,
     TornRecord,
 )
+from tests.atomics_flavours import atomics
 from tests.forking import fork, join
 
 NSLOTS = 4
@@ -36,10 +37,7 @@ NSLOTS = 4
 
 @pytest.fixture(params=["native", "pure"])
 def ops(request: pytest.FixtureRequest) -> AtomicOps:
-    try:
-        return implementation(request.param)
-    except ImportError:
-        pytest.skip("the C extension ocrmp._atomics is not built")
+    return atomics(request.param)
 
 
 @pytest.fixture
