@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python bench/pool.py
 	$(BIN)/python bench/ocr.py
+	$(BIN)/python bench/engines.py
 	$(BIN)/python bench/quality.py
 	$(BIN)/python bench/e2e.py
 	$(BIN)/python bench/review.py
