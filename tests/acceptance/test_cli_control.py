@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from ocrmp.exitcodes import ExitCode
+from tests.doubles import FAKE
 from tests.planted import locked_by_sleep
 
 POOL = "planted"
 COMMANDS = [["stop", "--wait", "2s"], ["reload"], ["scale", "+1"], ["restart", "--wait", "2s"],
-            ["ensure", "--engine", "fake"]]
+            ["ensure", "--runner", FAKE]]
 
 
 def ocrmp(run_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:

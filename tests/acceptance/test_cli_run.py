@@ -127,7 +127,7 @@ def test_a_slot_table_planted_by_another_user_is_named(tmp_path: Path, dsn: str)
     planted = SharedMemory(segment_name(pool), create=True, size=table_size(1))
     try:
         os.fchown(planted._fd, 65534, 65534)  # nobody
-        result = ocrmp("run", "--engine", "fake", "--pool-name", pool,
+        result = ocrmp("run", "--runner", FAKE, "--pool-name", pool,
                        env={"OCR_DEV": "true", "DEV_DATABASE_URL": dsn}, tmp_path=tmp_path)
         assert result.returncode == ExitCode.FAILURE, result.stderr
         error = result.stderr.strip().splitlines()[-1]  # after the master's own "stopped"

@@ -2,8 +2,9 @@
 
 Three pools ("hosts") share one private PostgreSQL and one private Redis:
 
-- host1 and host2: `--engine fake`, environments dev and prod, a rate limit through Redis,
-  short leases; they run good fake documents and the fake poison (hang, hang-child, leak);
+- host1 and host2: the fake runner (tests.doubles), environments dev and prod, a rate limit
+  through Redis, short leases; they run good fake documents and the fake poison (hang,
+  hang-child, leak);
 - ocr: `--engine auto` (tesseract) on environment staging, with a storage root holding
   real documents and the poison that needs a real engine (corrupt, encrypted, missing,
   escaping the root, and hostile files that would render for hours or decode gigabytes).
