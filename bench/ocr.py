@@ -132,14 +132,13 @@ def measure_page_read(pages: Sequence[GeneratedPage], engine: str = "auto",
     does (in a child forked for the page, with its deadline and memory cap) and as the
     bare peer (the same pdfium calls in this process). The engine is loaded first, so
     this process is as large as a worker and the fork copies as much."""
-    import dataclasses
     import tempfile
     import time
     from pathlib import Path
 
+    from ocrmp.config import ocr_from_env
     from ocrmp.corpus import write_pdf
     from ocrmp.ocr import pages as reader
-    from ocrmp.config import ocr_from_env
     from ocrmp.ocr.pipeline import Pipeline
 
     settings = ocr_from_env(os.environ, engine=engine)
