@@ -30,10 +30,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-from ledgers import measure_ledgers, report_ledgers  # noqa: E402
+from ledgers import cell_score, measure_ledgers, report_ledgers  # noqa: E402
 from realcorpus import ocrmypdf_binary  # noqa: E402
 from realscores import measure_real, report_real  # noqa: E402
 
@@ -47,6 +48,7 @@ from ocrmp.corpus import (  # noqa: E402
     write_pdf,
 )
 from ocrmp.ocr.pipeline import Pipeline  # noqa: E402
+from ocrmp.ocr.records import parties  # noqa: E402
 
 KINDS: dict[str, Callable[..., GeneratedPage]] = {"acte": acte_page, "index": index_page}
 TARGETS = {("acte", "degraded"): 0.02, ("index", "degraded"): 0.05,
@@ -105,11 +107,19 @@ def run_ocrmp(pipeline: Pipeline, pdf: Path, kind: str,
     score.seconds = time.perf_counter() - started
     for page, got in zip(pages, result.page_results, strict=True):
         score.add(page.text, got.text, kind)
-        for i, truth in enumerate(page.rows):
-            row = (got.rows or [])[i] if i < len(got.rows or []) else {}
-            score.fields += len(truth)
-            score.fields_right += sum(row.get(k) == v for k, v in truth.items())
+        right, total = cell_score([_as_record(truth) for truth in page.rows], got.rows or [])
+        score.fields_right += right
+        score.fields += total
     return score
+
+
+def _as_record(truth: dict[str, Any]) -> dict[str, Any]:
+    """A generated row as a record prints it: the parties printed on one line ("Roy, Luc
+    à Côté, Marie") as the list of their names, each field compared as ledgers are."""
+    printed = truth.get("parties")
+    if isinstance(printed, str):
+        return {**truth, "parties": parties([printed], [], None)}
+    return truth
 
 
 def run_tesseract(folder: Path, pages: list[GeneratedPage], kind: str) -> Score:

@@ -55,21 +55,20 @@ def is_better(first: Word, again: Sequence[Word]) -> bool:
     """Whether a second reading replaces the first: surer by a margin, and words of some
     language or figures (a mark read surely is still a mark, and the first reading of
     noise is left for `keep_text` to drop)."""
-    return (bool(again) and mean_confidence(again) >= first.conf + SURER_BY
-            and all(looks_like_a_word(w.text) and len(w.text) >= 2 for w in again))
+    letters = sum(c.isalnum() for w in again for c in w.text)
+    return (letters >= 2 and mean_confidence(again) >= first.conf + SURER_BY
+            and all(looks_like_a_word(w.text) for w in again))
 
 
 DOUBT_CONFIDENCE = 60.0  # a word read with less is read again alone
 SURER_BY = 15.0  # points of confidence the second reading must gain to replace the first
 MAX_SECOND_READS = 40  # per page and pass: a bound on the time a bad page costs
-SIDE_PAD = 0.2  # of a word's height, kept beside it when it is read alone
 
 
 def _read_alone(image: np.ndarray, word: Word, engine: Engine, dpi: float) -> list[Word]:
-    # Room above and below for ascents and accents; little beside, where the next word is.
-    pad, side = max(2, round(MISSED_PAD * word.height)), max(2, round(SIDE_PAD * word.height))
-    x0, y0 = max(0, word.left - side), max(0, word.top - pad)
-    crop = image[y0:word.bottom + pad, x0:word.right + side]
+    pad = max(2, round(MISSED_PAD * word.height))
+    x0, y0 = max(0, word.left - pad), max(0, word.top - pad)
+    crop = image[y0:word.bottom + pad, x0:word.right + pad]
     if crop.size == 0:
         return []
     _, binary = cv2.threshold(np.ascontiguousarray(crop), 0, 255,

@@ -44,10 +44,17 @@ _SPECKED_SPACE = re.compile(r"(?<=\d)[ .:;,'’`]{1,3}(?=\d)")
 NUMBER_FIELDS = ("numero", "radiations", "avis_adresse")
 
 
+# Between two digits of a number field, the letters tesseract takes digits for.
+_LETTER_DIGIT = re.compile(r"(?<=\d)[oOlI](?=\d)")
+_AS_DIGIT = {"o": "0", "O": "0", "l": "1", "I": "1"}
+
+
 def clean_number(text: str) -> str:
     """A registration number as printed: punctuation between digit groups (a speck, a
-    comma) read back as the space it is, the groups re-spaced in threes."""
-    return regroup_number(_SPECKED_SPACE.sub(" ", text))
+    comma) read back as the space it is, an "o" or an "l" between digits as the digit it
+    stands for, the groups re-spaced in threes."""
+    digits = _LETTER_DIGIT.sub(lambda m: _AS_DIGIT[m.group()], text)
+    return regroup_number(_SPECKED_SPACE.sub(" ", digits))
 
 
 # Marks a speck or a rule's stub is read as at a cell's edge; no date, nature or number of

@@ -26,6 +26,12 @@ def test_numbers_regrouped_by_thousands() -> None:
     assert regroup_number("773-228") == "773-228"
 
 
+def test_letters_between_digits_of_a_number_are_the_digits_they_stand_for() -> None:
+    assert clean_number("3515o91") == "3 515 091"
+    assert clean_number("74l9I16") == "7 419 116"
+    assert clean_number("T674175") == "T674175"  # a radiation's letter stays
+
+
 def test_specks_between_digit_groups_are_the_spaces_they_stand_for() -> None:
     assert clean_number("7.:439.116") == "7 439 116"
     assert clean_number("3: 515 091") == "3 515 091"
