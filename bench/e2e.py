@@ -57,9 +57,10 @@ from ocrmp.corpus import GeneratedPage, make_document, write_pdf  # noqa: E402
 from ocrmp.ocr.acte import ACTE_PSM  # noqa: E402
 from ocrmp.ocr.index import INDEX_PSM  # noqa: E402
 from ocrmp.ocr.pipeline import PAGE_SEPARATOR  # noqa: E402
+from ocrmp.vocabulary import Kind  # noqa: E402
 
-KINDS = ("acte", "index")
-PSM = {"acte": ACTE_PSM, "index": INDEX_PSM}
+KINDS = (Kind.ACTE, Kind.INDEX)
+PSM = {Kind.ACTE: ACTE_PSM, Kind.INDEX: INDEX_PSM}
 LOG_DIR = OUT_DIR / "e2e-logs"
 CHART = Path(__file__).resolve().parent / "e2e.png"
 MB = 2**20

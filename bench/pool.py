@@ -53,10 +53,11 @@ from bench.common import (  # noqa: E402
 )
 from ocrmp.config import Settings  # noqa: E402
 from ocrmp.sqlfiles import queries  # noqa: E402
+from ocrmp.vocabulary import MODES  # noqa: E402
 
 TARGET_JOBS_S = 2000.0
 TARGET_PICKUP_P50_MS = 10.0
-KINDS = ("index", "acte")
+KINDS = MODES
 FORK = multiprocessing.get_context("fork")
 LOG_DIR = OUT_DIR / "pool-logs"  # the pools' JSON logs, kept for a post-mortem
 

@@ -18,9 +18,8 @@ from typing import Any, TypeVar
 
 from ocrmp.errors import ConfigError
 from ocrmp.ocr.settings import OcrSettings
+from ocrmp.vocabulary import Environment
 
-ENVIRONMENTS = ("prod", "staging", "dev")  # service order: prod first
-KINDS = ("index", "acte")
 EMBEDDED = "embedded"  # the DSN marker for the embedded default server
 # Workers per host: the slot table holds this many, so TTIN can grow a pool up to it.
 MAX_POOL_SIZE = 64
@@ -153,7 +152,8 @@ class Settings:
     min_index: int = 1
     min_acte: int = 1
     rebalance_interval_s: float = 5.0
-    environments: dict[str, str] = field(default_factory=lambda: {"dev": EMBEDDED}, repr=False)
+    environments: dict[str, str] = field(default_factory=lambda: {Environment.DEV: EMBEDDED},
+                                         repr=False)
     redis_url: str | None = field(default=None, repr=False)
     ocr: OcrSettings = field(default_factory=OcrSettings)
     # What a worker runs for a job instead of the OCR pipeline, as `module:attr[:argument]`
@@ -218,20 +218,22 @@ _OCR_FIELDS = frozenset(f.name for f in fields(OcrSettings))
 
 def _environments(environ: Mapping[str, str]) -> dict[str, str]:
     """Enabled environments and their DSNs. Nothing configured at all: an embedded dev."""
-    flags = {env: _read(environ, f"OCR_{env.upper()}", parse_bool, False) for env in ENVIRONMENTS}
-    dsns = {env: environ.get(f"{env.upper()}_DATABASE_URL", "").strip() for env in ENVIRONMENTS}
-    dsns["dev"] = dsns["dev"] or environ.get("DATABASE_URL", "").strip()
-    flag_given = any(f"OCR_{env.upper()}" in environ for env in ENVIRONMENTS)
+    flags = {env: _read(environ, f"OCR_{env.upper()}", parse_bool, False)
+             for env in Environment}
+    dsns = {env: environ.get(f"{env.upper()}_DATABASE_URL", "").strip()
+            for env in Environment}
+    dsns[Environment.DEV] = dsns[Environment.DEV] or environ.get("DATABASE_URL", "").strip()
+    flag_given = any(f"OCR_{env.upper()}" in environ for env in Environment)
     if not flag_given:
-        flags = {env: bool(dsns[env]) for env in ENVIRONMENTS}
+        flags = {env: bool(dsns[env]) for env in Environment}
         if not any(flags.values()):
-            return {"dev": EMBEDDED}
+            return {Environment.DEV: EMBEDDED}
     enabled: dict[str, str] = {}
-    for env in ENVIRONMENTS:
+    for env in Environment:
         if not flags[env]:
             continue
         if not dsns[env]:
-            if env == "dev" and not any(dsns.values()):
+            if env == Environment.DEV and not any(dsns.values()):
                 enabled[env] = EMBEDDED
                 continue
             raise ConfigError(f"OCR_{env.upper()}=true but {env.upper()}_DATABASE_URL is not set")

@@ -18,6 +18,7 @@ from typing import Any
 from ocrmp.db import describe_dsn
 from ocrmp.schema import pending
 from ocrmp.store import JobStore
+from ocrmp.vocabulary import OCR_STATUSES
 
 OK, NOTE, PROBLEM = "ok", "note", "problem"
 
@@ -29,10 +30,6 @@ REQUIRED_COLUMNS = (
     "ocr_lease_expires_at", "ocr_next_attempt_at", "ocr_result", "ocr_page_count",
 )
 
-# The status ids ocrmp writes, with the names the reference table gives them.
-STATUS_REFERENCE = {3: "Complété", 4: "Erreur", 5: "Extraction complétée",
-                    6: "OCR en traitement"}
-STATUS_MEANING = {3: "ready", 4: "error", 5: "done", 6: "OCR running"}
 
 # A running job with no lease at all: the same grace the pools' rescue gives it.
 UNLEASED_AFTER_S = 1800.0
@@ -145,19 +142,20 @@ def _folded(name: str) -> str:
 def status_findings(names: Mapping[int, str]) -> list[Finding]:
     """The original wrote wrong status ids; a table that disagrees with ours is a problem."""
     wrong = []
-    for status, expected in STATUS_REFERENCE.items():
+    for status in OCR_STATUSES:
+        expected = status.reference
         actual = names.get(status)
         if actual is None:
-            wrong.append(f"{status} is absent (ocrmp uses it for {expected!r})")
+            wrong.append(f"{int(status)} is absent (ocrmp uses it for {expected!r})")
         elif _folded(actual) != _folded(expected):
-            wrong.append(f"{status} is {actual!r} here, ocrmp uses it for {expected!r}")
+            wrong.append(f"{int(status)} is {actual!r} here, ocrmp uses it for {expected!r}")
     if wrong:
         return [Finding(PROBLEM, "status_ids",
                         "extraction_status disagrees with the status ids ocrmp writes: "
                         + "; ".join(wrong), count=len(wrong),
                         hint="the downloader and ocrmp must agree on ids 3-6 before any "
                              "pool runs")]
-    meanings = ", ".join(f"{status} {meaning}" for status, meaning in STATUS_MEANING.items())
+    meanings = ", ".join(f"{int(status)} {status.words}" for status in OCR_STATUSES)
     return [Finding(OK, "status_ids", f"status ids match extraction_status ({meanings})")]
 
 

@@ -11,13 +11,11 @@ from typing import Any
 from ocrmp.config import Settings
 from ocrmp.errors import OcrmpError
 from ocrmp.store import FlaggedCount, JobStore, StatusCount
-
-STATUS_NAMES = {1: "waiting_download", 2: "downloading", 3: "ready", 4: "error", 5: "done",
-                6: "running"}
+from ocrmp.vocabulary import Status
 
 
 def _empty_entry() -> dict[str, Any]:
-    return {name: 0 for name in STATUS_NAMES.values()} | {
+    return {status.label: 0 for status in Status} | {
         "claimable": 0, "backoff": 0, "exhausted": 0, "stuck": 0, "oldest_ready_s": None,
         "flagged": 0, "flags": {}}
 
@@ -29,7 +27,7 @@ def queue_summary(counts: Sequence[StatusCount],
     kinds: dict[str, dict[str, Any]] = {}
     for count in counts:
         entry = kinds.setdefault(count.kind or "(none)", _empty_entry())
-        entry[STATUS_NAMES.get(count.status_id, f"status_{count.status_id}")] = count.total
+        entry[Status.label_of(count.status_id)] = count.total
         for field in ("claimable", "backoff", "exhausted", "stuck"):
             entry[field] += getattr(count, field)
         if count.oldest_ready_s is not None:

@@ -20,11 +20,6 @@ from ocrmp.db import connect, describe_dsn, translate
 from ocrmp.errors import DatabaseUnavailable, StaleAttempt
 from ocrmp.sqlfiles import queries
 
-STATUS_READY = 3
-STATUS_ERROR = 4
-STATUS_DONE = 5
-STATUS_RUNNING = 6
-
 
 @dataclass(frozen=True)
 class JobRef:

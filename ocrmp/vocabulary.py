@@ -2,7 +2,86 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import IntEnum, StrEnum
+
+
+class Environment(StrEnum):
+    """A queue's database, each its own DSN; listed in service order: prod first."""
+
+    PROD = "prod"
+    STAGING = "staging"
+    DEV = "dev"
+
+
+class Kind(StrEnum):
+    """A document's kind (`extraction_queue.document_source`)."""
+
+    INDEX = "index"
+    ACTE = "acte"
+    PLAN_CADASTRAUX = "plan_cadastraux"  # queued by the downloader, never read (skipped)
+
+
+# The kinds ocrmp reads, which are also the modes a worker can be in.
+MODES = (Kind.INDEX, Kind.ACTE)
+
+
+class Status(IntEnum):
+    """`extraction_status` ids (migration 0001): the downloader's 1 and 2, ocrmp's 3 to 6.
+
+    `label` is the metric and JSON spelling, `words` the one printed for people, and
+    `reference` the name the reference table gives the statuses ocrmp writes.
+    """
+
+    WAITING_DOWNLOAD = 1
+    DOWNLOADING = 2
+    READY = 3
+    ERROR = 4
+    DONE = 5
+    RUNNING = 6
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @property
+    def words(self) -> str:
+        return _STATUS_WORDS.get(self, self.label)
+
+    @property
+    def reference(self) -> str:
+        return _STATUS_REFERENCE.get(self, "")
+
+    @classmethod
+    def of(cls, status_id: int) -> Status | None:
+        """The status of an id, None for one that no version of ocrmp knows."""
+        return cls(status_id) if status_id in cls._value2member_map_ else None
+
+    @classmethod
+    def label_of(cls, status_id: int) -> str:
+        known = cls.of(status_id)
+        return known.label if known else f"status_{status_id}"
+
+
+_STATUS_WORDS = {Status.WAITING_DOWNLOAD: "waiting for download",
+                 Status.RUNNING: "OCR running"}
+_STATUS_REFERENCE = {Status.READY: "Complété", Status.ERROR: "Erreur",
+                     Status.DONE: "Extraction complétée", Status.RUNNING: "OCR en traitement"}
+# The statuses ocrmp writes: the downloader and ocrmp must agree on them.
+OCR_STATUSES = (Status.READY, Status.ERROR, Status.DONE, Status.RUNNING)
+
+
+class StopReason(StrEnum):
+    """Why a worker ended: the metrics' label, and what the master decided before it did."""
+
+    CRASH = "crash"  # exited on its own with an error, or killed by a signal we did not send
+    OOM_SUSPECTED = "oom_suspected"  # SIGKILL that no one here sent: the kernel's OOM killer
+    TIMEOUT = "timeout"  # no heartbeat for the job timeout
+    MEMORY_SOFT = "memory_soft"  # over the soft limit: recycled after its job
+    MEMORY_HARD = "memory_hard"  # over the hard limit: killed now
+    MAX_JOBS = "max_jobs"  # its job budget is spent
+    RELOAD = "reload"  # HUP: replaced one by one
+    SHRINK = "shrink"  # TTOU or less host memory
+    STOP = "stop"  # the pool stops, or the worker left when told
 
 
 class PageFlag(StrEnum):

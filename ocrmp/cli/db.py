@@ -12,11 +12,13 @@ import click
 from ocrmp import diagnose as diag
 from ocrmp.cli import main
 from ocrmp.cli.common import Group, guarded
+from ocrmp.cli.options import one_of
 from ocrmp.cli.pool import POOL_OPTIONS, settings_from, with_options
-from ocrmp.config import EMBEDDED, ENVIRONMENTS, Settings
+from ocrmp.config import EMBEDDED, Settings
 from ocrmp.errors import ConfigError, DatabaseError
 from ocrmp.exitcodes import ExitCode
 from ocrmp.store import JobStore
+from ocrmp.vocabulary import Environment
 
 ENV_VARS = "OCR_DEV, OCR_STAGING, OCR_PROD and *_DATABASE_URL"
 
@@ -25,9 +27,9 @@ def env_option(default: str | None, what: str = "Environment whose queue to chan
     """--env: repeatable for commands that read every enabled environment by default."""
     if default is None:
         return click.option(
-            "--env", "envs", multiple=True, type=click.Choice(ENVIRONMENTS),
+            "--env", "envs", multiple=True, type=one_of(Environment),
             help=f"Environment, repeatable (default: every enabled one) [env var: {ENV_VARS}]")
-    return click.option("--env", "env", type=click.Choice(ENVIRONMENTS), default=default,
+    return click.option("--env", "env", type=one_of(Environment), default=default,
                         help=f"{what} [env var: {ENV_VARS}]")
 
 
@@ -40,7 +42,7 @@ def chosen_environments(settings: Settings, wanted: Sequence[str]) -> dict[str, 
                 f"the {env} environment is not enabled (enabled: {', '.join(enabled)}): set "
                 f"OCR_{env.upper()}=true and {env.upper()}_DATABASE_URL")
     names = wanted or tuple(enabled)
-    return {env: enabled[env] for env in ENVIRONMENTS if env in names}
+    return {env: enabled[env] for env in Environment if env in names}
 
 
 def start_embedded(environments: dict[str, str], data_dir: Path) -> dict[str, str]:

@@ -10,11 +10,13 @@ import click
 
 from ocrmp.cli import main
 from ocrmp.cli.common import fail, guarded
-from ocrmp.config import KINDS, ocr_from_env
+from ocrmp.cli.options import one_of
+from ocrmp.config import ocr_from_env
 from ocrmp.exitcodes import ExitCode
 from ocrmp.ocr.errors import DocumentNotFound, EngineUnavailable
 from ocrmp.ocr.settings import ENGINES
 from ocrmp.ocr.storage import refuse_irregular
+from ocrmp.vocabulary import MODES
 
 
 def _read(path: str) -> Path:
@@ -33,7 +35,7 @@ def _read(path: str) -> Path:
 
 @main.command("ocr")
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--kind", type=click.Choice(KINDS), default="acte",
+@click.option("--kind", type=one_of(MODES), default="acte",
               help="acte: running text; index: ledger rows.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON result, not the text.")
 @click.option("--engine", type=click.Choice(ENGINES), default=None,

@@ -3,7 +3,8 @@ environment variable accept the same values and fail with the same message."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from enum import StrEnum
 from typing import Any
 
 import click
@@ -33,3 +34,8 @@ SHARE = Parsed("share", config.parse_fraction)
 
 def env_help(text: str, variable: str) -> str:
     return f"{text} [env var: {variable}]"
+
+
+def one_of(members: Iterable[StrEnum]) -> click.Choice:
+    """A choice among words of the vocabulary (environments, kinds, flags)."""
+    return click.Choice([member.value for member in members])

@@ -15,16 +15,14 @@ import click
 from ocrmp.cli import main
 from ocrmp.cli.common import Command, fail, guarded, usage_error
 from ocrmp.cli.db import chosen_environments, env_option
-from ocrmp.cli.options import env_help
+from ocrmp.cli.options import env_help, one_of
 from ocrmp.cli.pool import POOL_OPTIONS, prepare_databases, settings_from, with_options
 from ocrmp.config import Settings
 from ocrmp.exitcodes import ExitCode
 from ocrmp.storage_put import InputError, copy_into, expand, reference_in
 from ocrmp.store import JobStore
+from ocrmp.vocabulary import Kind, Status
 
-ENQUEUE_KINDS = ("acte", "index", "plan_cadastraux")
-STATUS_WORDS = {1: "waiting for download", 2: "downloading", 3: "ready", 4: "error",
-                5: "done", 6: "OCR running"}
 PROGRESS_FROM = 20  # files; below this a progress bar is noise
 
 
@@ -38,7 +36,7 @@ def open_store(settings: Settings, env: str) -> JobStore:
 @main.command(cls=Command)
 @with_options(POOL_OPTIONS)
 @click.argument("files", nargs=-1, required=True)
-@click.option("--kind", type=click.Choice(ENQUEUE_KINDS), required=True,
+@click.option("--kind", type=one_of(Kind), required=True,
               help="Document kind, also the storage bucket")
 @env_option("dev")
 @click.option("--document-number", help="Registry document number (one file only; "
@@ -101,7 +99,7 @@ def _progress(paths: list[Path], label: str) -> AbstractContextManager[Iterable[
 @with_options(POOL_OPTIONS)
 @env_option("dev")
 @click.option("--id", "ids", multiple=True, help="Job id (repeatable)")
-@click.option("--kind", type=click.Choice(ENQUEUE_KINDS), help="Only jobs of this kind")
+@click.option("--kind", type=one_of(Kind), help="Only jobs of this kind")
 @click.option("--error-contains", help="Only jobs whose ocr_error contains this text "
               "(case-insensitive)")
 @click.option("--exhausted", is_flag=True, help="Ready jobs (3) whose attempts are used up")
@@ -148,11 +146,11 @@ def _print_requeued(rows: list[dict[str, Any]], env: str, dry_run: bool,
                     ids: tuple[str, ...]) -> None:
     if dry_run:
         for row in rows:
-            status = row["status_id"]
+            status = Status.of(row["status_id"])
             error = " ".join((row["ocr_error"] or "").split())[:100]
             click.echo(f"{row['id']}  {row['document_number'] or '-'}  "
-                       f"{row['document_source'] or '-'}  {status} "
-                       f"{STATUS_WORDS.get(status, '?')}  {error}".rstrip())
+                       f"{row['document_source'] or '-'}  {row['status_id']} "
+                       f"{status.words if status else '?'}  {error}".rstrip())
     click.echo(requeued_line(len(rows), env, dry_run))
     left = sorted(set(ids) - {row["id"] for row in rows})
     if left:

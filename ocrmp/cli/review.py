@@ -11,18 +11,19 @@ import click
 from ocrmp.cli import main
 from ocrmp.cli.common import Command, guarded, usage_error
 from ocrmp.cli.db import env_option
+from ocrmp.cli.options import one_of
 from ocrmp.cli.pool import POOL_OPTIONS, settings_from, with_options
-from ocrmp.cli.queue import ENQUEUE_KINDS, open_store, requeued_line
+from ocrmp.cli.queue import open_store, requeued_line
 from ocrmp.review import FlaggedDocument, list_flagged, render_document, summary
 from ocrmp.store import JobStore
-from ocrmp.vocabulary import PageFlag
+from ocrmp.vocabulary import Kind, PageFlag
 
 
 @main.command(cls=Command)
 @with_options(POOL_OPTIONS)
 @env_option("dev", "Environment whose documents to list")
-@click.option("--kind", type=click.Choice(ENQUEUE_KINDS), help="Only documents of this kind")
-@click.option("--flag", "flags", multiple=True, type=click.Choice([f.value for f in PageFlag]),
+@click.option("--kind", type=one_of(Kind), help="Only documents of this kind")
+@click.option("--flag", "flags", multiple=True, type=one_of(PageFlag),
               help="Only documents with a page flagged for this reason (repeatable: any of "
               "them)")
 @click.option("--limit", type=click.IntRange(1), default=50,

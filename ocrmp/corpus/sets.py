@@ -19,7 +19,6 @@ from ocrmp.corpus.page import GeneratedPage
 from ocrmp.corpus.scan import random_scan
 
 Rng = np.random.Generator
-KINDS = ("acte", "index")
 ACTE_DPIS = [100, 150, 200, 240, 300, 300, 400]
 LEDGER_DPIS = [200, 240, 300, 300, 400]
 # Typed and printed formats more often than the handwritten register.

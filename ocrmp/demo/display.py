@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 from ocrmp.demo.samples import Sample
 from ocrmp.demo.store import DemoStore
-from ocrmp.store import STATUS_DONE, STATUS_ERROR
+from ocrmp.vocabulary import Status
 
 TICK_S = 0.5
 PLAIN_EVERY_S = 2.0
@@ -53,11 +53,11 @@ def measure(store: DemoStore, samples: Mapping[str, Sample], pool_name: str,
     rows = store.statuses(samples)
     workers = live_workers(pool_name)
     # Pages of finished jobs, plus the pages already read of the jobs in hand.
-    pages = sum(row["pages"] for row in rows if row["status_id"] == STATUS_DONE)
+    pages = sum(row["pages"] for row in rows if row["status_id"] == Status.DONE)
     pages += sum(worker["page"] or 0 for worker in workers if worker["phase"] == "busy")
     return Progress(total=len(samples),
-                    done=sum(row["status_id"] == STATUS_DONE for row in rows),
-                    errors=sum(row["status_id"] == STATUS_ERROR for row in rows),
+                    done=sum(row["status_id"] == Status.DONE for row in rows),
+                    errors=sum(row["status_id"] == Status.ERROR for row in rows),
                     pages=pages, elapsed_s=time.monotonic() - started, workers=workers)
 
 

@@ -23,6 +23,7 @@ from ocrmp.demo.scoring import Result, render_results, result_of, summary
 from ocrmp.demo.store import DemoStore
 from ocrmp.errors import ConfigError, SchemaError
 from ocrmp.exitcodes import ExitCode
+from ocrmp.vocabulary import Environment
 
 DEFAULT_POOL_NAME = "demo"
 # The child must serve only the demo's dev database and read only the demo's files: a
@@ -54,7 +55,7 @@ def dev_database(settings: Settings, say: Say) -> str:
     from ocrmp.embedded import resolve_embedded
     from ocrmp.schema import pending
 
-    dev = settings.environments.get("dev")
+    dev = settings.environments.get(Environment.DEV)
     if dev is None:
         raise ConfigError("ocrmp demo writes sample jobs to a dev database only, and no dev "
                           "database is configured: set DEV_DATABASE_URL, or unset the "
@@ -66,7 +67,7 @@ def dev_database(settings: Settings, say: Say) -> str:
             # pgserver asks platformdirs for a runtime directory it does not use here; on a
             # machine without XDG_RUNTIME_DIR that warning would be the demo's only noise.
             warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-            return resolve_embedded({"dev": dev}, settings.data_dir)["dev"]
+            return resolve_embedded({Environment.DEV: dev}, settings.data_dir)[Environment.DEV]
     say("database   the configured dev database (DEV_DATABASE_URL): the pool will also "
         "serve any other ready job there")
     missing = pending(dev)

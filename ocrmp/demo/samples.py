@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ocrmp.config import KINDS
 from ocrmp.demo.store import DemoStore
+from ocrmp.vocabulary import MODES, Kind
 
 FILE_PREFIX = "demo-"  # every sample's file name starts so; --fresh deletes only those rows
 FIRST_SEED = 7001  # fixed seeds: every run draws the same pages, so results compare
@@ -33,7 +33,7 @@ def plural(count: int, noun: str) -> str:
 
 
 def demo_prefixes() -> list[str]:
-    return [f"{kind}/{FILE_PREFIX}" for kind in KINDS]
+    return [f"{kind}/{FILE_PREFIX}" for kind in MODES]
 
 
 def registry_number(seed: int) -> str:
@@ -44,7 +44,7 @@ def registry_number(seed: int) -> str:
 
 def sample_plan(documents: int) -> list[tuple[str, int]]:
     """(kind, seed) per document: kinds alternate, so both worker modes get work."""
-    kinds = ("acte", "index")
+    kinds = (Kind.ACTE, Kind.INDEX)
     return [(kinds[i % 2], FIRST_SEED + i) for i in range(documents)]
 
 

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ocrmp.demo.samples import Sample
-from ocrmp.store import STATUS_DONE
-
-STATUS_NAMES = {3: "ready", 4: "error", 5: "done", 6: "running"}
+from ocrmp.vocabulary import Status
 
 
 @dataclass(frozen=True)
@@ -37,8 +35,8 @@ def result_of(row: dict[str, Any] | None, sample: Sample) -> Result:
     if row is None:
         return Result(sample.document_number, sample.kind, "missing",
                       error="the job disappeared from the queue")
-    status = STATUS_NAMES.get(row["status_id"], str(row["status_id"]))
-    if row["status_id"] != STATUS_DONE:
+    status = Status.label_of(row["status_id"])
+    if row["status_id"] != Status.DONE:
         return Result(sample.document_number, sample.kind, status,
                       error=row.get("ocr_error") or "not processed")
     text = row.get("file_content") or ""

@@ -28,12 +28,13 @@ from ocrmp.ocr.limits import DocumentClock
 from ocrmp.ocr.pages import Document, PageImage, PageText, count_pages, iter_pages
 from ocrmp.ocr.result import PageResult
 from ocrmp.ocr.settings import OcrSettings
+from ocrmp.vocabulary import Kind
 
 PAGE_SEPARATOR = "\n\f\n"
-KINDS = ("acte", "index")
 
 PageReader = Callable[[PageImage, Engine, OcrSettings], PageResult]
-_READERS: dict[str, PageReader] = {"acte": read_acte_page, "index": read_index_page}
+_READERS: dict[str, PageReader] = {Kind.ACTE: read_acte_page,
+                                     Kind.INDEX: read_index_page}
 
 
 @dataclass

@@ -26,7 +26,8 @@ from ocrmp.pool.doorbell import Doorbell
 from ocrmp.pool.policy import backoff, retry_delay
 from ocrmp.pool.runners import JobRunner, load_runner
 from ocrmp.pool.slots import Command, Phase, Slot, SlotSnapshot
-from ocrmp.store import STATUS_ERROR, Job, JobStore
+from ocrmp.store import Job, JobStore
+from ocrmp.vocabulary import Status
 
 log = logging.getLogger("ocrmp.worker")
 
@@ -191,7 +192,7 @@ class WorkerLoop:
         self._write(lambda store: statuses.append(store.fail(
             job.ref, message, permanent=permanent, retry_in_s=delay)), job)
         self.slot.jobs_failed = self.slot.jobs_failed + 1
-        if statuses == [STATUS_ERROR]:  # failed for good: the metrics count it apart
+        if statuses == [Status.ERROR]:  # failed for good: the metrics count it apart
             self.slot.jobs_errored = self.slot.jobs_errored + 1
         log.warning("Job failed", extra={
             "worker": self.ctx.name, "job_id": job.id, "env": job.env,

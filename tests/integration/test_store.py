@@ -9,13 +9,8 @@ import psycopg
 import pytest
 
 from ocrmp.errors import SchemaError, StaleAttempt
-from ocrmp.store import (
-    STATUS_DONE,
-    STATUS_ERROR,
-    STATUS_READY,
-    STATUS_RUNNING,
-    JobStore,
-)
+from ocrmp.store import JobStore
+from ocrmp.vocabulary import Status
 
 
 def fill(store: JobStore, kind: str, n: int) -> list[str]:
@@ -51,7 +46,7 @@ def test_complete_is_fenced_against_a_stale_attempt(dsn: str) -> None:
     store = JobStore(dsn)
     [job_id] = fill(store, "acte", 1)
     [first] = store.claim([("w1", "acte")], lease_s=30)
-    assert store.release(first.ref, "worker died") == STATUS_READY
+    assert store.release(first.ref, "worker died") == Status.READY
     [second] = store.claim([("w2", "acte")], lease_s=30)
     assert second.attempt == 2
     with pytest.raises(StaleAttempt, match="attempt 1 by w1"):
@@ -75,7 +70,7 @@ def test_transient_failure_waits_then_exhaustion_ends_in_error(dsn: str) -> None
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("UPDATE extraction_queue SET ocr_next_attempt_at = now()")
     [job] = store.claim([("w", "index")], lease_s=30)
-    assert store.fail(job.ref, "engine timeout", permanent=False, retry_in_s=1) == STATUS_ERROR
+    assert store.fail(job.ref, "engine timeout", permanent=False, retry_in_s=1) == Status.ERROR
     row = store.get(job_id)
     assert row is not None
     assert (row["status_id"], row["ocr_attempts"], row["ocr_error"]) == (4, 3, "engine timeout")
@@ -85,7 +80,7 @@ def test_permanent_failure_goes_to_error_at_once(dsn: str) -> None:
     store = JobStore(dsn)
     fill(store, "acte", 1)
     [job] = store.claim([("w", "acte")], lease_s=30)
-    assert store.fail(job.ref, "corrupt PDF", permanent=True) == STATUS_ERROR
+    assert store.fail(job.ref, "corrupt PDF", permanent=True) == Status.ERROR
 
 
 def test_rescue_returns_expired_leases_and_spends_attempts(dsn: str) -> None:
@@ -96,7 +91,7 @@ def test_rescue_returns_expired_leases_and_spends_attempts(dsn: str) -> None:
         conn.execute("UPDATE extraction_queue SET ocr_lease_expires_at = now() - interval '1 s'")
         conn.execute("UPDATE extraction_queue SET ocr_attempts = 3 WHERE id = %s", (jobs[1].id,))
     rescued = {str(row["id"]): row["status_id"] for row in store.rescue_expired()}
-    assert rescued == {jobs[0].id: STATUS_READY, jobs[1].id: STATUS_ERROR}
+    assert rescued == {jobs[0].id: Status.READY, jobs[1].id: Status.ERROR}
     assert store.rescue_expired() == []
     with pytest.raises(StaleAttempt):
         store.complete(jobs[0].ref, "late", {}, pages=1)
@@ -115,7 +110,7 @@ def test_plans_skip_ocr(dsn: str) -> None:
     [plan] = fill(store, "plan_cadastraux", 1)
     assert store.skip_plans() == 1
     row = store.get(plan)
-    assert row is not None and row["status_id"] == STATUS_DONE
+    assert row is not None and row["status_id"] == Status.DONE
 
 
 def test_stats_count_each_case(dsn: str) -> None:
@@ -128,9 +123,9 @@ def test_stats_count_each_case(dsn: str) -> None:
         conn.execute("UPDATE extraction_queue SET ocr_next_attempt_at = now() + interval '1 h' "
                      "WHERE id = (SELECT id FROM extraction_queue WHERE status_id = 3 LIMIT 1)")
     counts = {(c.kind, c.status_id): c for c in store.stats()}
-    ready = counts[("acte", STATUS_READY)]
+    ready = counts[("acte", Status.READY)]
     assert (ready.total, ready.claimable, ready.backoff) == (3, 2, 1)
-    assert counts[("acte", STATUS_RUNNING)].stuck == 1
+    assert counts[("acte", Status.RUNNING)].stuck == 1
     assert store.ready_depths() == {"acte": 2}
 
 
