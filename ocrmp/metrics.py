@@ -33,57 +33,19 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from ocrmp.errors import ConfigError
 from ocrmp.flags import DocumentFlags
 from ocrmp.store import JobStore, StatusCount
-from ocrmp.vocabulary import PageFlag
+from ocrmp.vocabulary import PageFlag, Status, StopReason
 
 log = logging.getLogger("ocrmp.metrics")
 
 OUTCOMES = ("done", "retry", "error", "released")
-EXIT_REASONS = ("crash", "oom_suspected", "timeout", "memory_soft", "memory_hard", "max_jobs",
-                "reload", "shrink", "stop")
 RATE_LIMIT_STATES = ("redis", "local")
 POOL_STATES = ("desired", "live", "busy", "idle", "capacity")
-# extraction_status ids (migration 0001) as label values people can read.
-STATUS_NAMES = {1: "waiting_download", 2: "downloading", 3: "ready", 4: "error", 5: "done",
-                6: "running"}
 # An OCR job takes seconds to tens of minutes; a page, a fraction of a second to minutes.
 JOB_BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600)
 PAGE_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120)
 QUEUE_CACHE_S = 2.0
 
 QueueSnapshot = Callable[[], list[tuple[str, StatusCount]]]
-
-# Checked in order: the first phrase found in the master's exit description wins, so the
-# specific causes ("perhaps out of memory") come before the generic ones ("exit code 0").
-_EXIT_PHRASES = (
-    ("perhaps out of memory", "oom_suspected"),
-    ("over the hard limit", "memory_hard"),
-    ("over the soft limit", "memory_soft"),
-    ("job timeout", "timeout"),
-    ("jobs done", "max_jobs"),
-    ("reload", "reload"),
-    ("shrunk", "shrink"),
-    ("stopping", "stop"),
-    ("graceful timeout", "stop"),
-)
-
-
-def exit_bucket(reason: str) -> str:
-    """One of EXIT_REASONS for a free-text exit reason (the master's `describe_exit`).
-
-    A bucket name is returned as is. A plain "exit code 0" is a worker that left when told
-    (drain, stop, master gone); anything else unexplained is a crash.
-    """
-    text = reason.strip().lower()
-    if text in EXIT_REASONS:
-        return text
-    for phrase, bucket in _EXIT_PHRASES:
-        if phrase in text:
-            return bucket
-    return "stop" if text.startswith("exit code 0") else "crash"
-
-
-def status_name(status_id: int) -> str:
-    return STATUS_NAMES.get(status_id, f"status_{status_id}")
 
 
 class QueueCollector:
@@ -156,7 +118,7 @@ def queue_families(rows: Iterable[tuple[str, StatusCount]]) -> list[Metric]:
     per_kind: dict[tuple[str, str], dict[str, float]] = {}
     for env, count in rows:
         kind = count.kind or "unknown"
-        families["jobs"].add_metric([env, kind, status_name(count.status_id)], count.total)
+        families["jobs"].add_metric([env, kind, Status.label_of(count.status_id)], count.total)
         sums = per_kind.setdefault((env, kind), dict.fromkeys(
             [field for field, _, _ in _SUMMED] + ["oldest_ready_s"], 0.0))
         for field, _, _ in _SUMMED:
@@ -231,9 +193,9 @@ class PoolMetrics:
         self._recycles = Counter("ocrmp_worker_recycles_total", "Workers replaced on purpose "
                                  "(memory, job budget, reload, shrink), by reason",
                                  ["reason"], registry=r)
-        for reason in EXIT_REASONS:  # every series exists from the start: rate() needs a 0
-            self._restarts.labels(reason)
-            self._recycles.labels(reason)
+        for reason in StopReason:  # every series exists from the start: rate() needs a 0
+            self._restarts.labels(reason.value)
+            self._recycles.labels(reason.value)
         self._memory = Gauge("ocrmp_worker_memory_bytes", "Memory of a worker's process tree",
                              ["worker", "kind"], registry=r)
 
@@ -284,12 +246,12 @@ class PoolMetrics:
 
     # -- workers ----------------------------------------------------------------------
 
-    def worker_exited(self, reason: str) -> None:
-        """Count an exit; `reason` is a bucket or the master's text (see `exit_bucket`)."""
-        self._restarts.labels(exit_bucket(reason)).inc()
+    def worker_exited(self, reason: StopReason) -> None:
+        self._restarts.labels(reason.value).inc()
 
-    def recycled(self, reason: str) -> None:
-        self._recycles.labels(exit_bucket(reason)).inc()
+    def recycled(self, reason: StopReason) -> None:
+        """Count a worker replaced on purpose (memory, job budget, reload, shrink)."""
+        self._recycles.labels(reason.value).inc()
 
     def set_worker_memory(self, worker: str, rss: int, uss: int) -> None:
         self._memory.labels(worker, "rss").set(rss)

@@ -20,6 +20,7 @@ import redis
 from ocrmp import __version__
 from ocrmp.config import Settings
 from ocrmp.fleet import FleetRegistry, PoolInfo, WorkerInfo
+from ocrmp.pool.every import Every
 from ocrmp.ratelimit import (
     FailoverRateLimiter,
     LocalRateLimiter,
@@ -52,7 +53,7 @@ class Coordination:
         self.registry = FleetRegistry(self.client, refresh_interval_s=FLEET_REFRESH_S) \
             if self.client is not None else None
         self.started_at = time.time()
-        self.next_publish = 0.0
+        self.publishing = Every(FLEET_REFRESH_S)
         self.waited_s: dict[str, float] = {}  # rate-limit waits, for metrics
 
     def reconfigure(self, settings: Settings) -> None:
@@ -132,11 +133,10 @@ class Coordination:
         if isinstance(self.limiter, FailoverRateLimiter):
             self.limiter.probe()
 
-    def publish(self, now: float, size: int, modes: dict[str, int],
-                workers: Sequence[WorkerInfo]) -> None:
-        if self.registry is None or now < self.next_publish:
+    def publish(self, size: int, modes: dict[str, int], workers: Sequence[WorkerInfo]) -> None:
+        """Publish this pool and its workers (the caller paces it with `publishing`)."""
+        if self.registry is None:
             return
-        self.next_publish = now + FLEET_REFRESH_S
         info = PoolInfo(host=self.host, pool=self.settings.pool_name, pid=os.getpid(),
                         size=size, modes=modes, version=__version__, started_at=self.started_at,
                         environments=list(self.settings.environments),

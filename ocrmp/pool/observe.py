@@ -1,21 +1,28 @@
-"""The master's metrics: what it sees of jobs and workers, turned into Prometheus series.
+"""What the master reports: Prometheus series of jobs and workers, the pool's gauges and
+liveness, and its entry in the fleet.
 
 Workers write their outcome to the database themselves; the master learns it from the
-counters a worker bumps in its slot (jobs_done, jobs_failed, jobs_errored, pages_done) between the
-hand-over and the finish, and a done job's flags from the slot's job_flags.
+counters a worker bumps in its slot (jobs_done, jobs_failed, jobs_errored, pages_done) between
+the hand-over and the finish, and a done job's flags from the slot's job_flags.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ocrmp.config import Settings
 from ocrmp.flags import DocumentFlags
+from ocrmp.fleet import WorkerInfo
 from ocrmp.metrics import DatabaseSnapshot, MetricsServer, PoolMetrics, serve
-from ocrmp.pool.slots import SlotSnapshot
+from ocrmp.pool.coordination import Coordination
+from ocrmp.pool.every import Every
+from ocrmp.pool.slots import Record, SlotTable
+from ocrmp.pool.workerslot import SlotState
 from ocrmp.store import Job
+from ocrmp.vocabulary import MODES, StopReason
 
 log = logging.getLogger("ocrmp.master")
 
@@ -32,27 +39,35 @@ class Handed:
 
 
 class Observer:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
+        self.settings = settings
+        self.clock = clock
         self.metrics = PoolMetrics()
         self.server: MetricsServer | None = None
         self.snapshot: DatabaseSnapshot | None = None
         self.handed: dict[int, Handed] = {}
+        # Gauges and /healthz's proof of life every 100 ms rather than on every pass.
+        self.reporting = Every(0.1, clock=clock)
+
+    def serve(self) -> None:
+        """Serve /metrics and /healthz when a port is configured."""
+        settings = self.settings
         if settings.metrics_port is not None:
             self.snapshot = DatabaseSnapshot(settings.environments)
             self.metrics.set_queue_source(self.snapshot)
             self.server = serve(self.metrics, settings.metrics_host, settings.metrics_port)
             log.info("Metrics on http://%s:%d/metrics", self.server.host, self.server.port)
 
-    def handed_over(self, slot: int, job: Job, snap: SlotSnapshot) -> None:
+    def handed_over(self, slot: int, job: Job, snap: Record) -> None:
         self.metrics.job_claimed(job.env, job.kind)
-        self.handed[slot] = Handed(time.monotonic(), snap.jobs_done, snap.jobs_failed,
+        self.handed[slot] = Handed(self.clock(), snap.jobs_done, snap.jobs_failed,
                                    snap.jobs_errored, snap.pages_done)
 
-    def finished(self, slot: int, job: Job, snap: SlotSnapshot) -> None:
+    def finished(self, slot: int, job: Job, snap: Record) -> None:
         handed = self.handed.pop(slot, None)
         if handed is None:
             return
-        seconds = time.monotonic() - handed.at
+        seconds = self.clock() - handed.at
         pages = snap.pages_done - handed.pages_done
         if snap.jobs_done > handed.jobs_done:
             outcome = "done"
@@ -68,14 +83,44 @@ class Observer:
 
     def released(self, slot: int, job: Job) -> None:
         handed = self.handed.pop(slot, None)
-        seconds = time.monotonic() - handed.at if handed else 0.0
+        seconds = self.clock() - handed.at if handed else 0.0
         self.metrics.job_finished(job.env, job.kind, "released", seconds, 0)
 
-    def exited(self, name: str, reason: str, recycle_reason: str) -> None:
+    def exited(self, name: str, reason: StopReason, recycled: StopReason | None) -> None:
+        """Count a worker's end, and its recycling (why it was told to leave) if it was."""
         self.metrics.worker_exited(reason)
         self.metrics.forget_worker(name)
-        if recycle_reason:
-            self.metrics.recycled(recycle_reason)
+        if recycled is not None:
+            self.metrics.recycled(recycled)
+
+    def report(self, desired: int, live: Sequence[SlotState], capacity: int,
+               coordination: Coordination) -> None:
+        """The pool's gauges for the metrics endpoint, and proof the loop is alive."""
+        if not self.reporting.due():
+            return
+        self.metrics.heartbeat()
+        busy = sum(1 for s in live if s.job is not None)
+        self.metrics.set_pool(desired, len(live), busy, len(live) - busy, capacity)
+        self.metrics.set_rate_limit_state(coordination.limiter_state)
+
+    def publish(self, coordination: Coordination, desired: int, live: Sequence[SlotState],
+                table: SlotTable) -> None:
+        """Tell the fleet (Redis, keys with a TTL) who we are and what each worker does."""
+        coordination.maintain()
+        if coordination.registry is None or not coordination.publishing.due():
+            return
+        workers = []
+        modes = dict.fromkeys(MODES, 0)
+        for state in live:
+            snap = table.snapshot(state.index)
+            modes[snap.mode] += 1
+            job = state.job
+            workers.append(WorkerInfo(
+                slot=state.index, pid=state.pid, mode=snap.mode, phase=snap.phase.name.lower(),
+                job_id=job.id if job else None, job_env=job.env if job else None,
+                document_number=job.document_number if job else None,
+                jobs_done=snap.jobs_done, memory_bytes=snap.memory_rss))
+        coordination.publish(desired, {str(mode): n for mode, n in modes.items()}, workers)
 
     def in_child(self) -> None:
         if self.server is not None:

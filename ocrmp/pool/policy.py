@@ -6,17 +6,20 @@ The master loop only applies these; each is unit-tested on its own.
 from __future__ import annotations
 
 import random
+import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-KINDS = ("index", "acte")
+from ocrmp.vocabulary import MODES, Environment, Kind, StopReason
+
+INDEX, ACTE = Kind.INDEX, Kind.ACTE
 
 
 def effective_minimums(size: int, min_index: int, min_acte: int) -> dict[str, int]:
     """The minimums a pool of this size can hold: scaled down when they exceed it."""
-    wanted = {"index": min_index, "acte": min_acte}
+    wanted: dict[str, int] = {INDEX: min_index, ACTE: min_acte}
     while sum(wanted.values()) > size:
-        larger = max(KINDS, key=lambda kind: (wanted[kind], kind == "acte"))
+        larger = max(MODES, key=lambda kind: (wanted[kind], kind == ACTE))
         wanted[larger] -= 1
     return wanted
 
@@ -30,25 +33,25 @@ def allocate_modes(size: int, depths: Mapping[str, int], min_index: int, min_act
     """
     floor = effective_minimums(size, min_index, min_acte)
     free = size - sum(floor.values())
-    waiting = {kind: max(0, int(depths.get(kind, 0))) for kind in KINDS}
+    waiting = {kind: max(0, int(depths.get(kind, 0))) for kind in MODES}
     total = sum(waiting.values())
     if total == 0:
         base = dict(current) if current and sum(current.values()) == size else None
         if base is None:
-            base = {"index": floor["index"] + free - free // 2, "acte": floor["acte"] + free // 2}
+            base = {INDEX: floor[INDEX] + free - free // 2, ACTE: floor[ACTE] + free // 2}
         return _clamp(base, floor, size)
-    share_index = round(free * waiting["index"] / total)
+    share_index = round(free * waiting[INDEX] / total)
     # A kind with work waiting gets at least one worker while there is a worker to give.
-    if waiting["index"] and share_index == 0 and floor["index"] == 0 and free:
+    if waiting[INDEX] and share_index == 0 and floor[INDEX] == 0 and free:
         share_index = 1
-    if waiting["acte"] and share_index == free and floor["acte"] == 0 and free:
+    if waiting[ACTE] and share_index == free and floor[ACTE] == 0 and free:
         share_index = free - 1
-    return {"index": floor["index"] + share_index, "acte": floor["acte"] + free - share_index}
+    return {INDEX: floor[INDEX] + share_index, ACTE: floor[ACTE] + free - share_index}
 
 
 def _clamp(alloc: Mapping[str, int], floor: Mapping[str, int], size: int) -> dict[str, int]:
-    index = min(max(alloc.get("index", 0), floor["index"]), size - floor["acte"])
-    return {"index": index, "acte": size - index}
+    index = min(max(alloc.get(INDEX, 0), floor[INDEX]), size - floor[ACTE])
+    return {INDEX: index, ACTE: size - index}
 
 
 def plan_switches(modes: Sequence[tuple[int, str, bool]],
@@ -58,10 +61,11 @@ def plan_switches(modes: Sequence[tuple[int, str, bool]],
     modes: (slot, mode, idle) for every live worker. Busy workers never switch; the target
     is reached over later passes as they become idle.
     """
-    counts = {kind: sum(1 for _, mode, _ in modes if mode == kind) for kind in KINDS}
+    counts: dict[str, int] = {kind: sum(1 for _, mode, _ in modes if mode == kind)
+                              for kind in MODES}
     switches: list[tuple[int, str]] = []
     for slot, mode, idle in modes:
-        other = "acte" if mode == "index" else "index"
+        other = other_mode(mode)
         if idle and counts[mode] > target.get(mode, 0) and counts[other] < target.get(other, 0):
             switches.append((slot, other))
             counts[mode] -= 1
@@ -74,11 +78,11 @@ def claim_wishes(idle: Sequence[tuple[str, str]],
     """(worker_id, kind) for each idle worker: its own mode, or the other kind when its own has
     nothing waiting and the other has more than its own idle workers can take
     (work-conserving: no worker idles while a job it could do waits)."""
-    own = {kind: sum(1 for _, mode in idle if mode == kind) for kind in KINDS}
-    spare = {kind: max(0, depths.get(kind, 0) - own[kind]) for kind in KINDS}
+    own = {kind: sum(1 for _, mode in idle if mode == kind) for kind in MODES}
+    spare = {kind: max(0, depths.get(kind, 0) - own[kind]) for kind in MODES}
     wishes: list[tuple[str, str]] = []
     for worker_id, mode in idle:
-        other = "acte" if mode == "index" else "index"
+        other = other_mode(mode)
         if depths.get(mode, 0) <= 0 and spare[other] > 0:
             spare[other] -= 1
             wishes.append((worker_id, other))
@@ -97,6 +101,10 @@ def backoff(failures: int, base: float, cap: float, rng: random.Random | None = 
     return ceiling * rng.uniform(0.5, 1.0) if rng is not None else ceiling
 
 
+def other_mode(mode: str) -> Kind:
+    return ACTE if mode == INDEX else INDEX
+
+
 def retry_delay(attempt: int, base_s: float, cap_s: float, rng: random.Random) -> float:
     """When a job that failed transiently on this attempt is tried again."""
     return backoff(max(1, attempt), base_s, cap_s, rng)
@@ -113,16 +121,46 @@ def breaker_tripped(deaths: Sequence[float], now: float, limit: int, window_s: f
 
 @dataclass(frozen=True)
 class MemoryVerdict:
-    action: str  # "keep", "recycle" (after the current job), "kill" (now)
+    stop: StopReason | None  # MEMORY_HARD: killed now; MEMORY_SOFT: after its current job
     reason: str = ""
+
+    @property
+    def action(self) -> str:
+        if self.stop is None:
+            return "keep"
+        return "kill" if self.stop is StopReason.MEMORY_HARD else "recycle"
 
 
 def memory_verdict(rss: int, soft: int, hard: int) -> MemoryVerdict:
     if rss >= hard:
-        return MemoryVerdict("kill", f"memory {_mib(rss)} over the hard limit {_mib(hard)}")
+        return MemoryVerdict(StopReason.MEMORY_HARD,
+                             f"memory {_mib(rss)} over the hard limit {_mib(hard)}")
     if rss >= soft:
-        return MemoryVerdict("recycle", f"memory {_mib(rss)} over the soft limit {_mib(soft)}")
-    return MemoryVerdict("keep")
+        return MemoryVerdict(StopReason.MEMORY_SOFT,
+                             f"memory {_mib(rss)} over the soft limit {_mib(soft)}")
+    return MemoryVerdict(None)
+
+
+def stop_reason(code: int, decided: StopReason | None) -> StopReason:
+    """Why a worker ended, from what the master had decided and its exit (code, or minus
+    the signal, as os.waitstatus_to_exitcode gives it): a SIGKILL no one here sent suggests
+    the kernel's OOM killer; a plain exit 0 is a worker that left when told."""
+    if decided is not None:
+        return decided
+    if code == -signal.SIGKILL:
+        return StopReason.OOM_SUSPECTED
+    return StopReason.STOP if code == 0 else StopReason.CRASH
+
+
+def describe_exit(code: int, detail: str, *, boot_error: int) -> str:
+    """Why a worker ended, in words: exit code or signal, then the master's reason."""
+    if code >= 0:
+        text = f"exit code {code}" + (" (could not boot)" if code == boot_error else "")
+    else:
+        text = f"killed by {signal.Signals(-code).name}"
+        if -code == signal.SIGKILL and not detail:
+            text += " (perhaps out of memory)"
+    return f"{text}; {detail}" if detail else text
 
 
 def jobs_limit(max_jobs: int, jitter: int, rng: random.Random) -> int:
@@ -150,7 +188,7 @@ def capacity_target(desired: int, current: int, available: int, total: int,
 def environment_order(enabled: Sequence[str], tick: int, every: int = 3) -> list[str]:
     """Prod first, then staging, then dev; every `every`-th pass the order rotates so a
     lower environment goes first and is never starved by a full prod queue."""
-    ranked = [env for env in ("prod", "staging", "dev") if env in enabled]
+    ranked: list[str] = [env for env in Environment if env in enabled]
     if len(ranked) < 2 or tick % every != every - 1:
         return ranked
     turn = 1 + (tick // every) % (len(ranked) - 1)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ocrmp.pool.slots import Phase, SlotTable, SlotTableError
-
-_ENVS = {0: "dev", 1: "staging", 2: "prod"}
+from ocrmp.pool.slots import Phase, SlotSnapshot, SlotTable, SlotTableError
 
 
 def read_slots(pool_name: str) -> list[dict[str, Any]]:
@@ -21,13 +19,13 @@ def read_slots(pool_name: str) -> list[dict[str, Any]]:
         return [_row(snap, now) for snap in table.snapshots() if snap.generation > 0]
 
 
-def _row(snap: Any, now_ns: int) -> dict[str, Any]:
+def _row(snap: SlotSnapshot, now_ns: int) -> dict[str, Any]:
     busy = snap.phase == Phase.BUSY
     return {
         "slot": snap.index, "name": f"ocr-worker-{snap.index + 1}", "pid": snap.pid,
-        "phase": snap.phase.name.lower(), "mode": snap.mode.name.lower(),
+        "phase": snap.phase.name.lower(), "mode": snap.mode.value,
         "generation": snap.generation,
-        "job_env": _ENVS.get(snap.env) if busy else None,
+        "job_env": snap.env.value if busy else None,
         "document_number": snap.document_number if busy else None,
         "job_seconds": round((now_ns - snap.job_started_ns) / 1e9, 1) if busy else None,
         "page": snap.current_page if busy else None,
@@ -36,6 +34,7 @@ def _row(snap: Any, now_ns: int) -> dict[str, Any]:
         "memory_uss": snap.memory_uss, "restarts": max(0, snap.restarts),
         "recycles": snap.recycles, "breaker": bool(snap.breaker_tripped),
         "last_exit": snap.last_exit_reason or None,
+        "last_stop": snap.last_stop.value if snap.last_exit_reason else None,
     }
 
 

@@ -228,9 +228,18 @@ class WorkerLoop:
         return self.stores[env]
 
 
+def job_to_slot(slot: Slot, job: Job) -> int:
+    """Write a job into a slot, each detail once: words where `ocrmp status` reads them,
+    the rest as JSON in `payload`. Returns its assign_seq."""
+    payload = json.dumps({"id": job.id, "path": job.supabase_path, "worker_id": job.worker_id,
+                          "max_attempts": job.max_attempts})
+    return slot.assign(env=job.env, attempt=job.attempt, kind=job.kind,
+                       document_number=job.document_number, payload=payload)
+
+
 def job_from_slot(snap: SlotSnapshot) -> Job:
-    """The job the master wrote into the slot (its details travel as JSON in `payload`)."""
+    """The job the master wrote into the slot (see `job_to_slot`)."""
     payload = json.loads(snap.payload)
-    return Job(id=payload["id"], document_number=snap.document_number, kind=payload["kind"],
+    return Job(id=payload["id"], document_number=snap.document_number, kind=snap.kind,
                supabase_path=payload["path"], worker_id=payload["worker_id"],
-               attempt=snap.attempt, max_attempts=payload["max_attempts"], env=payload["env"])
+               attempt=snap.attempt, max_attempts=payload["max_attempts"], env=snap.env)

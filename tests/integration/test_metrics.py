@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from ocrmp.errors import ConfigError
 from ocrmp.metrics import DatabaseSnapshot, MetricsServer, PoolMetrics, serve
 from ocrmp.store import StatusCount
+from ocrmp.vocabulary import StopReason
 from tests.poolrun import enqueue
 
 
@@ -68,7 +69,7 @@ def key(name: str, **labels: str) -> tuple[str, frozenset[tuple[str, str]]]:
 def test_scrape_shows_what_was_recorded(metrics: PoolMetrics, server: MetricsServer) -> None:
     metrics.job_claimed("prod", "index")
     metrics.job_finished("prod", "index", "done", seconds=6.0, pages=3)
-    metrics.worker_exited("killed by SIGKILL (perhaps out of memory)")
+    metrics.worker_exited(StopReason.OOM_SUSPECTED)
     metrics.set_pool(desired=2, live=2, busy=1, idle=1, capacity=2)
     metrics.set_worker_memory("ocr-worker-1", rss=123, uss=45)
     metrics.set_queue_source(lambda: [

@@ -7,9 +7,9 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from ocrmp.flags import DocumentFlags
-from ocrmp.metrics import PoolMetrics, exit_bucket
+from ocrmp.metrics import PoolMetrics
 from ocrmp.store import StatusCount
-from ocrmp.vocabulary import PageFlag
+from ocrmp.vocabulary import PageFlag, StopReason
 
 
 class Clock:
@@ -82,32 +82,12 @@ def test_unknown_outcome_is_refused() -> None:
         PoolMetrics().job_finished("dev", "acte", "finished", seconds=1.0, pages=1)
 
 
-@pytest.mark.parametrize(("reason", "bucket"), [
-    ("killed by SIGKILL (perhaps out of memory)", "oom_suspected"),
-    ("killed by SIGKILL; memory 3.0 GiB over the hard limit 3.0 GiB", "memory_hard"),
-    ("exit code 0; recycled: memory 2.1 GiB over the soft limit 2.0 GiB", "memory_soft"),
-    ("killed by SIGTERM; job timeout: no progress for 601s", "timeout"),
-    ("exit code 0; recycled: 100 jobs done (limit 103)", "max_jobs"),
-    ("exit code 0; recycled: reload", "reload"),
-    ("exit code 0; pool shrunk", "shrink"),
-    ("killed by SIGTERM; pool stopping", "stop"),
-    ("killed by SIGTERM; graceful timeout reached", "stop"),
-    ("exit code 0", "stop"),
-    ("exit code 1", "crash"),
-    ("exit code 10 (could not boot)", "crash"),
-    ("killed by SIGSEGV", "crash"),
-    ("memory_soft", "memory_soft"),
-])
-def test_exit_reasons_fall_into_a_few_buckets(reason: str, bucket: str) -> None:
-    assert exit_bucket(reason) == bucket
-
-
 def test_worker_exits_and_recycles_count_by_bucket() -> None:
     metrics = PoolMetrics()
-    metrics.worker_exited("killed by SIGKILL (perhaps out of memory)")
-    metrics.worker_exited("exit code 1")
-    metrics.worker_exited("exit code 1")
-    metrics.recycled("recycled: reload")
+    metrics.worker_exited(StopReason.OOM_SUSPECTED)
+    metrics.worker_exited(StopReason.CRASH)
+    metrics.worker_exited(StopReason.CRASH)
+    metrics.recycled(StopReason.RELOAD)
     assert value(metrics, "ocrmp_worker_restarts_total", reason="oom_suspected") == 1
     assert value(metrics, "ocrmp_worker_restarts_total", reason="crash") == 2
     assert value(metrics, "ocrmp_worker_restarts_total", reason="timeout") == 0

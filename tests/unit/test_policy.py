@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ocrmp.exitcodes import ExitCode
 from ocrmp.pool import policy
+from ocrmp.vocabulary import StopReason
 
 
 @given(size=st.integers(1, 64), index=st.integers(0, 10_000), acte=st.integers(0, 10_000),
@@ -119,3 +122,37 @@ def test_jobs_limit_with_jitter() -> None:
     limits = {policy.jobs_limit(100, 10, rng) for _ in range(50)}
     assert min(limits) >= 100 and max(limits) <= 110 and len(limits) > 1
     assert policy.jobs_limit(0, 10, rng) == 0
+
+
+KILL, TERM, SEGV = -9, -15, -11  # os.waitstatus_to_exitcode: minus the signal
+
+
+@pytest.mark.parametrize(("code", "decided", "reason"), [
+    (KILL, None, StopReason.OOM_SUSPECTED),
+    (KILL, StopReason.MEMORY_HARD, StopReason.MEMORY_HARD),
+    (0, StopReason.MEMORY_SOFT, StopReason.MEMORY_SOFT),
+    (TERM, StopReason.TIMEOUT, StopReason.TIMEOUT),
+    (0, StopReason.MAX_JOBS, StopReason.MAX_JOBS),
+    (0, StopReason.RELOAD, StopReason.RELOAD),
+    (0, StopReason.SHRINK, StopReason.SHRINK),
+    (TERM, StopReason.STOP, StopReason.STOP),
+    (0, None, StopReason.STOP),
+    (1, None, StopReason.CRASH),
+    (ExitCode.WORKER_BOOT_ERROR, None, StopReason.CRASH),
+    (SEGV, None, StopReason.CRASH),
+])
+def test_exit_reasons_fall_into_a_few_buckets(code: int, decided: StopReason | None,
+                                              reason: StopReason) -> None:
+    assert policy.stop_reason(code, decided) is reason
+
+
+def test_an_exit_in_words_says_code_or_signal_then_why() -> None:
+    boot = ExitCode.WORKER_BOOT_ERROR
+    assert policy.describe_exit(KILL, "", boot_error=boot) == \
+        "killed by SIGKILL (perhaps out of memory)"
+    assert policy.describe_exit(KILL, "memory 3 GiB over the hard limit", boot_error=boot) == \
+        "killed by SIGKILL; memory 3 GiB over the hard limit"
+    assert policy.describe_exit(boot, "", boot_error=boot) == \
+        f"exit code {int(boot)} (could not boot)"
+    assert policy.describe_exit(0, "recycled: reload", boot_error=boot) == \
+        "exit code 0; recycled: reload"

@@ -13,15 +13,11 @@ import pytest
 
 from ocrmp.atomics import AtomicOps, implementation
 from ocrmp.config import MAX_POOL_SIZE
-from ocrmp.pool import slots
+from ocrmp.pool import shm, slots
+from ocrmp.pool.shm import H_MASTER_PID, H_MASTER_START_US
 from ocrmp.pool.slots import (
-    H_MASTER_PID,
-    H_MASTER_START_US,
     Command,
-    DocumentKind,
-    Environment,
     ForeignSlotTable,
-    Mode,
     Phase,
     PoolAlreadyRunning,
     SlotTable,
@@ -29,6 +25,7 @@ from ocrmp.pool.slots import (
     SlotTableMissing,
     TornRecord,
 )
+from ocrmp.vocabulary import Environment, Kind, StopReason
 from tests.atomics_flavours import atomics
 from tests.forking import fork, join
 
@@ -68,11 +65,11 @@ def document_for(job_id: int) -> str:
 def test_create_attach_snapshot_round_trip(table: SlotTable, pool: str, ops: AtomicOps) -> None:
     slot = table.slot(2)
     assert slot.spawned(pid=1234) == 1
-    slot.mode = Mode.ACTE
-    seq = slot.assign(env=Environment.PROD, job_id=77, attempt=2,
-                      document_number="2024 D 1234", kind=DocumentKind.ACTE)
+    slot.mode = Kind.ACTE
+    seq = slot.assign(env=Environment.PROD, attempt=2, document_number="2024 D 1234",
+                      kind=Kind.ACTE, payload='{"id": "77"}')
     slot.update(memory_rss=300 << 20, memory_uss=250 << 20, restarts=1)
-    slot.record_exit(0, 9, "killed by SIGKILL (perhaps out of memory)")
+    slot.record_exit(0, 9, StopReason.OOM_SUSPECTED, "killed by SIGKILL (perhaps out of memory)")
     slot.phase = Phase.BUSY
     slot.taken_seq = seq
     slot.current_page = 3
@@ -81,26 +78,23 @@ def test_create_attach_snapshot_round_trip(table: SlotTable, pool: str, ops: Ato
     with SlotTable.attach(pool, ops=ops) as reader:
         seen = reader.snapshot(2)
     assert seen == table.snapshot(2)
-    assert (seen.pid, seen.generation, seen.mode, seen.assign_seq) == (1234, 1, Mode.ACTE, 1)
-    assert (seen.env, seen.job_id, seen.attempt, seen.kind) == (
-        Environment.PROD, 77, 2, DocumentKind.ACTE)
+    assert (seen.pid, seen.generation, seen.mode, seen.assign_seq) == (1234, 1, Kind.ACTE, 1)
+    assert (seen.env, seen.payload, seen.attempt, seen.kind) == (
+        Environment.PROD, '{"id": "77"}', 2, Kind.ACTE)
     assert seen.document_number == "2024 D 1234"
     assert seen.last_exit_reason == "killed by SIGKILL (perhaps out of memory)"
+    assert seen.last_stop is StopReason.OOM_SUSPECTED
     assert (seen.last_exit_signal, seen.memory_rss, seen.restarts) == (9, 300 << 20, 1)
-    assert (seen.phase, seen.current_page, seen.running, seen.pending) == (
-        Phase.BUSY, 3, True, False)
+    assert (seen.phase, seen.current_page, seen.pending) == (Phase.BUSY, 3, False)
     assert seen.heartbeat_ns > 0
-    assert table.slot(2).assignment().document_number == "2024 D 1234"
+    assert table.slot(2).snapshot().document_number == "2024 D 1234"
 
 
 def test_fresh_table_reads_as_dead_empty_slots(table: SlotTable) -> None:
     assert len(table) == NSLOTS
     assert all(s.phase is Phase.DEAD and s.command is Command.NONE and s.pid == 0
                for s in table.snapshots())
-    header = table.header()
-    assert (header.nslots, header.master_pid, header.pool_seq) == (NSLOTS, os.getpid(), 0)
-    assert table.bump_pool_seq() == 1
-    assert table.master_alive()
+    assert table.master_pid == os.getpid()
 
 
 def test_text_is_truncated_on_a_character_boundary(table: SlotTable) -> None:
@@ -116,11 +110,11 @@ def test_text_is_truncated_on_a_character_boundary(table: SlotTable) -> None:
 def test_payload_round_trips_and_is_never_truncated(table: SlotTable) -> None:
     slot = table.slot(1)
     payload = '{"path": "' + "dossier/é" * 100 + '"}'
-    slot.assign(env=Environment.DEV, job_id=1, attempt=1, document_number="D1",
-                kind=DocumentKind.INDEX, payload=payload)
-    assert slot.assignment().payload == payload
+    slot.assign(env=Environment.DEV, attempt=1, document_number="D1", kind=Kind.INDEX,
+                payload=payload)
+    assert slot.snapshot().payload == payload
     with pytest.raises(ValueError, match="payload"):
-        slot.update(payload="x" * (slots.PAYLOAD_BYTES + 1))
+        slot.update(payload="x" * (slots.Record.payload.capacity + 1))
     slot.update(payload="{}")  # shorter: nothing of the old text shows through
     assert slot.snapshot().payload == "{}"
 
@@ -157,7 +151,7 @@ def test_readers_never_see_a_torn_record(table: SlotTable, pool: str, ops: Atomi
         job = 0
         while stop.phase is not Phase.EXITING:
             job += 1
-            slot.update(job_id=job, attempt=job % 5, env=job % 3,
+            slot.update(attempt=job, env=job % 3, kind=job % 2,
                         document_number=document_for(job))
 
     # The pure atomics take ~50 lock round trips per snapshot, and a tight writer makes
@@ -169,9 +163,10 @@ def test_readers_never_see_a_torn_record(table: SlotTable, pool: str, ops: Atomi
     try:
         for count in range(200_000):
             seen = reader.snapshot(0)
-            assert seen.document_number == (document_for(seen.job_id) if seen.job_id else "")
-            assert (seen.attempt, int(seen.env)) == (seen.job_id % 5, seen.job_id % 3)
-            seen_jobs.add(seen.job_id)
+            assert seen.document_number == (document_for(seen.attempt) if seen.attempt else "")
+            assert (list(Environment).index(seen.env), list(Kind).index(seen.kind)) == (
+                seen.attempt % 3, seen.attempt % 2)
+            seen_jobs.add(seen.attempt)
             if count >= enough and len(seen_jobs) >= 20:
                 break
     finally:
@@ -184,19 +179,19 @@ def test_readers_never_see_a_torn_record(table: SlotTable, pool: str, ops: Atomi
 def test_a_record_left_half_written_is_reported(
         table: SlotTable, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(slots, "_SEQLOCK_GIVE_UP_S", 0.01)
-    table.slot(0).store(slots.WORDS["mseq"], 1)  # as if the master died mid-write
+    table.slot(0).store(slots.FIELDS["mseq"].word, 1)  # as if the master died mid-write
     with pytest.raises(TornRecord, match="slot 0"):
         table.snapshot(0)
 
 
 def test_stale_table_of_a_dead_master_is_replaced(table: SlotTable, pool: str,
                                                   ops: AtomicOps) -> None:
-    table.slot(0).update(job_id=99)
+    table.slot(0).update(attempt=99)
     ops.store(table.buf, H_MASTER_PID * 8, dead_pid())
     table.close()  # the dead master never unlinked it
     with SlotTable.create(pool, NSLOTS, ops=ops) as fresh:
-        assert fresh.header().master_pid == os.getpid()
-        assert fresh.snapshot(0).job_id == 0
+        assert fresh.master_pid == os.getpid()
+        assert fresh.snapshot(0).attempt == 0
 
 
 def test_reused_pid_with_another_start_time_is_stale(table: SlotTable, pool: str,
@@ -204,13 +199,13 @@ def test_reused_pid_with_another_start_time_is_stale(table: SlotTable, pool: str
     ops.store(table.buf, H_MASTER_START_US * 8, 1)
     table.close()
     with SlotTable.create(pool, NSLOTS, ops=ops) as fresh:
-        assert fresh.master_alive()
+        assert fresh.master_pid == os.getpid()
 
 
 def test_garbage_segment_is_replaced(pool: str, ops: AtomicOps) -> None:
     from multiprocessing.shared_memory import SharedMemory
 
-    junk = SharedMemory(slots.segment_name(pool), create=True, size=100)
+    junk = SharedMemory(shm.segment_name(pool), create=True, size=100)
     assert junk.buf is not None
     junk.buf[:100] = b"\xff" * 100
     junk.close()
@@ -222,13 +217,13 @@ def test_garbage_with_a_live_pid_is_replaced(pool: str, ops: AtomicOps) -> None:
     """Not an ocrmp table (bad magic), though it names a live process where a table would."""
     from multiprocessing.shared_memory import SharedMemory
 
-    junk = SharedMemory(slots.segment_name(pool), create=True, size=slots.table_size(1))
+    junk = SharedMemory(shm.segment_name(pool), create=True, size=slots.table_size(1))
     ops.store(junk.buf, 0, 12345)
     ops.store(junk.buf, H_MASTER_PID * 8, 1)
-    ops.store(junk.buf, H_MASTER_START_US * 8, slots._start_us(1))
+    ops.store(junk.buf, H_MASTER_START_US * 8, shm._start_us(1))
     junk.close()
     with SlotTable.create(pool, NSLOTS, ops=ops) as fresh:
-        assert fresh.header().master_pid == os.getpid()
+        assert fresh.master_pid == os.getpid()
         fresh.unlink()
 
 
@@ -238,11 +233,11 @@ def test_a_table_made_by_another_user_is_refused_and_left_alone(pool: str,
     """Another local user pre-creates the table with a header naming a live master (pid 1)."""
     from multiprocessing.shared_memory import SharedMemory
 
-    fake = SharedMemory(slots.segment_name(pool), create=True, size=slots.table_size(1))
+    fake = SharedMemory(shm.segment_name(pool), create=True, size=slots.table_size(1))
     try:
         ops.store(fake.buf, H_MASTER_PID * 8, 1)
-        ops.store(fake.buf, H_MASTER_START_US * 8, slots._start_us(1))
-        ops.store(fake.buf, 0, slots.MAGIC)
+        ops.store(fake.buf, H_MASTER_START_US * 8, shm._start_us(1))
+        ops.store(fake.buf, 0, shm.MAGIC)
         os.fchown(fake._fd, 65534, 65534)  # nobody
         with pytest.raises(ForeignSlotTable):
             SlotTable.create(pool, NSLOTS, ops=ops)
@@ -276,7 +271,7 @@ def test_live_owner_in_another_process_refuses(pool: str, ops: AtomicOps) -> Non
         with pytest.raises(PoolAlreadyRunning, match=f"master pid {pid}"):
             SlotTable.create(pool, NSLOTS, ops=ops)
         with SlotTable.attach(pool, ops=ops) as reader:
-            assert reader.header().master_pid == pid
+            assert reader.master_pid == pid
     finally:
         os.write(go_w, b"x")
         assert join(pid) == 0
@@ -324,9 +319,9 @@ def test_attach_without_a_table_is_a_clear_error(pool: str, ops: AtomicOps) -> N
 def test_attached_table_survives_the_segment_vanishing(table: SlotTable, pool: str,
                                                        ops: AtomicOps) -> None:
     reader = SlotTable.attach(pool, ops=ops)
-    table.slot(1).update(job_id=5)
+    table.slot(1).update(attempt=5)
     table.unlink()
-    assert reader.snapshot(1).job_id == 5
+    assert reader.snapshot(1).attempt == 5
     reader.close()
     with pytest.raises(SlotTableMissing):
         SlotTable.attach(pool, ops=ops)
@@ -344,7 +339,7 @@ def test_an_unrelated_process_attaching_never_unlinks(table: SlotTable, pool: st
         from multiprocessing import resource_tracker
         from ocrmp.pool.slots import SlotTable
         table = SlotTable.attach({pool!r})
-        print(table.header().master_pid)
+        print(table.master_pid)
         table.close()
         resource_tracker._resource_tracker._stop()  # wait for its clean-up, if any
     """)
@@ -356,9 +351,9 @@ def test_an_unrelated_process_attaching_never_unlinks(table: SlotTable, pool: st
 
 
 def test_segment_names_are_safe_and_distinct() -> None:
-    assert slots.segment_name("prod-1") == "ocrmp-prod-1"
-    odd = {slots.segment_name(name) for name in ("a b", "a_b", "a/b", "a" * 300)}
+    assert shm.segment_name("prod-1") == "ocrmp-prod-1"
+    odd = {shm.segment_name(name) for name in ("a b", "a_b", "a/b", "a" * 300)}
     assert len(odd) == 4
     assert all(len(name) < 255 and "/" not in name for name in odd)
     with pytest.raises(SlotTableError):
-        slots.segment_name("")
+        shm.segment_name("")

@@ -1,0 +1,146 @@
+"""Jobs and modes for the master's workers: rebalance, idle workers, claim, hand-over, the
+finish of a job or its release, and --until-idle's exit.
+
+The queue side (claims, wake-ups, leases, rescue) is the `Scheduler`'s; this module decides
+which worker gets what, and keeps the slot table and the master's memory of it in step.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+
+from ocrmp.config import Settings
+from ocrmp.pool import policy
+from ocrmp.pool.coordination import Coordination
+from ocrmp.pool.every import Every
+from ocrmp.pool.observe import Observer
+from ocrmp.pool.scheduler import IdleWorker, Scheduler
+from ocrmp.pool.slots import Command, Phase, SlotTable
+from ocrmp.pool.worker import job_to_slot
+from ocrmp.pool.workerslot import SlotState
+from ocrmp.store import Job
+from ocrmp.vocabulary import MODES, Kind
+
+log = logging.getLogger("ocrmp.master")
+
+
+class Dispatcher:
+    def __init__(self, settings: Settings, slots: Sequence[SlotState],
+                 table: Callable[[], SlotTable], observer: Observer,
+                 coordination: Coordination, host: str, clock: Callable[[], float],
+                 rng: random.Random) -> None:
+        self.settings = settings
+        self.slots = slots
+        self.table = table
+        self.observer = observer
+        self.coordination = coordination
+        self.host = host
+        self.clock = clock
+        self.scheduler = Scheduler(settings, rng, allow=self.allow_jobs)
+        self.rebalancing = Every(settings.rebalance_interval_s, clock=clock)
+        self.mode_target: dict[str, int] = {}
+
+    def live(self) -> list[SlotState]:
+        return [state for state in self.slots if state.pid]
+
+    # -- modes ----------------------------------------------------------------------------
+
+    def assign_initial_modes(self, desired: int) -> None:
+        target = policy.allocate_modes(desired, self.scheduler.depths(),
+                                       self.settings.min_index, self.settings.min_acte)
+        modes = [Kind.INDEX] * target[Kind.INDEX] + [Kind.ACTE] * target[Kind.ACTE]
+        table = self.table()
+        for index in range(len(table)):
+            table.slot(index).mode = modes[index] if index < len(modes) else MODES[index % 2]
+
+    def rebalance(self) -> None:
+        """Recompute the target allocation of modes every interval; switch idle workers to
+        it on every pass (a busy worker switches when it next becomes idle)."""
+        table = self.table()
+        live = self.live()
+        if self.rebalancing.due():
+            depths = self.scheduler.refresh_depths(self.clock())
+            modes = [table.slot(state.index).mode for state in live]
+            current: dict[str, int] = {kind: modes.count(kind) for kind in MODES}
+            self.mode_target = policy.allocate_modes(
+                len(live), depths, self.settings.min_index, self.settings.min_acte, current)
+        if not self.mode_target or sum(self.mode_target.values()) != len(live):
+            return
+        plan = [(s.index, table.slot(s.index).mode, self.is_idle(s)) for s in live]
+        for index, mode in policy.plan_switches(plan, self.mode_target):
+            slot = table.slot(index)
+            log.info("%s mode %s → %s", self.slots[index].name, slot.mode, mode)
+            slot.mode = Kind(mode)
+
+    # -- jobs -------------------------------------------------------------------------------
+
+    def is_idle(self, state: SlotState) -> bool:
+        if not state.pid or state.leaving or state.job is not None:
+            return False
+        slot = self.table().slot(state.index)
+        return slot.phase == Phase.IDLE and slot.command == Command.NONE
+
+    def idle_workers(self) -> list[IdleWorker]:
+        table = self.table()
+        return [IdleWorker(s.index, s.worker_id(self.host, self.settings.pool_name),
+                           table.slot(s.index).mode)
+                for s in self.live() if self.is_idle(s)]
+
+    def inflight(self) -> list[Job]:
+        return [state.job for state in self.slots if state.job is not None]
+
+    def dispatch(self, memory_pressure: bool) -> None:
+        if memory_pressure:
+            return  # under the memory reserve: claim nothing until memory returns
+        for worker, job in self.scheduler.claim(self.clock(), self.idle_workers()):
+            self.hand_over(self.slots[worker.slot], job)
+
+    def hand_over(self, state: SlotState, job: Job) -> None:
+        slot = self.table().slot(state.index)
+        self.observer.handed_over(state.index, job, slot)
+        state.job, state.job_seq = job, job_to_slot(slot, job)
+        state.bell.ring()
+        log.info("Claimed job", extra={"worker": state.name, "job_id": job.id, "env": job.env,
+                                       "document_number": job.document_number,
+                                       "attempt": job.attempt})
+
+    def collect_finished(self) -> None:
+        table = self.table()
+        for state in self.live():
+            job = state.job
+            if job is not None and table.slot(state.index).done_seq >= state.job_seq:
+                state.job = None
+                self.observer.finished(state.index, job, table.slot(state.index))
+
+    def give_back(self, state: SlotState, reason: str) -> None:
+        """Release the job of a worker that died, unless it finished it first."""
+        job, seq = state.job, state.job_seq
+        state.job = None
+        if job is None:
+            return
+        snap = self.table().snapshot(state.index)
+        if snap.done_seq >= seq:
+            return  # the worker finished it before exiting
+        self.scheduler.release(job, f"{state.name} died: {reason}",
+                               started=snap.taken_seq >= seq)
+        self.observer.released(state.index, job)
+
+    def allow_jobs(self, env: str, wanted: int) -> tuple[int, float]:
+        allowed, retry_in = self.coordination.allow_jobs(env, wanted)
+        if allowed < wanted:
+            self.observer.metrics.rate_limited(env, retry_in)
+        return allowed, retry_in
+
+    def queue_drained(self) -> bool:
+        """--until-idle: nothing claimable, nothing running, every worker idle."""
+        if not self.settings.until_idle or self.inflight():
+            return False
+        live = self.live()
+        if not live or len(self.idle_workers()) < len(live):
+            return False
+        if not self.scheduler.last_claim_empty:
+            return False
+        depths = self.scheduler.refresh_depths(self.clock(), force=True)
+        return sum(depths.values()) == 0
