@@ -11,15 +11,12 @@ import contextlib
 import logging
 import os
 import random
-import selectors
 import signal
 import socket
 import time
-from collections import deque
 from collections.abc import Callable
-from typing import Any
 
-from ocrmp import __version__, logs
+from ocrmp import logs
 from ocrmp.config import MAX_POOL_SIZE, Settings
 from ocrmp.exitcodes import ExitCode
 from ocrmp.pool import policy
@@ -31,6 +28,7 @@ from ocrmp.pool.observe import Observer
 from ocrmp.pool.pidfile import Pidfile, pidfile_path
 from ocrmp.pool.recycle import Recycler
 from ocrmp.pool.slots import Command, Phase, SlotTable
+from ocrmp.pool.wakeup import Wakeup
 from ocrmp.pool.worker import WorkerContext, work
 from ocrmp.pool.workerslot import Decision, Processes, SlotState, Stopping
 from ocrmp.vocabulary import StopReason
@@ -50,14 +48,12 @@ class Master:
         self.processes = processes or Processes()
         self.host = socket.gethostname()
         self.rng = random.Random()
-        self.signals: deque[int] = deque()
         self.desired = settings.size
         self.stopping = Stopping.NO
         self.stop_deadline = 0.0
         self.exit_code = ExitCode.OK
         self.murdering = Every(0.1, clock=clock)  # timeouts are seconds: 100 ms is enough
         self.bells = Doorbells(TABLE_CAPACITY)
-        self.master_bell = self.bells.master
         self.slots = [SlotState(i, self.bells.slot(i)) for i in range(TABLE_CAPACITY)]
         self.table: SlotTable | None = None
         self.pidfile = Pidfile(pidfile_path(settings.run_dir, settings.pool_name))
@@ -67,11 +63,7 @@ class Master:
                                      self.coordination, self.host, clock, self.rng)
         self.scheduler = self.dispatcher.scheduler
         self.recycler = Recycler(settings, clock, self.rng, self.observer.metrics.set_worker_memory)
-        # poll, not epoll: an epoll registration outlives the master's close of a LISTEN socket
-        # while a forked worker still holds a copy, and would then wake the loop forever.
-        self.selector = selectors.PollSelector()
-        self.wakeup_r, self.wakeup_w = os.pipe()
-        self._handlers: dict[int, Any] = {}
+        self.wakeup = Wakeup(self.bells.master)
 
     # -- life of the master -----------------------------------------------------------
 
@@ -88,25 +80,10 @@ class Master:
     def start(self) -> None:
         self.table = SlotTable.create(self.settings.pool_name, TABLE_CAPACITY)
         self.observer.serve()
-        for fd in (self.wakeup_r, self.wakeup_w):
-            os.set_blocking(fd, False)
-        signal.set_wakeup_fd(self.wakeup_w, warn_on_full_buffer=False)
-        for signum in HANDLED:
-            self._handlers[signum] = signal.signal(signum, self._queue_signal)
-        self.selector.register(self.wakeup_r, selectors.EVENT_READ, "signal")
-        self.selector.register(self.master_bell.fileno(), selectors.EVENT_READ, "bell")
-        log.info("ocrmp pool starting", extra={
-            "pool": self.settings.pool_name, "version": __version__, "size": self.desired,
-            "environments": ",".join(self.settings.environments),
-            "engine": self.settings.runner or self.settings.ocr.engine, "pid": os.getpid(),
-            "rate_limits": ",".join(f"{env}={rate}" for env, rate in
-                                    self.coordination.describe_limits().items()) or "none",
-            "redis": "yes" if self.settings.redis_url else "no"})
+        self.wakeup.install(HANDLED)
+        self.observer.starting(self.desired, self.coordination)
         self.scheduler.refresh_depths(self.clock(), force=True)
         self.dispatcher.assign_initial_modes(self.desired)
-
-    def _queue_signal(self, signum: int, frame: object) -> None:
-        self.signals.append(signum)  # no logging here: just queue the signal
 
     def finished(self) -> bool:
         return bool(self.stopping) and not self.live_slots()
@@ -143,37 +120,21 @@ class Master:
         timeout = max(0.0, min(self.scheduler.next_deadline() - now, 0.5))
         if self.scheduler.ready_to_claim(now) and self.dispatcher.idle_workers():
             timeout = 0.0
-        self._register_listeners()
-        for key, _ in self.selector.select(timeout):
-            if key.data == "signal":
-                _drain_fd(self.wakeup_r)
-            elif key.data == "bell":
-                self.master_bell.wait(0)
-                self.scheduler.claim_due = True
-            else:
-                self.scheduler.notified(key.data)
-
-    def _register_listeners(self) -> None:
-        self.scheduler.maintain(self.clock())
-        registered = {key.data for key in self.selector.get_map().values()}
-        for listener in self.scheduler.listeners():
-            fd = listener.fileno()
-            if listener not in registered and fd is not None:
-                self.selector.register(fd, selectors.EVENT_READ, listener)
-        for key in list(self.selector.get_map().values()):
-            data = key.data
-            if data not in ("signal", "bell") and data.fileno() != key.fd:
-                self.selector.unregister(key.fd)
+        self.scheduler.maintain(now)
+        rang, notified = self.wakeup.wait(timeout, self.scheduler.listeners())
+        self.scheduler.claim_due = self.scheduler.claim_due or rang
+        for listener in notified:
+            self.scheduler.notified(listener)
 
     # -- signals ----------------------------------------------------------------------
 
     def handle_signals(self) -> None:
         handlers = {signal.SIGTERM: self.handle_term, signal.SIGINT: self.handle_int,
                     signal.SIGQUIT: self.handle_int, signal.SIGHUP: self.handle_hup,
-                    signal.SIGTTIN: self.handle_ttin, signal.SIGTTOU: self.handle_ttou,
+                    signal.SIGTTIN: lambda: self.resize(1), signal.SIGTTOU: lambda: self.resize(-1),
                     signal.SIGUSR1: self.handle_usr1}
-        while self.signals:
-            handler = handlers.get(signal.Signals(self.signals.popleft()))
+        while self.wakeup.signals:
+            handler = handlers.get(signal.Signals(self.wakeup.signals.popleft()))
             if handler is not None:
                 handler()
 
@@ -216,13 +177,10 @@ class Master:
         for state in self.live_slots():
             self.processes.signal(state.pid, signal.SIGUSR1)
 
-    def handle_ttin(self) -> None:
-        self.desired = min(TABLE_CAPACITY, self.desired + 1)
-        log.info("TTIN: pool size %d", self.desired)
-
-    def handle_ttou(self) -> None:
-        self.desired = max(1, self.desired - 1)
-        log.info("TTOU: pool size %d", self.desired)
+    def resize(self, by: int) -> None:
+        """TTIN / TTOU: one worker more or less."""
+        self.desired = max(1, min(TABLE_CAPACITY, self.desired + by))
+        log.info("%s: pool size %d", "TTIN" if by > 0 else "TTOU", self.desired)
 
     def begin_stop(self, how: Stopping) -> None:
         self.stopping = how
@@ -276,9 +234,7 @@ class Master:
         slot = self._table().slot(state.index)
         leaving = state.leaving
         reason = policy.stop_reason(code, leaving.reason if leaving else None)
-        detail = "" if leaving is None else leaving.detail if state.killed else \
-            f"recycled: {leaving.detail}"
-        text = policy.describe_exit(code, detail, boot_error=ExitCode.WORKER_BOOT_ERROR)
+        text = policy.describe_exit(code, state.why, boot_error=ExitCode.WORKER_BOOT_ERROR)
         slot.record_exit(max(code, 0), max(-code, 0), reason, text)
         slot.phase = Phase.DEAD
         self.processes.kill_group(state.pid, signal.SIGKILL)  # no orphan tesseract outlives it
@@ -291,25 +247,10 @@ class Master:
         # finished, so the next worker does not start a job that was just given back.
         slot.taken_seq = slot.done_seq = slot.assign_seq
         self.observer.exited(state.name, reason, state.recycled.reason if state.recycled else None)
-        if leaving:
-            slot.recycles = slot.recycles + 1
-        slot.restarts = slot.restarts + 1
+        slot.update(recycles=slot.recycles + bool(leaving), restarts=slot.restarts + 1)
         state.pid = 0
-        self._count_death(state, finished, expected)
-
-    def _count_death(self, state: SlotState, finished: int, expected: bool) -> None:
-        now = self.clock()
-        if finished or expected:
-            state.consecutive_deaths = 0
-            state.next_spawn_at = now
-            return
-        state.consecutive_deaths += 1
-        state.deaths.append(now)
-        state.next_spawn_at = now + policy.respawn_delay(state.consecutive_deaths)
-        if policy.breaker_tripped(state.deaths, now, self.settings.breaker_failures,
-                                  self.settings.breaker_window_s):
-            state.tripped = True
-            self._table().slot(state.index).breaker_tripped = 1
+        if state.died(self.clock(), bool(finished or expected), self.settings):
+            slot.breaker_tripped = 1
             log.error("%s tripped its breaker: died %d times in %.0fs without finishing a job;"
                       " not respawned", state.name, self.settings.breaker_failures,
                       self.settings.breaker_window_s)
@@ -320,16 +261,10 @@ class Master:
             return
         now = self.clock()
         for state in self.live_slots():
-            if state.killed:
-                if now >= state.kill_deadline:
-                    self.processes.kill_group(state.pid, signal.SIGKILL)
-                continue
-            slot = self._table().slot(state.index)
-            silent_s = now - slot.heartbeat_ns / 1e9
-            if slot.phase == Phase.BUSY and silent_s > self.settings.job_timeout_s:
-                self.kill(Decision(state, StopReason.TIMEOUT,
-                                   f"job timeout: no progress for {silent_s:.0f}s"),
-                          signal.SIGTERM)
+            if state.killed and now >= state.kill_deadline:
+                self.processes.kill_group(state.pid, signal.SIGKILL)
+        for decision in self.recycler.overdue(self.live_slots(), self._table(), now):
+            self.kill(decision, signal.SIGTERM)
 
     def end(self, decision: Decision) -> None:
         """Apply a decision to end a worker: now (hard memory limit) or after its job."""
@@ -394,9 +329,7 @@ class Master:
         if self.table is not None:
             self.table.unlink()
             self.table.close()
-        signal.set_wakeup_fd(-1)
-        for signum, handler in self._handlers.items():
-            signal.signal(signum, handler)
+        self.wakeup.uninstall()
         self.pidfile.release()
         log.info("ocrmp pool stopped", extra={"pool": self.settings.pool_name})
 
@@ -404,10 +337,3 @@ class Master:
         assert self.table is not None, "the slot table is created in start()"
         return self.table
 
-
-def _drain_fd(fd: int) -> None:
-    try:
-        while os.read(fd, 4096):
-            pass
-    except BlockingIOError:
-        pass

@@ -9,10 +9,12 @@ the hand-over and the finish, and a done job's flags from the slot's job_flags.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ocrmp import __version__
 from ocrmp.config import Settings
 from ocrmp.flags import DocumentFlags
 from ocrmp.fleet import WorkerInfo
@@ -57,6 +59,17 @@ class Observer:
             self.metrics.set_queue_source(self.snapshot)
             self.server = serve(self.metrics, settings.metrics_host, settings.metrics_port)
             log.info("Metrics on http://%s:%d/metrics", self.server.host, self.server.port)
+
+    def starting(self, size: int, coordination: Coordination) -> None:
+        settings = self.settings
+        limits = coordination.describe_limits().items()
+        log.info("ocrmp pool starting", extra={
+            "pool": settings.pool_name, "version": __version__, "size": size,
+            "environments": ",".join(settings.environments),
+            "engine": settings.runner or settings.ocr.engine,
+            "pid": os.getpid(),
+            "rate_limits": ",".join(f"{env}={rate}" for env, rate in limits) or "none",
+            "redis": "yes" if settings.redis_url else "no"})
 
     def handed_over(self, slot: int, job: Job, snap: Record) -> None:
         self.metrics.job_claimed(job.env, job.kind)

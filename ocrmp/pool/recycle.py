@@ -2,9 +2,10 @@
 
 Each check returns `Decision`s (a slot, its StopReason, the reason in words); the master
 applies them. Memory is sampled every second (the worker and its children); a worker over
-the soft limit is recycled after its job, over the hard limit killed now. A worker is also
-recycled once its job budget is spent, when the pool shrinks (TTOU, or host memory under
-the reserve), and one at a time on HUP.
+the soft limit is recycled after its job, over the hard limit killed now. A worker silent
+for longer than the job timeout is killed; one whose job budget is spent is recycled, as
+are workers past the pool's size when it shrinks (TTOU, or host memory under the reserve),
+and every worker, one at a time, on HUP.
 """
 
 from __future__ import annotations
@@ -62,6 +63,19 @@ class Recycler:
             if verdict.stop is StopReason.MEMORY_HARD and not state.killed or \
                     verdict.stop is StopReason.MEMORY_SOFT and not state.recycled:
                 decisions.append(Decision(state, verdict.stop, verdict.reason))
+        return decisions
+
+    def overdue(self, live: Sequence[SlotState], table: SlotTable,
+                now: float) -> list[Decision]:
+        """Busy workers silent for longer than the job timeout (heartbeats on `now`'s clock)."""
+        decisions = []
+        for state in live:
+            slot = table.slot(state.index)
+            silent_s = now - slot.heartbeat_ns / 1e9
+            if not state.killed and slot.phase == Phase.BUSY and \
+                    silent_s > self.settings.job_timeout_s:
+                decisions.append(Decision(state, StopReason.TIMEOUT,
+                                          f"job timeout: no progress for {silent_s:.0f}s"))
         return decisions
 
     def check_capacity(self, desired: int) -> int:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import NamedTuple
 
+from ocrmp.config import Settings
+from ocrmp.pool import policy
 from ocrmp.pool.doorbell import Doorbell
 from ocrmp.store import Job
 from ocrmp.vocabulary import StopReason
@@ -55,6 +57,27 @@ class SlotState:
     def leaving(self) -> Decision | None:
         """Why the master is ending this worker, if it is (a kill outranks a recycle)."""
         return self.killed or self.recycled
+
+    @property
+    def why(self) -> str:
+        """The master's reason for ending it, in words; "" when it ended on its own."""
+        if self.killed:
+            return self.killed.detail
+        return f"recycled: {self.recycled.detail}" if self.recycled else ""
+
+    def died(self, now: float, useful: bool, settings: Settings) -> bool:
+        """Count a death and set when to respawn: at once after a useful life (a job done,
+        or ended on purpose), with backoff otherwise. True when the breaker trips now."""
+        if useful:
+            self.consecutive_deaths = 0
+            self.next_spawn_at = now
+            return False
+        self.consecutive_deaths += 1
+        self.deaths.append(now)
+        self.next_spawn_at = now + policy.respawn_delay(self.consecutive_deaths)
+        self.tripped = policy.breaker_tripped(self.deaths, now, settings.breaker_failures,
+                                              settings.breaker_window_s)
+        return self.tripped
 
     def born(self, pid: int, generation: int, jobs_done: int, jobs_limit: int) -> None:
         self.pid, self.generation = pid, generation
