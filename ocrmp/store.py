@@ -19,6 +19,7 @@ from psycopg.types.json import Jsonb
 from ocrmp.db import connect, describe_dsn, translate
 from ocrmp.errors import DatabaseUnavailable, StaleAttempt
 from ocrmp.sqlfiles import queries
+from ocrmp.vocabulary import Environment
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,8 @@ class NamedQueries:
 class JobStore:
     """The queue of one environment's database."""
 
-    def __init__(self, dsn: str, env: str = "dev", *, application_name: str = "ocrmp") -> None:
+    def __init__(self, dsn: str, env: str = Environment.DEV, *,
+                 application_name: str = "ocrmp") -> None:
         self.dsn = dsn
         self.env = env
         self.where = f"{env} database {describe_dsn(dsn)}"

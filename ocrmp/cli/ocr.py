@@ -16,7 +16,7 @@ from ocrmp.exitcodes import ExitCode
 from ocrmp.ocr.errors import DocumentNotFound, EngineUnavailable
 from ocrmp.ocr.settings import ENGINES
 from ocrmp.ocr.storage import refuse_irregular
-from ocrmp.vocabulary import MODES
+from ocrmp.vocabulary import MODES, Kind
 
 
 def _read(path: str) -> Path:
@@ -35,7 +35,7 @@ def _read(path: str) -> Path:
 
 @main.command("ocr")
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--kind", type=one_of(MODES), default="acte",
+@click.option("--kind", type=one_of(MODES), default=Kind.ACTE.value,
               help="acte: running text; index: ledger rows.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON result, not the text.")
 @click.option("--engine", type=click.Choice(ENGINES), default=None,

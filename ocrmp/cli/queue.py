@@ -21,7 +21,7 @@ from ocrmp.config import Settings
 from ocrmp.exitcodes import ExitCode
 from ocrmp.storage_put import InputError, copy_into, expand, reference_in
 from ocrmp.store import JobStore
-from ocrmp.vocabulary import Kind, Status
+from ocrmp.vocabulary import Environment, Kind, Status
 
 PROGRESS_FROM = 20  # files; below this a progress bar is noise
 
@@ -38,7 +38,7 @@ def open_store(settings: Settings, env: str) -> JobStore:
 @click.argument("files", nargs=-1, required=True)
 @click.option("--kind", type=one_of(Kind), required=True,
               help="Document kind, also the storage bucket")
-@env_option("dev")
+@env_option(Environment.DEV.value)
 @click.option("--document-number", help="Registry document number (one file only; "
               "default: each file's name without extension)")
 @click.option("--copy/--reference", "copy", default=True,
@@ -97,7 +97,7 @@ def _progress(paths: list[Path], label: str) -> AbstractContextManager[Iterable[
 
 @main.command(cls=Command)
 @with_options(POOL_OPTIONS)
-@env_option("dev")
+@env_option(Environment.DEV.value)
 @click.option("--id", "ids", multiple=True, help="Job id (repeatable)")
 @click.option("--kind", type=one_of(Kind), help="Only jobs of this kind")
 @click.option("--error-contains", help="Only jobs whose ocr_error contains this text "

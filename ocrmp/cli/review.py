@@ -16,12 +16,12 @@ from ocrmp.cli.pool import POOL_OPTIONS, settings_from, with_options
 from ocrmp.cli.queue import open_store, requeued_line
 from ocrmp.review import FlaggedDocument, list_flagged, render_document, summary
 from ocrmp.store import JobStore
-from ocrmp.vocabulary import Kind, PageFlag
+from ocrmp.vocabulary import Environment, Kind, PageFlag
 
 
 @main.command(cls=Command)
 @with_options(POOL_OPTIONS)
-@env_option("dev", "Environment whose documents to list")
+@env_option(Environment.DEV.value, "Environment whose documents to list")
 @click.option("--kind", type=one_of(Kind), help="Only documents of this kind")
 @click.option("--flag", "flags", multiple=True, type=one_of(PageFlag),
               help="Only documents with a page flagged for this reason (repeatable: any of "

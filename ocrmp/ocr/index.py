@@ -52,7 +52,7 @@ from ocrmp.ocr.table import (
     visual_lines,
 )
 from ocrmp.ocr.trust import keep_text
-from ocrmp.vocabulary import PageFlag
+from ocrmp.vocabulary import Kind, PageFlag
 
 PAGE_PSM = 3  # a page, or the part above its table: automatic layout
 STRIP_PSM = 4  # one column: a single column of text of varying sizes
@@ -64,7 +64,7 @@ def read_index_page(page: PageImage, engine: Engine, settings: OcrSettings) -> P
     started = time.perf_counter()
     prepared = prepare_page(page, engine, settings.dpi)
     # Kept grey, as deeds are: tesseract thresholds better than we do, and reads the grey.
-    cleaned = preprocess.clean_page(prepared.image, "index", borders=False, flatten=False,
+    cleaned = preprocess.clean_page(prepared.image, Kind.INDEX, borders=False, flatten=False,
                                     threshold=False, skew=prepared.skew_deg)
     res = prepared.resolution
     image = ruling_lines.erase_remnants(cleaned.image, res.x_height_px * res.scale)

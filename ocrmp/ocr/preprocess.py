@@ -18,6 +18,7 @@ import numpy as np
 
 from ocrmp.ocr.analysis import skew_of_ink
 from ocrmp.ocr.ruling import RulingLines, find_ruling_lines, remove_ruling_lines
+from ocrmp.vocabulary import MODES, Kind
 
 INK, PAPER = 0, 255
 THUMBNAIL_MAX_SIDE = 1100
@@ -294,7 +295,7 @@ def clean_page(
     measured first but corrected after binarisation: background and threshold do not
     care about rotation, and rotating a binary page costs half as much.
     """
-    if kind not in ("acte", "index"):
+    if kind not in MODES:
         raise ValueError(f"unknown page kind {kind!r}; expected 'acte' or 'index'")
     clock = _Clock()
     out, small = img, thumbnail(img)
@@ -313,7 +314,7 @@ def clean_page(
         out = _divide(out, background)
         clock.lap("background")
     found = None
-    if kind == "index" if ruling is None else ruling:
+    if kind == Kind.INDEX if ruling is None else ruling:
         # Rules are found and removed on the grey page, where hairlines are still there:
         # it is deskewed first, so that they run level.
         out = deskew(out, skew)
