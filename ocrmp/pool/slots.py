@@ -1,8 +1,8 @@
-"""The slot table: one record per worker slot in named shared memory (see `shm` for its life).
+"""The slot table: one record per worker slot in named shared memory (see `shm` for its life,
+`record` for its fields).
 
 The master creates the table before forking; workers inherit the mapping; `ocrmp status`
-attaches to it by name, read-only. Every field is a signed 64-bit word accessed through
-`ocrmp.atomics`, declared once in `Record` with its one writer:
+attaches to it by name, read-only. Every field has exactly one writer:
 
 - master-written: `generation`, `pid`, `mode`, `command`, the job (`assign_seq`, `env`,
   `attempt`, `kind`, `document_number`, and `payload`: the rest of the job as JSON), memory,
@@ -15,9 +15,7 @@ attaches to it by name, read-only. Every field is a signed 64-bit word accessed 
   its own, stored directly. Between two lives of a slot (reaped, not yet respawned) no worker
   exists, so the master may write them, e.g. `phase = Phase.DEAD`.
 
-A job is pending while `assign_seq > taken_seq`. Layout: a 64-word header, then 192 words
-per slot; worker words start on their own cache line so a worker's heartbeat does not
-bounce the line the master writes.
+A job is pending while `assign_seq > taken_seq`.
 """
 
 from __future__ import annotations
@@ -25,197 +23,43 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from enum import Enum, IntEnum
 from multiprocessing.shared_memory import SharedMemory
-from typing import Any, Generic, TypeVar, cast, overload
+from typing import Any, cast
 
 from ocrmp import atomics
 from ocrmp.atomics import AtomicOps
 from ocrmp.config import MAX_POOL_SIZE
 from ocrmp.pool import shm
+from ocrmp.pool.record import (
+    FIELDS,
+    MASTER,
+    RECORD_WORDS,
+    WORD,
+    Command,
+    Field,
+    Phase,
+    Record,
+    Text,
+)
 from ocrmp.pool.shm import (
     HEADER_WORDS,
-    WORD,
     ForeignSlotTable,
     PoolAlreadyRunning,
     SlotTableError,
     SlotTableMissing,
     segment_name,
 )
-from ocrmp.vocabulary import Environment, Kind, StopReason
+from ocrmp.vocabulary import StopReason
 
-__all__ = ["Command", "ForeignSlotTable", "Phase", "PoolAlreadyRunning", "Slot",
-           "SlotSnapshot", "SlotTable", "SlotTableError", "SlotTableMissing", "TornRecord",
-           "segment_name"]
+__all__ = ["FIELDS", "Command", "ForeignSlotTable", "Phase", "PoolAlreadyRunning", "Record",
+           "Slot", "SlotSnapshot", "SlotTable", "SlotTableError", "SlotTableMissing",
+           "TornRecord", "segment_name"]
 
 LAYOUT_VERSION = 3
-RECORD_WORDS = 192
-_WORKER_BASE = 176  # first worker word: its own cache line (176 * 8 = 22 * 64)
 _SEQLOCK_SPINS = 100
 _SEQLOCK_GIVE_UP_S = 2.0
-MASTER, WORKER = "master", "worker"
-
-
-class Phase(IntEnum):
-    """Worker-written state of a slot. Zero (a fresh table) reads as DEAD."""
-
-    DEAD = 0
-    STARTING = 1
-    IDLE = 2
-    BUSY = 3
-    DRAINING = 4
-    EXITING = 5
-
-
-class Command(IntEnum):
-    NONE = 0
-    STOP = 1
-    RECYCLE = 2
-    DRAIN = 3
-
-
-class TornRecord(SlotTableError):
-    """A slot stayed half-written; its master probably died while writing it."""
-
-
-T = TypeVar("T")
-E = TypeVar("E", bound=Enum)
-
-
-def _coded(enum: type[E]) -> tuple[Callable[[int], E], Callable[[Any], int]]:
-    """A word for a member of a str enum: its position (a fresh table reads as the first)."""
-    members: Sequence[E] = list(enum)
-    return members.__getitem__, lambda member: member if isinstance(member, int) \
-        else members.index(member)
-
-
-class Field(Generic[T]):
-    """One word of a slot record: its writer, and how its value is kept in the word."""
-
-    def __init__(self, writer: str, decode: Callable[[int], T],
-                 encode: Callable[[Any], int] = int) -> None:
-        self.writer = writer
-        self.decode = decode
-        self.encode = encode
-        self.name = ""
-        self.word = -1  # set by _lay_out
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    @overload
-    def __get__(self, record: None, owner: type) -> Field[T]: ...
-    @overload
-    def __get__(self, record: Record, owner: type) -> T: ...
-
-    def __get__(self, record: Record | None, owner: type) -> Field[T] | T:
-        if record is None:
-            return self
-        return self.read(record)
-
-    def read(self, record: Record) -> T:
-        return self.decode(record.load(self.word))
-
-    def __set__(self, record: Record, value: T) -> None:
-        record.write(self, value)
-
-
-class Text(Field[str]):
-    """A master-written text: a length word, then its UTF-8 bytes."""
-
-    def __init__(self, capacity: int, *, cut: bool) -> None:
-        super().__init__(MASTER, str)
-        self.capacity = capacity
-        self.cut = cut  # labels for people are cut to fit; the payload is refused instead
-
-    def read(self, record: Record) -> str:
-        length = min(max(record.load(self.word), 0), self.capacity)
-        raw = b"".join(record.load(self.word + 1 + i).to_bytes(WORD, "little", signed=True)
-                       for i in range(-(-length // WORD)))
-        return raw[:length].decode("utf-8", "replace")
-
-    def words(self, text: str, index: int) -> list[int]:
-        data = truncate_utf8(text, self.capacity) if self.cut else text.encode()
-        if len(data) > self.capacity:
-            raise ValueError(f"slot {index}: {self.name} of {len(data)} bytes does not fit "
-                             f"in {self.capacity}")
-        padded = data.ljust(-(-len(data) // WORD) * WORD, b"\0")
-        return [len(data)] + [int.from_bytes(padded[i:i + WORD], "little", signed=True)
-                              for i in range(0, len(padded), WORD)]
-
-
-_KIND = _coded(Kind)
-_ENV = _coded(Environment)
-_STOP = _coded(StopReason)
-
-
-class Record:
-    """The fields of a slot, each declared once: `Slot` reads them live from shared memory,
-    `SlotSnapshot` from one consistent copy."""
-
-    index: int
-    mseq = Field(MASTER, int)
-    generation = Field(MASTER, int)
-    pid = Field(MASTER, int)
-    mode = Field(MASTER, *_KIND)
-    command = Field(MASTER, Command)
-    assign_seq = Field(MASTER, int)
-    env = Field(MASTER, *_ENV)
-    attempt = Field(MASTER, int)
-    kind = Field(MASTER, *_KIND)
-    memory_rss = Field(MASTER, int)
-    memory_uss = Field(MASTER, int)
-    restarts = Field(MASTER, int)
-    recycles = Field(MASTER, int)
-    last_exit_code = Field(MASTER, int)
-    last_exit_signal = Field(MASTER, int)
-    last_stop = Field(MASTER, *_STOP)
-    breaker_tripped = Field(MASTER, int)
-    document_number = Text(64, cut=True)
-    last_exit_reason = Text(96, cut=True)
-    payload = Text(1024, cut=False)  # the job's other details, JSON
-    phase = Field(WORKER, Phase)
-    taken_seq = Field(WORKER, int)
-    done_seq = Field(WORKER, int)
-    heartbeat_ns = Field(WORKER, int)
-    job_started_ns = Field(WORKER, int)
-    jobs_done = Field(WORKER, int)
-    pages_done = Field(WORKER, int)
-    jobs_failed = Field(WORKER, int)
-    jobs_errored = Field(WORKER, int)  # failures that ended the job in 4, not retried
-    current_page = Field(WORKER, int)
-    job_flags = Field(WORKER, int)  # the last completed job's flags (DocumentFlags.to_bits)
-
-    def load(self, word: int) -> int:
-        raise NotImplementedError
-
-    def write(self, field: Field[Any], value: Any) -> None:
-        raise NotImplementedError
-
-    @property
-    def pending(self) -> bool:
-        """An assignment is written that the worker has not taken yet."""
-        return self.assign_seq > self.taken_seq
-
-
-def _lay_out() -> dict[str, Field[Any]]:
-    fields = {name: value for name, value in vars(Record).items() if isinstance(value, Field)}
-    word = 0
-    for field in fields.values():
-        if field.writer == MASTER:
-            field.word = word
-            word += 1 + field.capacity // WORD if isinstance(field, Text) else 1
-    assert word <= _WORKER_BASE
-    workers = [field for field in fields.values() if field.writer == WORKER]
-    for offset, field in enumerate(workers):
-        field.word = _WORKER_BASE + offset
-    assert _WORKER_BASE + len(workers) <= RECORD_WORDS
-    return fields
-
-
-FIELDS = _lay_out()
 _MSEQ = FIELDS["mseq"].word
 _TEXTS = [field for field in FIELDS.values() if isinstance(field, Text)]
 # Words a snapshot always reads; text bytes are read only up to their length.
@@ -223,9 +67,8 @@ _FIXED_WORDS = sorted(field.word for field in FIELDS.values())
 _READ_WORDS = max(_FIXED_WORDS) + 1
 
 
-def truncate_utf8(text: str, limit: int) -> bytes:
-    """text encoded as UTF-8, cut to at most limit bytes without splitting a character."""
-    return text.encode("utf-8")[:limit].decode("utf-8", "ignore").encode("utf-8")
+class TornRecord(SlotTableError):
+    """A slot stayed half-written; its master probably died while writing it."""
 
 
 class SlotSnapshot(Record):
