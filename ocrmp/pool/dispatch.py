@@ -38,8 +38,8 @@ class Dispatcher:
         self.coordination = coordination
         self.host = host
         self.clock = clock
-        self.scheduler = Scheduler(settings, rng, allow=self.allow_jobs)
-        self.rebalancing = Every(settings.rebalance_interval_s, clock=clock)
+        self.scheduler = Scheduler(settings, rng, allow=self.allow_jobs, clock=clock)
+        self.rebalancing = Every(lambda: self.settings.rebalance_interval_s, clock=clock)
         self.mode_target: dict[str, int] = {}
 
     def live(self) -> list[SlotState]:

@@ -166,7 +166,6 @@ class Master:
         self.scheduler.reconfigure(self.settings)
         self.dispatcher.settings = self.settings
         self.recycler.settings = self.observer.settings = self.settings
-        self.dispatcher.rebalancing.interval_s = self.settings.rebalance_interval_s
         count = self.recycler.start_replacing(self.live_slots())
         log.info("HUP: configuration reloaded; replacing %d workers one by one", count)
 

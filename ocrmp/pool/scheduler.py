@@ -9,12 +9,14 @@ from __future__ import annotations
 import functools
 import logging
 import random
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from ocrmp.config import Settings
 from ocrmp.errors import DatabaseError, StaleAttempt
+from ocrmp.pool.every import Every
 from ocrmp.pool.listener import ReadyListener
 from ocrmp.pool.policy import backoff, claim_wishes, environment_order
 from ocrmp.store import Job, JobRef, JobStore
@@ -30,11 +32,11 @@ class EnvState:
     name: str
     store: JobStore
     listener: ReadyListener
+    renewing: Every
+    rescuing: Every
     down_until: float = 0.0
     failures: int = 0
     depths: dict[str, int] = field(default_factory=dict)
-    next_rescue: float = 0.0
-    next_renew: float = 0.0
 
     def up(self, now: float) -> bool:
         return now >= self.down_until
@@ -49,17 +51,23 @@ class IdleWorker:
 
 class Scheduler:
     def __init__(self, settings: Settings, rng: random.Random | None = None,
-                 allow: Callable[[str, int], tuple[int, float]] | None = None) -> None:
+                 allow: Callable[[str, int], tuple[int, float]] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
         self.allow = allow or (lambda env, wanted: (wanted, 0.0))
         self.not_before = 0.0  # a rate limit said: no claim before this (monotonic)
-        self.rng = rng or random.Random()
+        self.rng = rng = rng or random.Random()
         self.envs = {name: EnvState(name, JobStore(dsn, name, application_name="ocrmp-master"),
-                                    ReadyListener(name, dsn))
+                                    ReadyListener(name, dsn),
+                                    renewing=Every(lambda: self.settings.lease_s / 3,
+                                                   clock=clock),
+                                    rescuing=Every(lambda: self.settings.rescue_interval_s,
+                                                   0.2, clock, rng))
                      for name, dsn in settings.environments.items()}
         self.claim_due = True
-        self.next_poll = 0.0
-        self.next_depths = 0.0
+        # The poll is the backstop of LISTEN; depths are counted as often as modes rebalance.
+        self.polling = Every(lambda: self.settings.poll_interval_s, 0.25, clock, rng)
+        self.counting = Every(lambda: self.settings.rebalance_interval_s, clock=clock)
         self.tick_count = 0
         self.last_claim_empty = False
         self.limited = False
@@ -88,10 +96,8 @@ class Scheduler:
         """Reconnect listeners, poll as a backstop, refresh depths."""
         for env in self.envs.values():
             env.listener.ensure(now)
-        if now >= self.next_poll:
+        if self.polling.due():
             self.claim_due = True
-            base = self.settings.poll_interval_s
-            self.next_poll = now + base * self.rng.uniform(0.75, 1.25)
 
     def depths(self) -> dict[str, int]:
         """Claimable jobs per kind across enabled environments (last known)."""
@@ -102,14 +108,13 @@ class Scheduler:
         return total
 
     def refresh_depths(self, now: float, force: bool = False) -> dict[str, int]:
-        if force or now >= self.next_depths:
-            self.next_depths = now + self.settings.rebalance_interval_s
+        if self.counting.due() or force:
             for env in self._up(now):
                 self._guard(env, now, lambda e: setattr(e, "depths", e.store.ready_depths()))
         return self.depths()
 
     def next_deadline(self) -> float:
-        deadline = min(self.next_poll, self.next_depths)
+        deadline = min(self.polling.deadline, self.counting.deadline)
         return min(deadline, self.not_before) if self.claim_due and self.limited else deadline
 
     def ready_to_claim(self, now: float) -> bool:
@@ -163,9 +168,8 @@ class Scheduler:
         for job in inflight:
             by_env.setdefault(job.env, []).append(job.ref)
         for env in self.envs.values():
-            if now < env.next_renew or not env.up(now):
+            if not env.up(now) or not env.renewing.due():
                 continue
-            env.next_renew = now + self.settings.lease_s / 3
             refs = by_env.get(env.name, [])
             if refs:
                 self._guard(env, now, functools.partial(_renew, refs=refs,
@@ -173,9 +177,8 @@ class Scheduler:
 
     def rescue(self, now: float) -> None:
         for env in self._up(now):
-            if now < env.next_rescue:
+            if not env.rescuing.due():
                 continue
-            env.next_rescue = now + self.settings.rescue_interval_s * self.rng.uniform(0.8, 1.2)
             rows = self._guard(env, now, lambda e: e.store.rescue_expired()) or []
             for row in rows:
                 log.warning("Rescued job with an expired lease", extra={
