@@ -91,11 +91,15 @@ class Dispatcher:
     def inflight(self) -> list[Job]:
         return [state.job for state in self.slots if state.job is not None]
 
-    def dispatch(self, memory_pressure: bool) -> None:
-        if memory_pressure:
-            return  # under the memory reserve: claim nothing until memory returns
-        for worker, job in self.scheduler.claim(self.clock(), self.idle_workers()):
-            self.hand_over(self.slots[worker.slot], job)
+    def serve(self, memory_pressure: bool) -> None:
+        """One pass of the queue's side: finished jobs, modes, claims, leases, rescue."""
+        self.collect_finished()  # first: a worker that just finished is idle for rebalance
+        self.rebalance()
+        if not memory_pressure:  # under the memory reserve: claim nothing until it returns
+            for worker, job in self.scheduler.claim(self.clock(), self.idle_workers()):
+                self.hand_over(self.slots[worker.slot], job)
+        self.scheduler.renew(self.clock(), self.inflight())
+        self.scheduler.rescue(self.clock())
 
     def hand_over(self, state: SlotState, job: Job) -> None:
         slot = self.table().slot(state.index)

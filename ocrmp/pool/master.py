@@ -101,12 +101,7 @@ class Master:
         self.murder_workers()
         self.manage_workers()
         if not self.stopping:
-            now = self.clock()
-            self.dispatcher.collect_finished()  # first: a finished worker is idle for rebalance
-            self.dispatcher.rebalance()
-            self.dispatcher.dispatch(self.recycler.memory_pressure)
-            self.scheduler.renew(now, self.dispatcher.inflight())
-            self.scheduler.rescue(now)
+            self.dispatcher.serve(self.recycler.memory_pressure)
             self.observer.publish(self.coordination, self.desired, self.live_slots(),
                                   self._table())
             if self.dispatcher.queue_drained():
@@ -234,19 +229,14 @@ class Master:
         leaving = state.leaving
         reason = policy.stop_reason(code, leaving.reason if leaving else None)
         text = policy.describe_exit(code, state.why, boot_error=ExitCode.WORKER_BOOT_ERROR)
-        slot.record_exit(max(code, 0), max(-code, 0), reason, text)
-        slot.phase = Phase.DEAD
         self.processes.kill_group(state.pid, signal.SIGKILL)  # no orphan tesseract outlives it
         finished = slot.jobs_done - state.jobs_at_spawn
         expected = bool(leaving or self.stopping) and (code == 0 or state.killed is not None)
         log.log(logging.INFO if expected else logging.WARNING, "%s exited: %s", state.name,
                 text, extra={"pid": state.pid, "jobs": finished})
         self.dispatcher.give_back(state, text)
-        # Between two lives the slot's worker fields are the master's: mark any assignment as
-        # finished, so the next worker does not start a job that was just given back.
-        slot.taken_seq = slot.done_seq = slot.assign_seq
+        slot.ended(code, reason, text, on_purpose=leaving is not None)
         self.observer.exited(state.name, reason, state.recycled.reason if state.recycled else None)
-        slot.update(recycles=slot.recycles + bool(leaving), restarts=slot.restarts + 1)
         state.pid = 0
         if state.died(self.clock(), bool(finished or expected), self.settings):
             slot.breaker_tripped = 1

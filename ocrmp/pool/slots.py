@@ -158,10 +158,15 @@ class Slot(Record):
         self.update(generation=generation, pid=pid, command=Command.NONE)
         return generation
 
-    def record_exit(self, code: int, signal: int, stop: StopReason, reason: str) -> None:
-        """Record how the slot's worker ended: code or signal, why, and why in words."""
-        self.update(last_exit_code=code, last_exit_signal=signal, last_stop=stop,
-                    last_exit_reason=reason)
+    def ended(self, code: int, stop: StopReason, reason: str, *, on_purpose: bool) -> None:
+        """Record how the slot's worker ended (code, or minus the signal; why; why in words)
+        and, its worker fields being the master's until the next one starts, mark any
+        assignment finished so the next worker does not start a job just given back."""
+        self.update(last_exit_code=max(code, 0), last_exit_signal=max(-code, 0),
+                    last_stop=stop, last_exit_reason=reason, restarts=self.restarts + 1,
+                    recycles=self.recycles + on_purpose)
+        self.phase = Phase.DEAD
+        self.taken_seq = self.done_seq = self.assign_seq
 
     # Worker side.
 

@@ -68,8 +68,9 @@ def test_create_attach_snapshot_round_trip(table: SlotTable, pool: str, ops: Ato
     slot.mode = Kind.ACTE
     seq = slot.assign(env=Environment.PROD, attempt=2, document_number="2024 D 1234",
                       kind=Kind.ACTE, payload='{"id": "77"}')
-    slot.update(memory_rss=300 << 20, memory_uss=250 << 20, restarts=1)
-    slot.record_exit(0, 9, StopReason.OOM_SUSPECTED, "killed by SIGKILL (perhaps out of memory)")
+    slot.update(memory_rss=300 << 20, memory_uss=250 << 20)
+    slot.ended(-9, StopReason.OOM_SUSPECTED, "killed by SIGKILL (perhaps out of memory)",
+               on_purpose=False)
     slot.phase = Phase.BUSY
     slot.taken_seq = seq
     slot.current_page = 3
