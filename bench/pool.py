@@ -2,6 +2,7 @@
 beside the raw `SKIP LOCKED` loop and pgqueuer, all in one run.
 
     .venv/bin/python bench/pool.py [--dsn postgresql://...] [--quick] [--profile]
+                                   [--baseline DIR]
 
 Without --dsn, a private PostgreSQL is started in a temporary directory (fsync=off). Each
 measurement gets a fresh database. ocrmp runs as the real CLI (`ocrmp run --runner` with the
@@ -10,6 +11,10 @@ in a subprocess, logging JSON to a file. Throughput is N / (first claim → last
 completion), both read from the database (`ocr_started_at`, `ocr_completed_at`); latencies
 are differences of database timestamps, or of this process's monotonic clock for kill -9.
 Results go to bench/out/pool.json; --profile adds a py-spy profile of the master.
+--baseline DIR runs `--size 2` a second time, right after this tree's, with the ocrmp package
+of another source tree (say `git archive main | tar -x -C DIR`, and the built
+`ocrmp/_atomics*.so` copied in; a tree that has `ocrmp run --runner`), so that a change is
+measured against its predecessor in the same run.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 import uuid
@@ -103,7 +109,8 @@ def span(dsn: str) -> dict[str, Any]:
 class PoolProcess:
     """`ocrmp run` against one database, its log in a file, in a clean environment."""
 
-    def __init__(self, dsn: str, workdir: Path, size: int, *extra: str) -> None:
+    def __init__(self, dsn: str, workdir: Path, size: int, *extra: str,
+                 source: Path | None = None) -> None:
         self.name = f"bench{uuid.uuid4().hex[:8]}"
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         self.log_path = LOG_DIR / f"{self.name}.log"
@@ -111,7 +118,15 @@ class PoolProcess:
                if not key.startswith(("OCR_", "OCRMP_")) and not key.endswith("DATABASE_URL")}
         self.env = {**env, "OCR_DEV": "true", "DEV_DATABASE_URL": dsn, "PYTHONPATH": str(ROOT),
                     "OCRMP_RUN_DIR": str(workdir / "run"), "OCRMP_LOG_FORMAT": "json"}
-        self.args = [sys.executable, "-m", "ocrmp", "run", "--size", str(size),
+        python = [sys.executable]
+        if source is not None:
+            # Another tree's ocrmp (and its tests' fake runner): without site, the editable
+            # install of this one is not found first; the dependencies come from this
+            # environment's site-packages.
+            python += ["-S"]
+            self.env["PYTHONPATH"] = os.pathsep.join([str(source),
+                                                      sysconfig.get_paths()["purelib"]])
+        self.args = [*python, "-m", "ocrmp", "run", "--size", str(size),
                      "--runner", NOOP, "--pool-name", self.name,
                      "--log-file", str(self.log_path), *extra]
         self.proc: subprocess.Popen[bytes] | None = None
@@ -183,10 +198,11 @@ class PoolProcess:
 
 
 def ocrmp_throughput(server: Server, workdir: Path, n: int, size: int,
-                     profile: bool = False) -> dict[str, Any]:
-    dsn = server.queue_database(f"tput_{size}{'_profile' if profile else ''}")
+                     profile: bool = False, source: Path | None = None) -> dict[str, Any]:
+    label = "_profile" if profile else "_baseline" if source else ""
+    dsn = server.queue_database(f"tput_{size}{label}")
     enqueue_bulk(dsn, n)
-    pool = PoolProcess(dsn, workdir, size, "--until-idle").start()
+    pool = PoolProcess(dsn, workdir, size, "--until-idle", source=source).start()
     spy = start_py_spy(pool.pid) if profile else None
     code, wall = pool.wait(timeout=max(120.0, n / 100))
     result = {"size": size, "n": n, "exit_code": code, "wall_s": wall, **span(dsn),
@@ -571,6 +587,11 @@ def report(results: dict[str, Any], settings: dict[str, Any]) -> list[list[str]]
          f" ms after the kill; seen {r['release']['seen']}"],
     ]
     ours = r["ocrmp_size2"].get("jobs_s", math.nan)
+    if "baseline_size2" in r:
+        rows.insert(1, throughput_row(f"ocrmp run --size 2, no-op, {settings['baseline']}",
+                                      r["baseline_size2"]))
+        rows.append(["ratio ocrmp --size 2 / the baseline tree's",
+                     ratio(ours, r["baseline_size2"].get("jobs_s", math.nan)), "", ""])
     rows.append(["ratio ocrmp --size 2 / raw loop (ocrmp SQL)",
                  ratio(ours, r["raw_ocrmp_sql"].get("jobs_s", math.nan)), "", ""])
     rows.append(["ratio ocrmp --size 2 / raw loop (minimal SQL)",
@@ -614,6 +635,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="N=1000, 50 pick-ups, 4 kills")
     parser.add_argument("--profile", action="store_true",
                         help="one more --size 2 run under py-spy (master), summarised")
+    parser.add_argument("--baseline", type=Path,
+                        help="a source tree whose ocrmp runs --size 2 too, right after ours")
     args = parser.parse_args(argv)
     if args.quick:
         args.jobs, args.pickups, args.kills = 1000, 50, 4
@@ -625,6 +648,9 @@ def measure(server: Server, args: argparse.Namespace, workdir: Path) -> dict[str
     results: dict[str, Any] = {}
     steps = [
         ("ocrmp_size2", lambda: ocrmp_throughput(server, workdir, n, 2)),
+        *([("baseline_size2", lambda: ocrmp_throughput(server, workdir, n, 2,
+                                                       source=args.baseline))]
+          if args.baseline else []),
         ("ocrmp_size1", lambda: ocrmp_throughput(server, workdir, n, 1)),
         ("raw_ocrmp_sql", lambda: raw_loop(server, n, 2, minimal=False)),
         ("raw_minimal_sql", lambda: raw_loop(server, n, 2, minimal=True)),
@@ -657,7 +683,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"server: {server.description}; fsync={fsync}")
         settings = {"n": args.jobs, "pickups": args.pickups, "kills": args.kills,
                     "poll_interval_s": Settings().poll_interval_s, "fsync": fsync,
-                    "server": server.description, "cpus": os.cpu_count()}
+                    "server": server.description, "cpus": os.cpu_count(),
+                    "baseline": str(args.baseline) if args.baseline else None}
         results = measure(server, args, Path(tmp))
     rows = report(results, settings)
     if "profile_size2" in results:

@@ -356,7 +356,7 @@ class Scenario:
         busy = []
         for snap in snaps:
             payload = json.loads(snap.payload)
-            busy.append((snap.pid, payload["env"], payload["id"], snap.attempt))
+            busy.append((snap.pid, snap.env.value, payload["id"], snap.attempt))
         return busy
 
     def job_moved_on(self, env: str, job: str, attempt: int) -> bool:
