@@ -17,7 +17,7 @@ from ocrmp.pool.coordination import Coordination
 from ocrmp.pool.every import Every
 from ocrmp.pool.observe import Observer
 from ocrmp.pool.scheduler import IdleWorker, Scheduler
-from ocrmp.pool.slots import Command, Phase, SlotTable
+from ocrmp.pool.slots import Command, Phase, SlotSnapshot, SlotTable
 from ocrmp.pool.worker import job_to_slot
 from ocrmp.pool.workerslot import SlotState
 from ocrmp.store import Job
@@ -118,13 +118,13 @@ class Dispatcher:
                 state.job = None
                 self.observer.finished(state.index, job, table.slot(state.index))
 
-    def give_back(self, state: SlotState, reason: str) -> None:
-        """Release the job of a worker that died, unless it finished it first."""
+    def give_back(self, state: SlotState, reason: str, snap: SlotSnapshot) -> None:
+        """Release the job of a worker that died (`snap`: its slot as it left it), unless it
+        finished it first."""
         job, seq = state.job, state.job_seq
         state.job = None
         if job is None:
             return
-        snap = self.table().snapshot(state.index)
         if snap.done_seq >= seq:
             return  # the worker finished it before exiting
         self.scheduler.release(job, f"{state.name} died: {reason}",

@@ -229,13 +229,14 @@ class Master:
         leaving = state.leaving
         reason = policy.stop_reason(code, leaving.reason if leaving else None)
         text = policy.describe_exit(code, state.why, boot_error=ExitCode.WORKER_BOOT_ERROR)
+        last = slot.snapshot()  # before ended(), which marks any assignment finished
+        slot.ended(code, reason, text, on_purpose=leaving is not None)
         self.processes.kill_group(state.pid, signal.SIGKILL)  # no orphan tesseract outlives it
         finished = slot.jobs_done - state.jobs_at_spawn
         expected = bool(leaving or self.stopping) and (code == 0 or state.killed is not None)
         log.log(logging.INFO if expected else logging.WARNING, "%s exited: %s", state.name,
                 text, extra={"pid": state.pid, "jobs": finished})
-        self.dispatcher.give_back(state, text)
-        slot.ended(code, reason, text, on_purpose=leaving is not None)
+        self.dispatcher.give_back(state, text, last)
         self.observer.exited(state.name, reason, state.recycled.reason if state.recycled else None)
         state.pid = 0
         if state.died(self.clock(), bool(finished or expected), self.settings):
