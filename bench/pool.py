@@ -14,7 +14,8 @@ Results go to bench/out/pool.json; --profile adds a py-spy profile of the master
 --baseline DIR runs `--size 2` a second time, right after this tree's, with the ocrmp package
 of another source tree (say `git archive main | tar -x -C DIR`, and the built
 `ocrmp/_atomics*.so` copied in; a tree that has `ocrmp run --runner`), so that a change is
-measured against its predecessor in the same run.
+measured against its predecessor in the same run; --rounds K then alternates the two trees
+K more times (who goes first alternates too) and reports each tree's median.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import os
 import random
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import sysconfig
@@ -212,6 +214,20 @@ def ocrmp_throughput(server: Server, workdir: Path, n: int, size: int,
     if spy is not None:
         result["profile"] = finish_py_spy(spy, pool.pid)
     return result
+
+
+def alternating(server: Server, workdir: Path, n: int, baseline: Path,
+                rounds: int) -> dict[str, Any]:
+    """`--size 2` of this tree and of the baseline, in turn, each going first every other
+    round: on a busy machine one pair says little, the medians of several say more."""
+    ours: list[float] = []
+    theirs: list[float] = []
+    for i in range(rounds):
+        pair = [(ours, None), (theirs, baseline)]
+        for runs, source in pair if i % 2 == 0 else pair[::-1]:
+            runs.append(ocrmp_throughput(server, workdir, n, 2, source=source)["jobs_s"])
+    return {"ours": ours, "baseline": theirs, "ours_median": statistics.median(ours),
+            "baseline_median": statistics.median(theirs)}
 
 
 # -- 2. the raw SKIP LOCKED loop ------------------------------------------------------
@@ -592,6 +608,12 @@ def report(results: dict[str, Any], settings: dict[str, Any]) -> list[list[str]]
                                       r["baseline_size2"]))
         rows.append(["ratio ocrmp --size 2 / the baseline tree's",
                      ratio(ours, r["baseline_size2"].get("jobs_s", math.nan)), "", ""])
+    if "alternating" in r:
+        alt = r["alternating"]
+        rows.append([f"alternating --size 2 runs ({len(alt['ours'])} each): median this tree "
+                     "/ baseline", f"{fmt(alt['ours_median'])} / {fmt(alt['baseline_median'])}"
+                     " jobs/s", "", "this tree " + ", ".join(fmt(v) for v in alt["ours"])
+                     + "; baseline " + ", ".join(fmt(v) for v in alt["baseline"])])
     rows.append(["ratio ocrmp --size 2 / raw loop (ocrmp SQL)",
                  ratio(ours, r["raw_ocrmp_sql"].get("jobs_s", math.nan)), "", ""])
     rows.append(["ratio ocrmp --size 2 / raw loop (minimal SQL)",
@@ -637,6 +659,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="one more --size 2 run under py-spy (master), summarised")
     parser.add_argument("--baseline", type=Path,
                         help="a source tree whose ocrmp runs --size 2 too, right after ours")
+    parser.add_argument("--rounds", type=int, default=0,
+                        help="with --baseline: K more --size 2 runs of each tree, alternating")
     args = parser.parse_args(argv)
     if args.quick:
         args.jobs, args.pickups, args.kills = 1000, 50, 4
@@ -661,6 +685,9 @@ def measure(server: Server, args: argparse.Namespace, workdir: Path) -> dict[str
         ("pickup_poll", lambda: pickup_latency(server, workdir, args.pickups, False)),
         ("release", lambda: release_latency(server, workdir, args.kills)),
     ]
+    if args.baseline and args.rounds:
+        steps.append(("alternating", lambda: alternating(server, workdir, n, args.baseline,
+                                                          args.rounds)))
     if args.profile:
         steps.append(("profile_size2",
                       lambda: ocrmp_throughput(server, workdir, n, 2, profile=True)))
