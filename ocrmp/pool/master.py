@@ -320,6 +320,7 @@ class Master:
             self.table.unlink()
             self.table.close()
         self.wakeup.uninstall()
+        self.bells.close()
         self.pidfile.release()
         log.info("ocrmp pool stopped", extra={"pool": self.settings.pool_name})
 

@@ -4,6 +4,7 @@ a worker ended."""
 
 from __future__ import annotations
 
+import os
 import signal
 import uuid
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from tests.clock import SECOND, FakeClock
 from tests.forking import FakeProcesses
 from tests.poolrun import enqueue, statuses
 
+pytestmark = pytest.mark.pool  # make test runs these again with the pure atomics
 MIB = 1 << 20
 
 
@@ -253,6 +255,16 @@ def test_ttou_past_the_size_stops_the_last_worker(pair: Master,
     pair.step()
     assert restarts(pair, StopReason.SHRINK) == 1
     assert len(processes.children) == 1  # not respawned: the pool is one smaller
+
+
+def test_a_master_that_shut_down_holds_no_descriptor(dsn: str, tmp_path: Path,
+                                                     clock: FakeClock,
+                                                     processes: FakeProcesses) -> None:
+    """Its doorbells, wake-up pipe and connections close with it (tests make many)."""
+    before = set(os.listdir("/proc/self/fd"))
+    with started(dsn, tmp_path, clock, processes) as master:
+        master.step()
+    assert set(os.listdir("/proc/self/fd")) - before == set()
 
 
 def test_the_heartbeat_is_read_on_the_masters_clock(master: Master, clock: FakeClock) -> None:
