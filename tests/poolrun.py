@@ -135,6 +135,14 @@ def busy_worker_pids(pool: Pool) -> list[int]:
         return []
 
 
+def signal_process(pid: int, signum: int) -> None:
+    """`os.kill` of one process, never of a group: a pid of 0 read from a slot being
+    filled would stop or kill the test run itself."""
+    if pid <= 0:
+        raise AssertionError(f"refusing to signal pid {pid}: not one process")
+    os.kill(pid, signum)
+
+
 def alive(pid: int) -> bool:
     """Running, not a zombie waiting for a parent that will never reap it."""
     try:

@@ -103,10 +103,14 @@ class Processes:
     kill: Callable[[int, int], None] = os.kill
     setpgid: Callable[[int, int], None] = os.setpgid
 
+    # A pid of 0 or less names no worker: killpg(0) and kill(0) would signal the master's
+    # own process group (and whatever started it), so they are never sent.
     def kill_group(self, pgid: int, signum: int) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            self.killpg(pgid, signum)
+        if pgid > 0:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                self.killpg(pgid, signum)
 
     def signal(self, pid: int, signum: int) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            self.kill(pid, signum)
+        if pid > 0:
+            with contextlib.suppress(ProcessLookupError):
+                self.kill(pid, signum)

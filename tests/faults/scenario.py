@@ -46,7 +46,7 @@ from ocrmp.schema import migrate
 from ocrmp.store import JobStore
 from tests.doubles import FAKE
 from tests.hostile import HOSTILE
-from tests.poolrun import Pool, alive
+from tests.poolrun import Pool, alive, signal_process
 from tests.servers import RedisServer
 
 FAKE_POOLS = ("host1", "host2")
@@ -410,7 +410,7 @@ class Scenario:
         pool, pid, env, job, attempt = self.rng.choice(candidates)
         self.killed_pids[pid] = "worker kill"
         try:
-            os.kill(pid, signal.SIGKILL)
+            signal_process(pid, signal.SIGKILL)
         except ProcessLookupError:
             return None
         fault = self._record(Fault("worker kill", pool, time.monotonic(),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 from ocrmp.pool import policy
 from ocrmp.pool.slots import Phase, SlotSnapshot, SlotTable, SlotTableError
 from tests.doubles import FAKE
-from tests.poolrun import Pool, enqueue, eventually, statuses
+from tests.poolrun import Pool, enqueue, eventually, signal_process, statuses
 
 pytestmark = pytest.mark.pool  # make test runs these again with the pure atomics
 
@@ -26,7 +25,7 @@ def idle(pool: Pool) -> bool:
         slot = slot_of(pool)
     except SlotTableError:
         return False  # not created yet
-    return slot.phase == Phase.IDLE and not slot.pending
+    return slot.phase == Phase.IDLE and not slot.pending and slot.pid > 0
 
 
 def test_worker_killed_before_taking_its_job_does_not_run_twice(dsn: str,
@@ -40,10 +39,10 @@ def test_worker_killed_before_taking_its_job_does_not_run_twice(dsn: str,
         for _ in range(3):
             eventually(lambda: idle(pool), what="an idle worker")
             victim = slot_of(pool).pid
-            os.kill(victim, signal.SIGSTOP)  # it cannot take what the master hands it
+            signal_process(victim, signal.SIGSTOP)  # it cannot take what the master hands it
             jobs += enqueue(dsn, 1, "acte", "fake:sleep=0.2")
             eventually(lambda: slot_of(pool).pending, what="the job handed to the stopped worker")
-            os.kill(victim, signal.SIGKILL)  # dies with its assignment never taken
+            signal_process(victim, signal.SIGKILL)  # dies with its assignment never taken
             eventually(lambda n=len(jobs): statuses(dsn) == {5: n}, what="completion")
             eventually(lambda gone=victim: idle(pool) and slot_of(pool).pid != gone,
                        what="the pool idle again")
