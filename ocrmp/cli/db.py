@@ -12,8 +12,7 @@ import click
 from ocrmp import diagnose as diag
 from ocrmp.cli import main
 from ocrmp.cli.common import Group, guarded
-from ocrmp.cli.options import one_of
-from ocrmp.cli.pool import POOL_OPTIONS, settings_from, with_options
+from ocrmp.cli.options import POOL_OPTIONS, one_of, settings_from, with_options
 from ocrmp.config import EMBEDDED, Settings
 from ocrmp.errors import ConfigError, DatabaseError
 from ocrmp.exitcodes import ExitCode

@@ -9,7 +9,7 @@ import click
 
 from ocrmp.cli import main
 from ocrmp.cli.common import fail, guarded
-from ocrmp.cli.options import env_help
+from ocrmp.cli.options import env_help, settings_from
 from ocrmp.exitcodes import ExitCode
 
 
@@ -44,7 +44,6 @@ def demo(documents: int, pages: int, size: int, data_dir: Path | None, keep: boo
     Exit status: 0 when every document is done, 1 when one is not (each listed),
     3 bad configuration, 4 database unreachable, 5 a demo pool already runs.
     """
-    from ocrmp.cli.pool import settings_from
     from ocrmp.demo.run import Options, run_demo
 
     settings = settings_from(None, data_dir=data_dir)

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,89 +15,14 @@ from typing import Any
 import click
 import psutil
 
-from ocrmp import config, logs
+from ocrmp import logs
 from ocrmp.cli import main
 from ocrmp.cli.common import fail, guarded
-from ocrmp.cli.options import DURATION, SHARE, SIZE, env_help
+from ocrmp.cli.options import DURATION, POOL_OPTIONS, RUN_OPTIONS, settings_from, with_options
 from ocrmp.config import Settings
 from ocrmp.exitcodes import ExitCode
-from ocrmp.ocr.settings import ENGINES
 from ocrmp.pool.pidfile import pidfile_path, proven_master, running_master
 from ocrmp.rundir import check_run_dir, open_no_follow, private_run_dir
-
-POOL_OPTIONS: list[Callable[[Any], Any]] = [
-    click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
-                 help=env_help("KEY=VALUE file read at start and again on HUP", "OCRMP_CONFIG")),
-    click.option("--pool-name", help=env_help("Name of the pool (pidfile, slot table); "
-                                              "default: the host name", "OCRMP_POOL_NAME")),
-]
-
-RUN_OPTIONS: list[Callable[[Any], Any]] = [
-    click.option("--size", type=click.IntRange(1, config.MAX_POOL_SIZE),
-                 help=env_help("Number of workers (default: CPU count)", "OCR_WORKER_POOL_SIZE")),
-    click.option("--min-index", type=click.IntRange(0), help=env_help(
-        "Workers always in index mode", "OCR_MIN_INDEX_WORKERS")),
-    click.option("--min-acte", type=click.IntRange(0), help=env_help(
-        "Workers always in acte mode", "OCR_MIN_ACTE_WORKERS")),
-    click.option("--engine", type=click.Choice(ENGINES), help=env_help(
-        "OCR engine: auto, tesserocr (in-process) or cli (the tesseract binary)",
-        "OCRMP_ENGINE")),
-    click.option("--runner", hidden=True, help=env_help(
-        "Run this instead of the OCR pipeline: module:attr[:argument]", "OCRMP_RUNNER")),
-    click.option("--job-timeout", type=DURATION, help=env_help(
-        "Kill a worker silent this long on a job (e.g. 10m)", "OCRMP_JOB_TIMEOUT")),
-    click.option("--graceful-timeout", type=DURATION, help=env_help(
-        "On TERM, time given to running jobs", "OCRMP_GRACEFUL_TIMEOUT")),
-    click.option("--max-memory", type=SIZE, help=env_help(
-        "Soft limit per worker: recycle after the job (e.g. 2G)", "OCRMP_MAX_MEMORY")),
-    click.option("--hard-memory", type=SIZE, help=env_help(
-        "Hard limit per worker: kill now (default 1.5 × soft)", "OCRMP_HARD_MEMORY")),
-    click.option("--max-jobs-per-worker", type=click.IntRange(0), help=env_help(
-        "Recycle a worker after this many jobs (0: never)", "OCRMP_MAX_JOBS_PER_WORKER")),
-    click.option("--max-jobs-jitter", type=click.IntRange(0), help=env_help(
-        "Random extra jobs before recycling", "OCRMP_MAX_JOBS_JITTER")),
-    click.option("--memory-reserve", type=SHARE, help=env_help(
-        "Host memory kept free: no claim or spawn below it (e.g. 20%)", "OCRMP_MEMORY_RESERVE")),
-    click.option("--lease", "lease_s", type=DURATION, help=env_help(
-        "Lease of a running job, renewed by the master", "OCRMP_LEASE")),
-    click.option("--poll-interval", "poll_interval_s", type=DURATION, help=env_help(
-        "Backstop poll when no NOTIFY arrives", "OCRMP_POLL_INTERVAL")),
-    click.option("--rate-limit", "rate_limits", multiple=True, help=env_help(
-        "Per-environment limit, e.g. prod=600/min or dev=100/min:pages", "OCRMP_RATE_LIMIT")),
-    click.option("--until-idle", is_flag=True, default=None,
-                 help="Exit 0 once no claimable job remains and every worker is idle"),
-    click.option("--log-format", type=click.Choice(["human", "json"]),
-                 help=env_help("Log line format", "OCRMP_LOG_FORMAT")),
-    click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
-                 help="Write logs here (reopened on SIGUSR1, for logrotate)"),
-    click.option("--metrics-port", type=click.IntRange(0, 65535), help=env_help(
-        "Serve Prometheus metrics and /healthz on PORT", "OCRMP_METRICS_PORT")),
-    click.option("--metrics-host", help=env_help(
-        "Address the metrics endpoint binds to (default 127.0.0.1)", "OCRMP_METRICS_HOST")),
-]
-
-_RENAMES = {"job_timeout": "job_timeout_s", "graceful_timeout": "graceful_timeout_s"}
-
-
-def with_options(options: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
-    def decorate(command: Any) -> Any:
-        for option in reversed(options):
-            command = option(command)
-        return command
-    return decorate
-
-
-def settings_from(config_file: Path | None, **flags: Any) -> Settings:
-    """Settings from environment, config file and flags, remembered for HUP."""
-    config_file = config_file or (Path(os.environ["OCRMP_CONFIG"])
-                                  if os.environ.get("OCRMP_CONFIG") else None)
-    overrides = {_RENAMES.get(key, key): value for key, value in flags.items()}
-    if overrides.get("rate_limits") == ():
-        overrides["rate_limits"] = None
-    elif overrides.get("rate_limits"):
-        overrides["rate_limits"] = tuple(overrides["rate_limits"])
-    source = config.Source(config_file, tuple(overrides.items()))
-    return config.load(source)
 
 
 @main.command()

@@ -11,8 +11,7 @@ import click
 from ocrmp.cli import main
 from ocrmp.cli.common import Command, guarded, usage_error
 from ocrmp.cli.db import env_option
-from ocrmp.cli.options import one_of
-from ocrmp.cli.pool import POOL_OPTIONS, settings_from, with_options
+from ocrmp.cli.options import POOL_OPTIONS, one_of, settings_from, with_options
 from ocrmp.cli.queue import open_store, requeued_line
 from ocrmp.review import FlaggedDocument, list_flagged, render_document, summary
 from ocrmp.store import JobStore

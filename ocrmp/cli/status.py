@@ -10,8 +10,7 @@ import click
 
 from ocrmp.cli import main
 from ocrmp.cli.common import guarded
-from ocrmp.cli.options import DURATION
-from ocrmp.cli.pool import POOL_OPTIONS, with_options
+from ocrmp.cli.options import DURATION, POOL_OPTIONS, settings_from, with_options
 
 
 @main.command()
@@ -35,7 +34,7 @@ def status(config_file: Path | None, pool_name: str | None, as_json: bool,
       ocrmp status --json | jq '.environments.prod'
       ocrmp status --watch 2s
     """
-    from ocrmp.cli.pool import resolve_for_reading, settings_from
+    from ocrmp.cli.pool import resolve_for_reading
     from ocrmp.status import gather, render
 
     settings = resolve_for_reading(settings_from(config_file, pool_name=pool_name))
