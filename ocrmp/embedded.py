@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -262,14 +262,19 @@ def embedded_server(data_dir: Path) -> EmbeddedPostgres:
     return server
 
 
-def resolve_embedded(environments: dict[str, str], data_dir: Path) -> dict[str, str]:
-    """Replace the embedded marker by the DSN of the running embedded server, migrated."""
+def resolve(environments: Mapping[str, str], data_dir: Path, *, migrated: bool = True,
+            announce: Callable[[Path], None] | None = None) -> dict[str, str]:
+    """Each environment's DSN: the configured one, else (the embedded marker) the embedded
+    server's under data_dir, started on demand and, unless migrated is False, migrated.
+    announce hears where that server lives before it starts."""
     from ocrmp.config import EMBEDDED
     from ocrmp.schema import migrate
 
     if EMBEDDED not in environments.values():
-        return environments
-    server = embedded_server(data_dir)
-    dsn = server.dsn("postgres")
-    migrate(dsn)
+        return dict(environments)
+    if announce is not None:
+        announce(data_dir / "postgres")
+    dsn = embedded_server(data_dir).dsn("postgres")
+    if migrated:
+        migrate(dsn)
     return {env: dsn if value == EMBEDDED else value for env, value in environments.items()}

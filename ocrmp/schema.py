@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ocrmp.db import connect, describe_dsn, translated
+from ocrmp.errors import SchemaError
 from ocrmp.sqlfiles import migrations
 
 _LEDGER = """
@@ -41,3 +42,11 @@ def pending(dsn: str) -> list[str]:
         if exists and exists[0]:
             done = {row[0] for row in conn.execute("SELECT name FROM ocrmp_migrations")}
     return [name for name, _ in migrations() if name not in done]
+
+
+def require_current(env: str, dsn: str) -> None:
+    """SchemaError unless every migration is applied to this environment's database."""
+    missing = pending(dsn)
+    if missing:
+        raise SchemaError(f"the {env} database lacks migrations {', '.join(missing)}: "
+                          "run `ocrmp db migrate`")

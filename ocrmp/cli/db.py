@@ -10,10 +10,12 @@ from typing import Any
 import click
 
 from ocrmp import diagnose as diag
+from ocrmp import embedded
 from ocrmp.cli import main
 from ocrmp.cli.common import Group, guarded
+from ocrmp.cli.databases import announce
 from ocrmp.cli.options import POOL_OPTIONS, one_of, settings_from, with_options
-from ocrmp.config import EMBEDDED, Settings
+from ocrmp.config import Settings
 from ocrmp.errors import ConfigError, DatabaseError
 from ocrmp.exitcodes import ExitCode
 from ocrmp.store import JobStore
@@ -44,16 +46,10 @@ def chosen_environments(settings: Settings, wanted: Sequence[str]) -> dict[str, 
     return {env: enabled[env] for env in Environment if env in names}
 
 
-def start_embedded(environments: dict[str, str], data_dir: Path) -> dict[str, str]:
-    """Replace the embedded marker by the embedded server's DSN, without migrating it, so
-    `db migrate` reports what it applies and `db check` what is missing."""
-    from ocrmp.embedded import embedded_server
-
-    if EMBEDDED not in environments.values():
-        return environments
-    click.echo(f"ocrmp: embedded PostgreSQL under {data_dir / 'postgres'}", err=True)
-    dsn = embedded_server(data_dir).dsn("postgres")
-    return {env: dsn if value == EMBEDDED else value for env, value in environments.items()}
+def unmigrated(environments: dict[str, str], data_dir: Path) -> dict[str, str]:
+    """The embedded server, if it is one, left unmigrated, so `db migrate` reports what it
+    applies and `db check` what is missing."""
+    return embedded.resolve(environments, data_dir, migrated=False, announce=announce)
 
 
 @main.group("db", cls=Group)
@@ -82,7 +78,7 @@ def migrate_command(config_file: Path | None, pool_name: str | None,
     from ocrmp.schema import migrate
 
     settings = settings_from(config_file, pool_name=pool_name)
-    environments = start_embedded(chosen_environments(settings, envs), settings.data_dir)
+    environments = unmigrated(chosen_environments(settings, envs), settings.data_dir)
     for env, dsn in environments.items():
         try:
             applied = migrate(dsn)
@@ -109,7 +105,7 @@ def check_command(config_file: Path | None, pool_name: str | None, envs: tuple[s
       ocrmp db check --env prod --json | jq '.environments[].findings'
     """
     settings = settings_from(config_file, pool_name=pool_name)
-    environments = start_embedded(chosen_environments(settings, envs), settings.data_dir)
+    environments = unmigrated(chosen_environments(settings, envs), settings.data_dir)
     reports: list[diag.Report] = []
     errors: dict[str, DatabaseError] = {}
     for env, dsn in environments.items():

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import psutil
 from ocrmp import logs
 from ocrmp.cli import main
 from ocrmp.cli.common import fail, guarded
+from ocrmp.cli.databases import prepare_databases
 from ocrmp.cli.options import DURATION, POOL_OPTIONS, RUN_OPTIONS, settings_from, with_options
 from ocrmp.config import Settings
 from ocrmp.exitcodes import ExitCode
@@ -58,34 +58,6 @@ def check_engine(settings: Settings) -> None:
     from ocrmp.ocr.engines import check_engine as check_ocr_engine
 
     check_ocr_engine(settings.ocr)
-
-
-def prepare_databases(settings: Settings) -> Settings:
-    """Start the embedded server if it is the default, and check every database once."""
-    from ocrmp.embedded import resolve_embedded
-    from ocrmp.schema import pending
-
-    if settings.uses_embedded:
-        click.echo(f"ocrmp: embedded PostgreSQL under {settings.data_dir / 'postgres'}", err=True)
-    environments = resolve_embedded(settings.environments, settings.data_dir)
-    for env, dsn in environments.items():
-        missing = pending(dsn)
-        if missing:
-            from ocrmp.errors import SchemaError
-
-            raise SchemaError(f"the {env} database lacks migrations {', '.join(missing)}: "
-                              "run `ocrmp db migrate`")
-    return replace(settings, environments=environments)
-
-
-def resolve_for_reading(settings: Settings) -> Settings:
-    """Settings whose embedded marker is replaced by the running embedded server's DSN."""
-    from ocrmp.embedded import resolve_embedded
-
-    if not settings.uses_embedded:
-        return settings
-    environments = resolve_embedded(settings.environments, settings.data_dir)
-    return replace(settings, environments=environments)
 
 
 def _pidfile(config_file: Path | None, pool_name: str | None) -> tuple[Settings, Path]:

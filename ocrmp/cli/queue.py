@@ -14,9 +14,9 @@ import click
 
 from ocrmp.cli import main
 from ocrmp.cli.common import Command, fail, guarded, usage_error
+from ocrmp.cli.databases import prepare_databases
 from ocrmp.cli.db import chosen_environments, env_option
 from ocrmp.cli.options import POOL_OPTIONS, env_help, one_of, settings_from, with_options
-from ocrmp.cli.pool import prepare_databases
 from ocrmp.config import Settings
 from ocrmp.exitcodes import ExitCode
 from ocrmp.storage_put import InputError, copy_into, expand, reference_in

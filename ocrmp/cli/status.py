@@ -34,7 +34,7 @@ def status(config_file: Path | None, pool_name: str | None, as_json: bool,
       ocrmp status --json | jq '.environments.prod'
       ocrmp status --watch 2s
     """
-    from ocrmp.cli.pool import resolve_for_reading
+    from ocrmp.cli.databases import resolve_for_reading
     from ocrmp.status import gather, render
 
     settings = resolve_for_reading(settings_from(config_file, pool_name=pool_name))

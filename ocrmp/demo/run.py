@@ -21,7 +21,7 @@ from ocrmp.demo.display import LiveDisplay, watch
 from ocrmp.demo.samples import FILE_PREFIX, Say, demo_prefixes, plural, prepare_samples
 from ocrmp.demo.scoring import Result, render_results, result_of, summary
 from ocrmp.demo.store import DemoStore
-from ocrmp.errors import ConfigError, SchemaError
+from ocrmp.errors import ConfigError
 from ocrmp.exitcodes import ExitCode
 from ocrmp.vocabulary import Environment
 
@@ -52,29 +52,26 @@ class Outcome:
 
 def dev_database(settings: Settings, say: Say) -> str:
     """The dev database's DSN: the configured one, or the embedded server, started."""
-    from ocrmp.embedded import resolve_embedded
-    from ocrmp.schema import pending
+    from ocrmp.embedded import resolve
+    from ocrmp.schema import require_current
 
     dev = settings.environments.get(Environment.DEV)
     if dev is None:
         raise ConfigError("ocrmp demo writes sample jobs to a dev database only, and no dev "
                           "database is configured: set DEV_DATABASE_URL, or unset the "
                           "*_DATABASE_URL variables to use the embedded server")
-    if dev == EMBEDDED:
-        say(f"database   embedded PostgreSQL under {settings.data_dir / 'postgres'} "
-            "(started on demand, kept for next time)")
-        with warnings.catch_warnings():
-            # pgserver asks platformdirs for a runtime directory it does not use here; on a
-            # machine without XDG_RUNTIME_DIR that warning would be the demo's only noise.
-            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-            return resolve_embedded({Environment.DEV: dev}, settings.data_dir)[Environment.DEV]
-    say("database   the configured dev database (DEV_DATABASE_URL): the pool will also "
-        "serve any other ready job there")
-    missing = pending(dev)
-    if missing:
-        raise SchemaError(f"the dev database lacks migrations {', '.join(missing)}: "
-                          "run `ocrmp db migrate`")
-    return dev
+    if dev != EMBEDDED:
+        say("database   the configured dev database (DEV_DATABASE_URL): the pool will also "
+            "serve any other ready job there")
+    with warnings.catch_warnings():
+        # pgserver asks platformdirs for a runtime directory it does not use here; on a
+        # machine without XDG_RUNTIME_DIR that warning would be the demo's only noise.
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        dsn = resolve({Environment.DEV: dev}, settings.data_dir, announce=lambda where: say(
+            f"database   embedded PostgreSQL under {where} (started on demand, kept for next "
+            "time)"))[Environment.DEV]
+    require_current(Environment.DEV, dsn)
+    return dsn
 
 
 def storage_root(settings: Settings) -> Path:
