@@ -19,6 +19,7 @@ from ocrmp.errors import (
 )
 from ocrmp.exitcodes import ExitCode
 from ocrmp.ocr.errors import EngineUnavailable
+from ocrmp.pool.control import NotRunning
 from ocrmp.pool.pidfile import AlreadyRunning
 from ocrmp.pool.slots import PoolAlreadyRunning
 
@@ -29,6 +30,7 @@ _EXIT_FOR: list[tuple[type[OcrmpError], ExitCode]] = [
     (EngineUnavailable, ExitCode.ENGINE),
     (AlreadyRunning, ExitCode.ALREADY_RUNNING),
     (PoolAlreadyRunning, ExitCode.ALREADY_RUNNING),
+    (NotRunning, ExitCode.NOT_RUNNING),
     (ConfigError, ExitCode.CONFIG),
     (DatabaseUnavailable, ExitCode.DATABASE),
     (SchemaError, ExitCode.DATABASE),

@@ -1,0 +1,87 @@
+"""A pool controlled from outside: started in the background, its master proven before it
+is signalled, and waited for until it is gone."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import psutil
+
+from ocrmp.config import Settings
+from ocrmp.errors import PoolError
+from ocrmp.pool.pidfile import pidfile_path, proven_master, running_master
+from ocrmp.rundir import check_run_dir, open_no_follow, private_run_dir
+
+START_TIMEOUT_S = 60
+
+
+class NotRunning(PoolError):
+    """No master runs for this pool."""
+
+
+class StartFailed(PoolError):
+    """The pool did not start."""
+
+
+def master_of(settings: Settings) -> int | None:
+    """The pool's running master, proven so (NotTheMaster, UnsafeRunDir otherwise)."""
+    check_run_dir(settings.run_dir)
+    return proven_master(pidfile_path(settings.run_dir, settings.pool_name), settings.pool_name)
+
+
+def signal_master(settings: Settings, signum: int) -> int:
+    """Send signum to the proven master; its pid, or NotRunning."""
+    pid = master_of(settings)
+    if pid is None:
+        path = pidfile_path(settings.run_dir, settings.pool_name)
+        raise NotRunning(f"no pool {settings.pool_name!r} is running (no locked pidfile at "
+                         f"{path})")
+    os.kill(pid, signum)
+    return pid
+
+
+def wait_gone(settings: Settings, pid: int, timeout_s: float) -> bool:
+    """Wait for the master to exit: its lock released, and the process itself gone (it
+    releases the lock a moment before it exits)."""
+    path = pidfile_path(settings.run_dir, settings.pool_name)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if running_master(path) is None and not _alive(pid):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def start_background(settings: Settings, run_args: list[str]) -> int:
+    """Start `ocrmp run run_args` detached, its output in the pool's log; the master's pid
+    once it holds the pidfile, or StartFailed."""
+    log_file = settings.log_file or settings.run_dir / f"{settings.pool_name}.log"
+    private_run_dir(settings.run_dir)
+    command = [sys.executable, "-m", "ocrmp", "run", *run_args]
+    if "--log-file" not in run_args:
+        command += ["--log-file", str(log_file)]
+    log_fd = open_no_follow(log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    with open(os.devnull, "rb") as devnull, open(log_fd, "ab") as out:
+        proc = subprocess.Popen(command, stdin=devnull, stdout=out, stderr=out,
+                                start_new_session=True)
+    path = pidfile_path(settings.run_dir, settings.pool_name)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        pid = running_master(path)
+        if pid is not None:
+            return pid
+        if proc.poll() is not None:
+            raise StartFailed(f"the pool exited at start with code {proc.returncode}; "
+                              f"see {log_file}")
+        time.sleep(0.1)
+    raise StartFailed(f"the pool did not start within {START_TIMEOUT_S}s; see {log_file}")
