@@ -5,7 +5,8 @@ the same values and fail with the same message."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,11 @@ class Parsed(click.ParamType):
     def __init__(self, name: str, parse: Callable[[str], Any]) -> None:
         self.name = name
         self.parse = parse
+
+    @staticmethod
+    def show(value: float) -> str:
+        """The value as text its parser reads back to the same number."""
+        return str(value) if isinstance(value, int) else format(Decimal(repr(value)), "f")
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> Any:
@@ -119,3 +125,20 @@ def settings_from(config_file: Path | None, **flags: Any) -> Settings:
         overrides["rate_limits"] = tuple(overrides["rate_limits"])
     source = config.Source(config_file, tuple(overrides.items()))
     return config.load(source)
+
+
+def command_line(command: click.Command, values: Mapping[str, Any]) -> list[str]:
+    """The arguments that give command these option values (None and () left out)."""
+    args: list[str] = []
+    for param in command.params:
+        value = values.get(param.name or "")
+        if not isinstance(param, click.Option) or value is None or value == ():
+            continue
+        option = param.opts[0]
+        if param.is_flag:
+            args += [option] if value else []
+            continue
+        show = param.type.show if isinstance(param.type, Parsed) else str
+        for item in value if param.multiple else (value,):
+            args += [option, show(item)]
+    return args

@@ -16,7 +16,14 @@ from ocrmp import logs
 from ocrmp.cli import main
 from ocrmp.cli.common import fail, guarded
 from ocrmp.cli.databases import prepare_databases
-from ocrmp.cli.options import DURATION, POOL_OPTIONS, RUN_OPTIONS, settings_from, with_options
+from ocrmp.cli.options import (
+    DURATION,
+    POOL_OPTIONS,
+    RUN_OPTIONS,
+    command_line,
+    settings_from,
+    with_options,
+)
 from ocrmp.config import Settings
 from ocrmp.exitcodes import ExitCode
 from ocrmp.pool import control
@@ -134,22 +141,9 @@ def ensure(config_file: Path | None, **flags: Any) -> None:
     if pid is not None:
         click.echo(f"pool {settings.pool_name!r} already running (master pid {pid})")
         return
-    pid = control.start_background(settings, sys.argv[2:])
+    pid = control.start_background(settings, command_line(run, {"config_file": config_file,
+                                                                **flags}))
     click.echo(f"started pool {settings.pool_name!r} (master pid {pid})")
-
-
-def without_option(args: list[str], name: str) -> list[str]:
-    """args without `name VALUE` and `name=VALUE` (restart's own option, not run's)."""
-    kept: list[str] = []
-    skip = False
-    for arg in args:
-        if skip:
-            skip = False
-        elif arg == name:
-            skip = True
-        elif not arg.startswith(f"{name}="):
-            kept.append(arg)
-    return kept
 
 
 @main.command()
@@ -172,7 +166,8 @@ def restart(config_file: Path | None, wait_s: float, **flags: Any) -> None:
         os.kill(old, signal.SIGTERM)
         if not control.wait_gone(settings, old, wait_s):
             fail(f"master {old} still running after {wait_s:.0f}s", ExitCode.FAILURE)
-    pid = control.start_background(settings, without_option(sys.argv[2:], "--wait"))
+    pid = control.start_background(settings, command_line(run, {"config_file": config_file,
+                                                                **flags}))
     click.echo(f"restarted pool {settings.pool_name!r} (master pid {pid})")
 
 
