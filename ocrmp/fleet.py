@@ -27,6 +27,11 @@ log = logging.getLogger("ocrmp.fleet")
 T = TypeVar("T", bound="_Record")
 
 
+def redis_client(url: str) -> redis.Redis:
+    """Short timeouts: a dead Redis must cost the master loop milliseconds, not seconds."""
+    return redis.Redis.from_url(url, socket_connect_timeout=0.3, socket_timeout=0.5)
+
+
 class _Record:
     """to/from dict for the dataclasses below; unknown keys (a newer version) are ignored."""
 

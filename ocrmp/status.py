@@ -1,11 +1,11 @@
-"""What `ocrmp status` shows: the queue of every enabled environment, the fleet, and the
-pools running on this host. Gathering returns plain data; rendering is separate."""
+"""What `ocrmp status` shows of the queue of every enabled environment and of the fleet (the
+pools running on this host are the pool's own view). Gathering returns plain data;
+rendering is separate."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from ocrmp.config import Settings
@@ -55,8 +55,7 @@ def environment_status(env: str, dsn: str) -> dict[str, Any]:
 def fleet_status(redis_url: str | None) -> dict[str, Any]:
     if not redis_url:
         return {"configured": False, "pools": []}
-    from ocrmp.fleet import FleetRegistry
-    from ocrmp.pool.coordination import redis_client
+    from ocrmp.fleet import FleetRegistry, redis_client
 
     registry = FleetRegistry(redis_client(redis_url))
     try:
@@ -69,19 +68,6 @@ def fleet_status(redis_url: str | None) -> dict[str, Any]:
         return {"configured": True, "error": str(error), "pools": []}
 
 
-def local_pools(run_dir: Path) -> list[dict[str, Any]]:
-    from ocrmp.pool.pidfile import running_master
-    from ocrmp.pool.view import read_slots
-
-    pools = []
-    for pidfile in sorted(run_dir.glob("*.pid")):
-        pid = running_master(pidfile)
-        if pid is not None:
-            pools.append({"pool": pidfile.stem, "master_pid": pid,
-                          "workers": read_slots(pidfile.stem)})
-    return pools
-
-
 def gather(settings: Settings) -> dict[str, Any]:
     return {
         "time": time.time(),
@@ -89,7 +75,6 @@ def gather(settings: Settings) -> dict[str, Any]:
                          for env, dsn in settings.environments.items()},
         "rate_limits": list(settings.rate_limits),
         "fleet": fleet_status(settings.redis_url),
-        "local_pools": local_pools(settings.run_dir),
     }
 
 
@@ -104,8 +89,6 @@ def _age(seconds: float | None) -> str:
 
 
 def render(status: dict[str, Any]) -> str:
-    from ocrmp.pool.view import render_slots
-
     lines = ["QUEUE"]
     header = (f"  {'env':<8}{'kind':<17}{'ready':>7}{'claim':>7}{'backoff':>8}{'exhaust':>8}"
               f"{'running':>8}{'stuck':>6}{'done':>8}{'flagged':>8}{'error':>7}{'oldest':>8}")
@@ -135,7 +118,4 @@ def render(status: dict[str, Any]) -> str:
             for env, limit in pool.get("rate_limits", {}).items():
                 held = pool.get("rate_limit_wait_s", {}).get(env, 0.0)
                 lines.append(f"    limit {env}: {limit}, claims held back {held:.1f}s so far")
-    for pool in status["local_pools"]:
-        lines.append(f"POOL {pool['pool']} (master pid {pool['master_pid']}, this host)")
-        lines.extend("  " + line for line in render_slots(pool["workers"]).splitlines())
     return "\n".join(lines)

@@ -35,17 +35,18 @@ def status(config_file: Path | None, pool_name: str | None, as_json: bool,
       ocrmp status --watch 2s
     """
     from ocrmp.cli.databases import resolve_for_reading
+    from ocrmp.pool.view import local_pools, render_pools
     from ocrmp.status import gather, render
 
     settings = resolve_for_reading(settings_from(config_file, pool_name=pool_name))
     while True:
-        report = gather(settings)
+        report = gather(settings) | {"local_pools": local_pools(settings.run_dir)}
         if as_json:
             click.echo(json.dumps(report, indent=2, default=str))
         else:
             if watch_s:
                 click.clear()
-            click.echo(render(report))
+            click.echo("\n".join([render(report), *render_pools(report["local_pools"])]))
         if not watch_s:
             return
         time.sleep(watch_s)

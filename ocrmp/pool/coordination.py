@@ -15,11 +15,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from multiprocessing.shared_memory import SharedMemory
 
-import redis
-
 from ocrmp import __version__
 from ocrmp.config import Settings
-from ocrmp.fleet import FleetRegistry, PoolInfo, WorkerInfo
+from ocrmp.fleet import FleetRegistry, PoolInfo, WorkerInfo, redis_client
 from ocrmp.pool.every import Every
 from ocrmp.ratelimit import (
     FailoverRateLimiter,
@@ -33,11 +31,6 @@ from ocrmp.ratelimit import (
 log = logging.getLogger("ocrmp.coordination")
 
 FLEET_REFRESH_S = 5.0
-
-
-def redis_client(url: str) -> redis.Redis:
-    """Short timeouts: a dead Redis must cost the master loop milliseconds, not seconds."""
-    return redis.Redis.from_url(url, socket_connect_timeout=0.3, socket_timeout=0.5)
 
 
 class Coordination:

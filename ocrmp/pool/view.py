@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
+from ocrmp.pool.pidfile import running_master
 from ocrmp.pool.slots import Phase, SlotSnapshot, SlotTable, SlotTableError
 
 
@@ -36,6 +38,25 @@ def _row(snap: SlotSnapshot, now_ns: int) -> dict[str, Any]:
         "last_exit": snap.last_exit_reason or None,
         "last_stop": snap.last_stop.value if snap.last_exit_reason else None,
     }
+
+
+def local_pools(run_dir: Path) -> list[dict[str, Any]]:
+    """The pools running on this host under run_dir: name, master pid, slot rows."""
+    pools = []
+    for pidfile in sorted(run_dir.glob("*.pid")):
+        pid = running_master(pidfile)
+        if pid is not None:
+            pools.append({"pool": pidfile.stem, "master_pid": pid,
+                          "workers": read_slots(pidfile.stem)})
+    return pools
+
+
+def render_pools(pools: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for pool in pools:
+        lines.append(f"POOL {pool['pool']} (master pid {pool['master_pid']}, this host)")
+        lines.extend("  " + line for line in render_slots(pool["workers"]).splitlines())
+    return lines
 
 
 def render_slots(rows: list[dict[str, Any]]) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ocrmp.vocabulary import PageFlag
 from tests.acceptance.test_cli_db import cli_environment, ocrmp
+from tests.doubles import FAKE
 from tests.flagged import insert_done, ocr_result
 from tests.integration.test_flagged import fill_every_case
 
@@ -83,3 +84,17 @@ def read_until_flagged(lines: queue.Queue[str], count: str) -> None:
         row = dict(zip(header, words, strict=True)) if words[:2] == ["dev", "acte"] else {}
         if row.get("flagged") == count:
             return
+
+
+def test_a_pool_running_on_this_host_is_shown(dsn: str, tmp_path: Path) -> None:
+    env = {"OCRMP_RUN_DIR": str(tmp_path / "run"), "OCRMP_POOL_NAME": "shown"}
+    started = ocrmp(dsn, tmp_path, "ensure", "--size", "1", "--runner", FAKE, env=env)
+    assert started.returncode == 0, started.stderr
+    try:
+        text = ocrmp(dsn, tmp_path, "status", env=env).stdout
+        report = json.loads(ocrmp(dsn, tmp_path, "status", "--json", env=env).stdout)
+    finally:
+        assert ocrmp(dsn, tmp_path, "stop", env=env).returncode == 0
+    [pool] = report["local_pools"]
+    assert pool["pool"] == "shown"
+    assert f"POOL shown (master pid {pool['master_pid']}, this host)" in text.splitlines()
