@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import signal
 import sys
 import time
@@ -14,7 +14,7 @@ import click
 
 from ocrmp import logs
 from ocrmp.cli import main
-from ocrmp.cli.common import fail, guarded
+from ocrmp.cli.common import guarded
 from ocrmp.cli.databases import prepare_databases
 from ocrmp.cli.options import (
     DURATION,
@@ -25,7 +25,6 @@ from ocrmp.cli.options import (
     with_options,
 )
 from ocrmp.config import Settings
-from ocrmp.exitcodes import ExitCode
 from ocrmp.pool import control
 from ocrmp.rundir import private_run_dir
 
@@ -79,9 +78,7 @@ def stop(config_file: Path | None, pool_name: str | None, wait_s: float, now: bo
       ocrmp stop --pool-name ocr-pool
     """
     settings = settings_from(config_file, pool_name=pool_name)
-    pid = control.signal_master(settings, signal.SIGINT if now else signal.SIGTERM)
-    if not control.wait_gone(settings, pid, wait_s):
-        fail(f"master {pid} still running after {wait_s:.0f}s", ExitCode.FAILURE)
+    pid = control.stop_master(settings, signal.SIGINT if now else signal.SIGTERM, wait_s)
     click.echo(f"stopped pool (master pid {pid})")
 
 
@@ -161,11 +158,8 @@ def restart(config_file: Path | None, wait_s: float, **flags: Any) -> None:
       0 3 * * * ocrmp restart --size 2
     """
     settings = settings_from(config_file, **flags)
-    old = control.master_of(settings)
-    if old is not None:
-        os.kill(old, signal.SIGTERM)
-        if not control.wait_gone(settings, old, wait_s):
-            fail(f"master {old} still running after {wait_s:.0f}s", ExitCode.FAILURE)
+    with contextlib.suppress(control.NotRunning):
+        control.stop_master(settings, signal.SIGTERM, wait_s)
     pid = control.start_background(settings, command_line(run, {"config_file": config_file,
                                                                 **flags}))
     click.echo(f"restarted pool {settings.pool_name!r} (master pid {pid})")

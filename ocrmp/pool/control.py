@@ -22,6 +22,10 @@ class NotRunning(PoolError):
     """No master runs for this pool."""
 
 
+class StillRunning(PoolError):
+    """The master did not exit in the time given."""
+
+
 class StartFailed(PoolError):
     """The pool did not start."""
 
@@ -40,6 +44,15 @@ def signal_master(settings: Settings, signum: int) -> int:
         raise NotRunning(f"no pool {settings.pool_name!r} is running (no locked pidfile at "
                          f"{path})")
     os.kill(pid, signum)
+    return pid
+
+
+def stop_master(settings: Settings, signum: int, timeout_s: float) -> int:
+    """Signal the proven master (TERM: finish the jobs; INT: release them) and wait until it
+    is gone; its pid, or NotRunning, or StillRunning when it outlives timeout_s."""
+    pid = signal_master(settings, signum)
+    if not wait_gone(settings, pid, timeout_s):
+        raise StillRunning(f"master {pid} still running after {timeout_s:.0f}s")
     return pid
 
 
