@@ -55,12 +55,12 @@ from bench.quality import Score, ocrmypdf_binary  # noqa: E402
 from ocrmp.config import ocr_from_env  # noqa: E402
 from ocrmp.corpus import GeneratedPage, make_document, write_pdf  # noqa: E402
 from ocrmp.ocr.acte import ACTE_PSM  # noqa: E402
-from ocrmp.ocr.index import INDEX_PSM  # noqa: E402
+from ocrmp.ocr.index import PAGE_PSM  # noqa: E402
 from ocrmp.ocr.pipeline import PAGE_SEPARATOR  # noqa: E402
 from ocrmp.vocabulary import Kind  # noqa: E402
 
 KINDS = (Kind.ACTE, Kind.INDEX)
-PSM = {Kind.ACTE: ACTE_PSM, Kind.INDEX: INDEX_PSM}
+PSM = {Kind.ACTE: ACTE_PSM, Kind.INDEX: PAGE_PSM}  # a ledger read whole, as a page
 LOG_DIR = OUT_DIR / "e2e-logs"
 CHART = Path(__file__).resolve().parent / "e2e.png"
 MB = 2**20
