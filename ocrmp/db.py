@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import psycopg
 from psycopg import errors as pgerrors
 
-from ocrmp.errors import DatabaseError, DatabaseUnavailable, SchemaError
+from ocrmp.errors import ConfigError, DatabaseError, DatabaseUnavailable, SchemaError
 
 _PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
 _PASSWORD_KV = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
@@ -28,6 +28,14 @@ def describe_dsn(dsn: str) -> str:
         return "an unparsable DSN"
     host = info.get("host") or "localhost"
     return f"{host}:{info.get('port') or 5432}/{info.get('dbname') or info.get('user') or ''}"
+
+
+def check_dsn(dsn: str, env: str) -> None:
+    """A DSN that cannot even be parsed is a configuration error, not an outage."""
+    try:
+        psycopg.conninfo.conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError as error:
+        raise ConfigError(f"invalid DSN for {env}: {redact(str(error))}") from None
 
 
 def translate(error: psycopg.Error, where: str) -> DatabaseError:

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -30,10 +30,14 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 
+from ocrmp.db import redact
 from ocrmp.errors import ConfigError
 from ocrmp.flags import DocumentFlags
 from ocrmp.store import JobStore, StatusCount
 from ocrmp.vocabulary import PageFlag, Status, StopReason
+
+if TYPE_CHECKING:
+    from ocrmp.pool.scheduler import EnvHealth
 
 log = logging.getLogger("ocrmp.metrics")
 
@@ -158,6 +162,7 @@ class PoolMetrics:
         self.registry = registry if registry is not None else CollectorRegistry()
         self._clock = clock
         self._last_beat = clock()  # a master that has not looped yet gets one stale period
+        self._unreachable: dict[str, EnvHealth] = {}
         self._define_jobs()
         self._define_workers()
         self._define_pool()
@@ -211,6 +216,9 @@ class PoolMetrics:
         self._rate_backend = Gauge("ocrmp_rate_limit_backend", "1 for the rate limiter's "
                                    "active backend: redis, or the local fallback",
                                    ["backend"], registry=r)
+        self._env_up = Gauge("ocrmp_environment_up", "1 while the pool reaches an "
+                             "environment's database, 0 while it waits for it", ["env"],
+                             registry=r)
         age = Gauge("ocrmp_master_heartbeat_age_seconds", "Seconds since the master loop last "
                     "ran", registry=r)
         age.set_function(self.heartbeat_age)
@@ -282,6 +290,15 @@ class PoolMetrics:
         """Where queue depth comes from; called in the scrape thread (own connections!)."""
         self.queue.source = source
 
+    def set_environments(self, health: Mapping[str, EnvHealth]) -> None:
+        for env, seen in health.items():
+            self._env_up.labels(env).set(1 if seen.reachable else 0)
+        self._unreachable = {env: seen for env, seen in health.items() if not seen.reachable}
+
+    def unreachable(self) -> dict[str, EnvHealth]:
+        """Environments whose database the pool is waiting for (read by /healthz)."""
+        return dict(self._unreachable)
+
     # -- liveness ---------------------------------------------------------------------
 
     def heartbeat(self) -> None:
@@ -317,7 +334,9 @@ class _Handler(BaseHTTPRequestHandler):
         age = self.server.metrics.heartbeat_age()
         limit = self.server.stale_after_s
         if age < limit:
-            self._reply(200, b"ok\n")
+            # Still 200: the pool is alive and serves what it can; restarting it would not
+            # bring a database back.
+            self._reply(200, healthz_body(self.server.metrics.unreachable(), time.time()))
         else:
             text = f"stale: the master loop last ran {age:.1f}s ago (limit {limit:g}s)\n"
             self._reply(503, text.encode())
@@ -332,6 +351,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
         pass  # a scrape every few seconds is not news
+
+
+def healthz_body(unreachable: Mapping[str, EnvHealth], now: float) -> bytes:
+    """`ok`, or `degraded` and one line per environment whose database the pool waits for."""
+    if not unreachable:
+        return b"ok\n"
+    lines = ["degraded"]
+    for env, seen in sorted(unreachable.items()):
+        since = f" for {now - seen.down_since:.0f}s" if seen.down_since else ""
+        lines.append(f"environment {env} unreachable{since}: {redact(seen.error)}")
+    return ("\n".join(lines) + "\n").encode()
 
 
 class MetricsServer:

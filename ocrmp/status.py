@@ -78,7 +78,7 @@ def gather(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _age(seconds: float | None) -> str:
+def age_text(seconds: float | None) -> str:
     if seconds is None:
         return "-"
     if seconds < 120:
@@ -104,7 +104,7 @@ def render(status: dict[str, Any]) -> str:
                          f"{row['backoff']:>8}{row['exhausted']:>8}{row['running']:>8}"
                          f"{row['stuck']:>6}{row['done']:>8}{row['flagged']:>8}"
                          f"{row['error']:>7}"
-                         f"{_age(row['oldest_ready_s']):>8}")
+                         f"{age_text(row['oldest_ready_s']):>8}")
     if status["rate_limits"]:
         lines.append("RATE LIMITS  " + ", ".join(status["rate_limits"]))
     fleet = status["fleet"]

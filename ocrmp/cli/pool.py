@@ -47,7 +47,7 @@ def run(config_file: Path | None, **flags: Any) -> None:
     private_run_dir(settings.run_dir)  # before a log file in it is opened
     logs.setup(settings.log_format, settings.log_file)
     check_engine(settings)
-    settings = prepare_databases(settings)
+    settings = prepare_databases(settings, wait_for_unreachable=True)
     sys.exit(int(Master(settings).run()))
 
 

@@ -100,6 +100,7 @@ class Master:
             self.end(decision)
         self.murder_workers()
         self.manage_workers()
+        self.scheduler.retry_releases(self.clock())
         if not self.stopping:
             self.dispatcher.serve(self.recycler.memory_pressure)
             self.observer.publish(self.coordination, self.desired, self.live_slots(),
@@ -109,6 +110,7 @@ class Master:
                 self.begin_stop(Stopping.GRACEFUL)
         self.observer.report(self.desired, self.live_slots(), self.recycler.capacity,
                              self.coordination)
+        self.observer.report_environments(self.scheduler.health(), self._table())
 
     def sleep(self) -> None:
         now = self.clock()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ocrmp import __version__
@@ -21,7 +21,8 @@ from ocrmp.fleet import WorkerInfo
 from ocrmp.metrics import DatabaseSnapshot, MetricsServer, PoolMetrics, serve
 from ocrmp.pool.coordination import Coordination
 from ocrmp.pool.every import Every
-from ocrmp.pool.slots import Record, SlotTable
+from ocrmp.pool.scheduler import EnvHealth
+from ocrmp.pool.slots import EnvironmentState, Record, SlotTable
 from ocrmp.pool.workerslot import SlotState
 from ocrmp.store import Job
 from ocrmp.vocabulary import MODES, StopReason
@@ -115,6 +116,13 @@ class Observer:
         busy = sum(1 for s in live if s.job is not None)
         self.metrics.set_pool(desired, len(live), busy, len(live) - busy, capacity)
         self.metrics.set_rate_limit_state(coordination.limiter_state)
+
+    def report_environments(self, health: Mapping[str, EnvHealth], table: SlotTable) -> None:
+        """Which databases the pool reaches, for /healthz and `ocrmp status`."""
+        self.metrics.set_environments(health)
+        for env, seen in health.items():
+            state = EnvironmentState.REACHABLE if seen.reachable else EnvironmentState.UNREACHABLE
+            table.set_environment(env, state, int((seen.down_since or 0) * 1000))
 
     def publish(self, coordination: Coordination, desired: int, live: Sequence[SlotState],
                 table: SlotTable) -> None:

@@ -1,7 +1,9 @@
 """The master's side of the queue: claiming for idle workers, wake-ups, leases, rescue.
 
 One JobStore and one LISTEN connection per enabled environment. An environment whose
-database is down is skipped and retried with backoff while the others keep working.
+database is down (at start or later) is skipped and retried with backoff while the others
+keep working; its migrations are checked on first contact, so a database that comes up
+unmigrated is reported, never claimed from.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from ocrmp.config import Settings
-from ocrmp.errors import DatabaseError, StaleAttempt
+from ocrmp.errors import DatabaseError, SchemaError, StaleAttempt
 from ocrmp.pool.every import Every
 from ocrmp.pool.listener import ReadyListener
 from ocrmp.pool.policy import backoff, claim_wishes, environment_order
@@ -37,9 +39,21 @@ class EnvState:
     down_until: float = 0.0
     failures: int = 0
     depths: dict[str, int] = field(default_factory=dict)
+    migrated: bool = False  # its migrations were found complete once
+    down_since: float | None = None  # wall clock, for status and /healthz
+    error: str = ""
 
     def up(self, now: float) -> bool:
         return now >= self.down_until
+
+
+@dataclass(frozen=True)
+class EnvHealth:
+    """What the pool knows of an environment's database right now."""
+
+    reachable: bool
+    down_since: float | None = None  # wall clock (time.time())
+    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,6 +85,7 @@ class Scheduler:
         self.tick_count = 0
         self.last_claim_empty = False
         self.limited = False
+        self.unreleased: list[tuple[Job, str]] = []  # releases the database refused so far
 
     def reconfigure(self, settings: Settings) -> None:
         """HUP: the new settings, and a claim at once: the wait an old rate limit set may
@@ -190,19 +205,41 @@ class Scheduler:
                 self._guard(env, now, lambda e: e.store.skip_plans())
 
     def release(self, job: Job, reason: str, *, started: bool) -> None:
-        """Give a job back now (its worker died or the pool stops)."""
-        env = self.envs[job.env]
+        """Give a job back now (its worker died or the pool stops). A started job's attempt
+        counts: when the database refuses, the release is retried once it is back, so a
+        worker killed for memory or time counts its attempt even across an outage (a lease
+        expiry would give the attempt back)."""
         try:
-            status = env.store.release(job.ref, reason) if started else env.store.unclaim(job.ref)
-            log.info("Released job", extra={"env": job.env, "job_id": job.id,
-                                            "document_number": job.document_number,
-                                            "status_id": status, "reason": reason})
-            self.claim_due = True
-        except StaleAttempt:
-            pass  # the worker wrote its outcome before dying: nothing to give back
+            self._give_back(job, reason, started)
         except DatabaseError as error:
-            log.error("Could not release job %s (its lease will expire and rescue it): %s",
-                      job.id, error)
+            if started:
+                self.unreleased.append((job, reason))
+            log.error("Could not release job %s (retried when the database is back, while "
+                      "its lease lasts): %s", job.id, error)
+
+    def retry_releases(self, now: float) -> None:
+        pending, self.unreleased = self.unreleased, []
+        for job, reason in pending:
+            env = self.envs[job.env]
+            try:
+                if not env.up(now):
+                    raise DatabaseError("not retried yet")
+                self._give_back(job, reason, started=True)
+            except DatabaseError as error:
+                self.unreleased.append((job, reason))
+                if env.up(now):
+                    self._mark_down(env, now, error)
+
+    def _give_back(self, job: Job, reason: str, started: bool) -> None:
+        store = self.envs[job.env].store
+        try:
+            status = store.release(job.ref, reason) if started else store.unclaim(job.ref)
+        except StaleAttempt:
+            return  # the worker wrote its outcome before dying, or a rescue came first
+        log.info("Released job", extra={"env": job.env, "job_id": job.id,
+                                        "document_number": job.document_number,
+                                        "status_id": status, "reason": reason})
+        self.claim_due = True
 
     # -- environment health -----------------------------------------------------------
 
@@ -211,25 +248,49 @@ class Scheduler:
 
     def _guard(self, env: EnvState, now: float, action: Callable[[EnvState], T]) -> T | None:
         try:
+            if not env.migrated:
+                _check_migrated(env)
             result = action(env)
         except DatabaseError as error:
-            env.failures += 1
-            # Database outages are mostly restarts: retry often enough to be back within
-            # seconds, never more than every 5 s.
-            env.down_until = now + backoff(env.failures, 0.5, 5.0, self.rng)
-            if env.failures == 1:
-                log.error("Environment %s unavailable, retrying with backoff: %s",
-                          env.name, error, extra={"env": env.name})
+            self._mark_down(env, now, error)
             return None
         if env.failures:
             log.info("Environment %s is back", env.name, extra={"env": env.name})
             env.failures = 0
+        env.down_since, env.error = None, ""
         return result
+
+    def _mark_down(self, env: EnvState, now: float, error: DatabaseError) -> None:
+        env.failures += 1
+        # Database outages are mostly restarts: retry often enough to be back within
+        # seconds, never more than every 5 s.
+        env.down_until = now + backoff(env.failures, 0.5, 5.0, self.rng)
+        env.error = str(error)
+        if env.down_since is None:
+            env.down_since = time.time()
+        if env.failures == 1:
+            log.error("Environment %s unavailable, retrying with backoff: %s",
+                      env.name, error, extra={"env": env.name})
+
+    def health(self) -> dict[str, EnvHealth]:
+        return {name: EnvHealth(env.down_since is None, env.down_since, env.error)
+                for name, env in self.envs.items()}
 
     def close(self) -> None:
         for env in self.envs.values():
             env.listener.close()
             env.store.close()
+
+
+def _check_migrated(env: EnvState) -> None:
+    """A database first reached after the start must have its migrations too."""
+    from ocrmp.schema import pending
+
+    missing = pending(env.store.dsn)
+    if missing:
+        raise SchemaError(f"the {env.name} database lacks migrations {', '.join(missing)}: "
+                          "run `ocrmp db migrate`")
+    env.migrated = True
 
 
 def _renew(env: EnvState, refs: list[JobRef], lease_s: float) -> set[str]:

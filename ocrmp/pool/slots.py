@@ -25,6 +25,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from enum import IntEnum
 from multiprocessing.shared_memory import SharedMemory
 from typing import Any, cast
 
@@ -51,7 +52,7 @@ from ocrmp.pool.shm import (
     SlotTableMissing,
     segment_name,
 )
-from ocrmp.vocabulary import StopReason
+from ocrmp.vocabulary import Environment, StopReason
 
 __all__ = ["FIELDS", "Command", "ForeignSlotTable", "Phase", "PoolAlreadyRunning", "Record",
            "Slot", "SlotSnapshot", "SlotTable", "SlotTableError", "SlotTableMissing",
@@ -69,6 +70,18 @@ _READ_WORDS = max(_FIXED_WORDS) + 1
 
 class TornRecord(SlotTableError):
     """A slot stayed half-written; its master probably died while writing it."""
+
+
+# Header words after the shm module's: per environment, its database's state as the master
+# sees it, and since when (wall clock, ms) it has been unreachable.
+H_ENV_STATE, H_ENV_DOWN_SINCE_MS = 9, 12
+_ENV_OFFSET = {Environment.DEV: 0, Environment.STAGING: 1, Environment.PROD: 2}
+
+
+class EnvironmentState(IntEnum):
+    NOT_SERVED = 0
+    REACHABLE = 1
+    UNREACHABLE = 2
 
 
 class SlotSnapshot(Record):
@@ -263,6 +276,23 @@ class SlotTable:
 
     def snapshots(self) -> list[SlotSnapshot]:
         return [self.snapshot(i) for i in range(self.nslots)]
+
+    def set_environment(self, env: str, state: EnvironmentState,
+                        down_since_ms: int = 0) -> None:
+        """Master: publish an environment's database state for `ocrmp status`."""
+        offset = _ENV_OFFSET[Environment(env)]
+        self.ops.store(self.buf, (H_ENV_DOWN_SINCE_MS + offset) * WORD, down_since_ms)
+        self.ops.store(self.buf, (H_ENV_STATE + offset) * WORD, state)
+
+    def environments(self) -> dict[str, tuple[EnvironmentState, int]]:
+        """The served environments: (state, unreachable since, wall clock ms)."""
+        found: dict[str, tuple[EnvironmentState, int]] = {}
+        for env, offset in _ENV_OFFSET.items():
+            state = EnvironmentState(shm.header_word(self.buf, self.ops, H_ENV_STATE + offset))
+            if state != EnvironmentState.NOT_SERVED:
+                found[env.value] = (state, shm.header_word(self.buf, self.ops,
+                                                           H_ENV_DOWN_SINCE_MS + offset))
+        return found
 
     def close(self) -> None:
         """Unmap the table (idempotent); the segment itself stays."""

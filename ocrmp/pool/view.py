@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ocrmp.pool.pidfile import running_master
-from ocrmp.pool.slots import Phase, SlotSnapshot, SlotTable, SlotTableError
+from ocrmp.pool.slots import EnvironmentState, Phase, SlotSnapshot, SlotTable, SlotTableError
+from ocrmp.status import age_text
 
 
 def read_slots(pool_name: str) -> list[dict[str, Any]]:
@@ -19,6 +20,21 @@ def read_slots(pool_name: str) -> list[dict[str, Any]]:
     with table:
         now = time.monotonic_ns()
         return [_row(snap, now) for snap in table.snapshots() if snap.generation > 0]
+
+
+def read_environments(pool_name: str) -> dict[str, dict[str, Any]]:
+    """The master's view of each environment it serves: reachable, or for how long not."""
+    try:
+        table = SlotTable.attach(pool_name)
+    except SlotTableError:
+        return {}
+    with table:
+        seen = table.environments()
+    now_ms = time.time() * 1000
+    return {env: {"reachable": state == EnvironmentState.REACHABLE,
+                  "unreachable_s": None if state == EnvironmentState.REACHABLE
+                  else round(max(0.0, now_ms - since) / 1000, 1)}
+            for env, (state, since) in seen.items()}
 
 
 def _row(snap: SlotSnapshot, now_ns: int) -> dict[str, Any]:
@@ -47,6 +63,7 @@ def local_pools(run_dir: Path) -> list[dict[str, Any]]:
         pid = running_master(pidfile)
         if pid is not None:
             pools.append({"pool": pidfile.stem, "master_pid": pid,
+                          "environments": read_environments(pidfile.stem),
                           "workers": read_slots(pidfile.stem)})
     return pools
 
@@ -55,8 +72,15 @@ def render_pools(pools: list[dict[str, Any]]) -> list[str]:
     lines = []
     for pool in pools:
         lines.append(f"POOL {pool['pool']} (master pid {pool['master_pid']}, this host)")
+        lines.extend(_waiting_for(pool.get("environments", {})))
         lines.extend("  " + line for line in render_slots(pool["workers"]).splitlines())
     return lines
+
+
+def _waiting_for(environments: dict[str, dict[str, Any]]) -> list[str]:
+    return [f"  waiting for {env}: its database has been unreachable for "
+            f"{age_text(seen['unreachable_s'])} (the pool retries)"
+            for env, seen in sorted(environments.items()) if not seen["reachable"]]
 
 
 def render_slots(rows: list[dict[str, Any]]) -> str:

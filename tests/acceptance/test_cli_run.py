@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -32,18 +34,38 @@ def assert_one_line(result: subprocess.CompletedProcess[str], code: int, words: 
 
 @pytest.mark.parametrize("dsn", ["postgresql://u:s3cret@127.0.0.1:1/registre",
                                  "host=127.0.0.1 port=1 password=s3cret dbname=x"])
-def test_unreachable_database(tmp_path: Path, dsn: str) -> None:
-    result = ocrmp("run", "--runner", FAKE, env={"OCR_DEV": "true", "DEV_DATABASE_URL": dsn},
-                   tmp_path=tmp_path)
-    assert_one_line(result, ExitCode.DATABASE, "cannot reach the database")
-    assert "s3cret" not in result.stderr + result.stdout
+def test_unreachable_database_is_waited_for(tmp_path: Path, dsn: str) -> None:
+    """An outage is not a configuration error: the master starts, says so once and waits."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.endswith("DATABASE_URL") and not key.startswith("OCR_")}
+    env.update({"OCRMP_RUN_DIR": str(tmp_path / "run"), "OCR_DEV": "true",
+                "DEV_DATABASE_URL": dsn, "OCRMP_POOL_NAME": f"w{tmp_path.name[-10:]}"})
+    log = tmp_path / "pool.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "ocrmp", "run", "--runner", FAKE,
+                                 "--size", "1"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while "Environment dev unavailable" not in log.read_text() and proc.poll() is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, log.read_text()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0, log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = log.read_text()
+    assert text.count("Environment dev unavailable") == 1, text
+    assert "cannot reach the database" in text
+    assert "s3cret" not in text
 
 
-def test_invalid_dsn(tmp_path: Path) -> None:
+def test_invalid_dsn_is_a_configuration_error(tmp_path: Path) -> None:
     result = ocrmp("run", "--runner", FAKE,
                    env={"OCR_DEV": "true", "DEV_DATABASE_URL": "not a dsn at all"},
                    tmp_path=tmp_path)
-    assert_one_line(result, ExitCode.DATABASE, "invalid DSN")
+    assert_one_line(result, ExitCode.CONFIG, "invalid DSN for dev")
 
 
 def test_invalid_pool_size(tmp_path: Path) -> None:
