@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from typing import ClassVar
+
+JOB_ERROR_KINDS: set[str] = set()  # the kind of every JobError class: see JobError.kind
+
 
 class OcrmpError(Exception):
     """ocrmp failed."""
@@ -42,6 +47,31 @@ class JobError(OcrmpError):
     """The job failed."""
 
     permanent: bool = False
+    # A stable word for scripts and tests: the class name in snake case (CorruptDocument:
+    # corrupt_document). A failed job's ocr_error starts with it (`job_error_text`).
+    kind: ClassVar[str] = "job_error"
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "kind" not in cls.__dict__:
+            cls.kind = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+        JOB_ERROR_KINDS.add(cls.kind)
+
+
+JOB_ERROR_KINDS.add(JobError.kind)
+
+
+def job_error_text(error: JobError) -> str:
+    """A failed job's `ocr_error`: `kind: message`, e.g. `corrupt_document: acte/x.pdf: is
+    damaged ...` (the message quotes the path; the kind never does)."""
+    return f"{error.kind}: {error}"
+
+
+def error_kind(ocr_error: str | None) -> str | None:
+    """The kind a job's `ocr_error` starts with; None when it names none (a lease expiry,
+    a worker's death)."""
+    kind = (ocr_error or "").split(": ", 1)[0]
+    return kind if kind in JOB_ERROR_KINDS else None
 
 
 class PermanentJobError(JobError):

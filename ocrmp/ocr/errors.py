@@ -3,6 +3,10 @@
 Permanent errors (the document itself is the problem) send a job to status 4 at once;
 transient ones (storage or engine trouble that may pass) are retried; `EngineUnavailable`
 is a startup error: a worker without tesseract or its language data must not take jobs.
+
+Each job error has a kind (`CorruptDocument.kind == "corrupt_document"`, see
+`ocrmp.errors.JobError`): a failed job's `ocr_error` starts with it, so `error_kind()` tells
+what went wrong without reading words that quote the document's path.
 """
 
 from __future__ import annotations

@@ -18,7 +18,13 @@ from dataclasses import dataclass
 
 from ocrmp import logs
 from ocrmp.config import Settings
-from ocrmp.errors import DatabaseError, DatabaseUnavailable, JobError, StaleAttempt
+from ocrmp.errors import (
+    DatabaseError,
+    DatabaseUnavailable,
+    JobError,
+    StaleAttempt,
+    job_error_text,
+)
 from ocrmp.exitcodes import ExitCode
 from ocrmp.flags import document_flags
 from ocrmp.pool.coordination import Coordination
@@ -168,7 +174,7 @@ class WorkerLoop:
         try:
             outcome = self.runner.run(job, self._progress)
         except JobError as error:
-            self._record_failure(job, str(error), permanent=error.permanent)
+            self._record_failure(job, job_error_text(error), permanent=error.permanent)
             return
         except Exception as error:  # an engine bug is this job's failure, not the worker's
             log.exception("%s: job %s failed unexpectedly", self.ctx.name, job.id)

@@ -7,6 +7,8 @@ from pathlib import Path
 import psycopg
 
 from ocrmp.corpus import acte_page, cer, index_page, write_pdf
+from ocrmp.errors import error_kind
+from ocrmp.ocr.errors import CorruptDocument, DocumentNotFound, PathEscapesRoot
 from ocrmp.store import JobStore
 from tests.poolrun import Pool
 
@@ -43,11 +45,14 @@ def test_real_documents_complete_and_poison_ones_fail_clearly(dsn: str, tmp_path
     result = job(good_index)["ocr_result"]
     assert isinstance(result, dict)
     assert "rows" in str(result)
-    for poison, words in ((corrupt, "corrupt"), (missing, "not found"), (escape, "outside")):
+    # The kind, not words: each ocr_error quotes its path, and these paths say "corrupt",
+    # "missing" and "outside" whatever went wrong.
+    for poison, error in ((corrupt, CorruptDocument), (missing, DocumentNotFound),
+                          (escape, PathEscapesRoot)):
         row = job(poison)
         assert row["status_id"] == 4, row
         assert row["ocr_attempts"] == 1  # permanent: no retry
-        assert words in str(row["ocr_error"]).lower(), row["ocr_error"]
+        assert error_kind(str(row["ocr_error"])) == error.kind, row["ocr_error"]
     assert job(plan)["status_id"] == 5
     with psycopg.connect(dsn) as conn:
         assert conn.execute("SELECT count(*) FROM extraction_queue WHERE status_id = 6"

@@ -4,7 +4,14 @@ import pickle
 
 import pytest
 
-from ocrmp.errors import ConfigError, PermanentJobError, TransientJobError
+from ocrmp.errors import (
+    ConfigError,
+    JobError,
+    PermanentJobError,
+    TransientJobError,
+    error_kind,
+    job_error_text,
+)
 from ocrmp.ocr import errors
 
 
@@ -41,3 +48,21 @@ def test_errors_survive_pickling_between_processes() -> None:
     exc = errors.EncryptedDocument("a/b.pdf", "x")
     back = pickle.loads(pickle.dumps(exc))
     assert type(back) is errors.EncryptedDocument and str(back) == str(exc)
+
+
+def test_each_job_error_has_its_own_stable_kind() -> None:
+    assert (errors.CorruptDocument.kind, errors.PathEscapesRoot.kind) == (
+        "corrupt_document", "path_escapes_root")
+    named = [cls for cls in vars(errors).values()
+             if isinstance(cls, type) and issubclass(cls, JobError)]
+    assert len({cls.kind for cls in named}) == len(named)
+
+
+def test_ocr_error_starts_with_the_kind_and_the_kind_is_read_back() -> None:
+    text = job_error_text(errors.CorruptDocument("acte/corrupt.pdf", "x"))
+    assert text.startswith("corrupt_document: acte/corrupt.pdf: is damaged")
+    assert error_kind(text) == "corrupt_document"
+    # The path names no kind: a document called corrupt.pdf is not a corrupt document.
+    assert error_kind(str(errors.DocumentNotFound("acte/corrupt.pdf"))) is None
+    assert error_kind("lease expired: w1 stopped renewing it") is None
+    assert error_kind(None) is None
