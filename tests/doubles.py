@@ -82,7 +82,9 @@ class FakeRunner:
 
     def _record(self, job: Job) -> None:
         if self.record:
-            line = f"{job.env} {job.id} {job.attempt} {os.getpid()}\n".encode()
+            # The wall clock orders the executions of several pools (an attempt given back
+            # after a lease expiry runs again under the same number).
+            line = f"{job.env} {job.id} {job.attempt} {os.getpid()} {time.time_ns()}\n".encode()
             fd = os.open(self.record, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
                 os.write(fd, line)

@@ -198,7 +198,8 @@ class Scheduler:
             for row in rows:
                 log.warning("Rescued job with an expired lease", extra={
                     "env": env.name, "job_id": str(row["id"]), "status_id": row["status_id"],
-                    "document_number": row["document_number"]})
+                    "document_number": row["document_number"],
+                    "attempt_given_back": row["attempt_given_back"]})
             if rows:
                 self.claim_due = True
             if self.settings.skip_plans:

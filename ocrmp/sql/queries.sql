@@ -102,8 +102,10 @@ WHERE id = %(id)s AND ocr_worker_id = %(worker_id)s AND ocr_attempts = %(attempt
 RETURNING id, status_id;
 
 -- name: rescue_expired
--- Return running jobs whose lease ran out (their pool is gone) to 3, or to 4 when their
--- attempts are spent. SKIP LOCKED lets every pool run this at once.
+-- Return running jobs whose lease ran out (their pool is gone) to 3. The pool's death is
+-- not the document's doing: the attempt is given back (ocr_attempts - 1), at most
+-- ocr_max_attempts times per job (ocr_attempts_returned); past that the attempt counts and
+-- a job whose attempts are spent goes to 4. SKIP LOCKED lets every pool run this at once.
 WITH stale AS (
     SELECT id FROM extraction_queue
     WHERE status_id = 6
@@ -113,17 +115,26 @@ WITH stale AS (
     ORDER BY ocr_lease_expires_at NULLS FIRST
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
+),
+verdict AS (
+    SELECT q.id, q.ocr_attempts_returned < q.ocr_max_attempts AS gives_back
+    FROM extraction_queue q JOIN stale ON stale.id = q.id
 )
 UPDATE extraction_queue q
-SET status_id = CASE WHEN q.ocr_attempts >= q.ocr_max_attempts THEN 4 ELSE 3 END,
+SET status_id = CASE WHEN NOT v.gives_back AND q.ocr_attempts >= q.ocr_max_attempts THEN 4
+                     ELSE 3 END,
+    ocr_attempts = CASE WHEN v.gives_back THEN greatest(q.ocr_attempts - 1, 0)
+                        ELSE q.ocr_attempts END,
+    ocr_attempts_returned = q.ocr_attempts_returned + CASE WHEN v.gives_back THEN 1 ELSE 0 END,
     ocr_error = 'lease expired: ' || coalesce(q.ocr_worker_id, 'unknown worker')
-                || ' stopped renewing it (host or pool died)',
+                || ' stopped renewing it (host or pool died)'
+                || CASE WHEN v.gives_back THEN '; attempt given back' ELSE '' END,
     ocr_last_error_at = now(),
     ocr_lease_expires_at = NULL,
     ocr_next_attempt_at = NULL
-FROM stale
-WHERE q.id = stale.id
-RETURNING q.id, q.status_id, q.document_number;
+FROM verdict v
+WHERE q.id = v.id
+RETURNING q.id, q.status_id, q.document_number, v.gives_back AS attempt_given_back;
 
 -- name: skip_plans
 -- Survey plans are drawings, not text: they go straight to 5 without OCR.
@@ -270,6 +281,7 @@ WITH picked AS (
 UPDATE extraction_queue q
 SET status_id = 3,
     ocr_attempts = 0,
+    ocr_attempts_returned = 0,
     ocr_max_attempts = coalesce(q.ocr_max_attempts, 3),
     ocr_error = NULL,
     ocr_next_attempt_at = NULL,

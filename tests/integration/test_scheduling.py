@@ -18,7 +18,7 @@ from ocrmp.embedded import EmbeddedPostgres
 from ocrmp.schema import migrate
 from tests.conftest import PgCluster
 from tests.doubles import FAKE
-from tests.poolrun import Pool, busy_worker_pids, enqueue, eventually, statuses
+from tests.poolrun import Pool, busy_worker_pids, enqueue, eventually, row, statuses
 
 pytestmark = pytest.mark.pool  # make test runs these again with the pure atomics
 
@@ -130,6 +130,9 @@ def test_killed_master_jobs_are_rescued_by_another_pool(dsn: str, tmp_path: Path
         assert survivor.wait() == 0, survivor.log()
     assert set(survivor.executions()) == set(ids)
     assert "Rescued job with an expired lease" in survivor.log()
+    # The master's death was not the documents' doing: the attempt it cut short was given
+    # back, and each document completed on its first counted attempt.
+    assert {row(dsn, job)["ocr_attempts"] for job in ids} == {1}
 
 
 def test_postgres_restart_mid_run_loses_nothing(tmp_path: Path,

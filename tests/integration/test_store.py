@@ -83,18 +83,54 @@ def test_permanent_failure_goes_to_error_at_once(dsn: str) -> None:
     assert store.fail(job.ref, "corrupt PDF", permanent=True) == Status.ERROR
 
 
-def test_rescue_returns_expired_leases_and_spends_attempts(dsn: str) -> None:
+def expire_leases(dsn: str, **columns: int) -> None:
+    sets = "".join(f", {name} = {value}" for name, value in columns.items())
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"UPDATE extraction_queue SET ocr_lease_expires_at = now() - interval '1 s'"
+                     f"{sets} WHERE status_id = 6")  # type: ignore[arg-type]
+
+
+def test_rescue_gives_the_attempt_of_an_expired_lease_back(dsn: str) -> None:
+    """A lease runs out because its pool died, not because of the document."""
+    store = JobStore(dsn)
+    fill(store, "acte", 1)
+    [job] = store.claim([("w1", "acte")], lease_s=30)
+    expire_leases(dsn, ocr_attempts=3)  # even the last attempt
+    [rescued] = store.rescue_expired()
+    assert (rescued["status_id"], rescued["attempt_given_back"]) == (Status.READY, True)
+    assert store.rescue_expired() == []
+    row = store.get(job.id)
+    assert row is not None and row["ocr_attempts"] == 2
+    assert "attempt given back" in str(row["ocr_error"])
+    with pytest.raises(StaleAttempt):
+        store.complete(job.ref, "late", {}, pages=1)
+
+
+def test_rescue_counts_the_attempt_once_give_backs_are_spent(dsn: str) -> None:
+    """A document that takes whole pools down with it still ends in 4."""
     store = JobStore(dsn)
     fill(store, "acte", 2)
     jobs = store.claim([("w1", "acte"), ("w2", "acte")], lease_s=30)
+    expire_leases(dsn, ocr_attempts_returned=3)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("UPDATE extraction_queue SET ocr_lease_expires_at = now() - interval '1 s'")
         conn.execute("UPDATE extraction_queue SET ocr_attempts = 3 WHERE id = %s", (jobs[1].id,))
-    rescued = {str(row["id"]): row["status_id"] for row in store.rescue_expired()}
-    assert rescued == {jobs[0].id: Status.READY, jobs[1].id: Status.ERROR}
-    assert store.rescue_expired() == []
-    with pytest.raises(StaleAttempt):
-        store.complete(jobs[0].ref, "late", {}, pages=1)
+    rescued = {str(row["id"]): (row["status_id"], row["attempt_given_back"])
+               for row in store.rescue_expired()}
+    assert rescued == {jobs[0].id: (Status.READY, False), jobs[1].id: (Status.ERROR, False)}
+    row = store.get(jobs[0].id)
+    assert row is not None and row["ocr_attempts"] == 1
+
+
+def test_requeue_resets_the_attempts_given_back(dsn: str) -> None:
+    store = JobStore(dsn)
+    [job] = fill(store, "acte", 1)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("UPDATE extraction_queue SET status_id = 4, ocr_attempts = 3, "
+                     "ocr_attempts_returned = 3")
+    store.requeue(dry_run=False, errored=True, exhausted=False, stuck=False)
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT ocr_attempts, ocr_attempts_returned FROM extraction_queue "
+                            "WHERE id = %s", (job,)).fetchone() == (0, 0)
 
 
 def test_renew_extends_only_leases_still_held(dsn: str) -> None:
