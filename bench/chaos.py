@@ -7,9 +7,10 @@ three pools as tests/faults does: host1 and host2 (fake engine, dev + prod, rate
 through Redis, short leases; host1 with a memory reserve a hog can cross) and ocr (real
 engine on staging, real documents and real poison). For --minutes, a fault every few
 seconds, chosen at random: kill -9 of a busy worker, kill -9 of a master (restarted a few
-seconds later), a PostgreSQL restart, Redis stopped and started, host memory pressure, a
-poison document. Then the queues drain and every invariant is checked (see
-tests/faults/scenario.py). Prints a table; exits 1 when an invariant fails.
+seconds later), a master restarted while PostgreSQL is down, a PostgreSQL restart, Redis
+stopped and started, host memory pressure, a poison document. A pool that exits by itself
+is noted, restarted, and fails the run. Then the queues drain and every invariant is
+checked (see tests/faults/scenario.py). Prints a table; exits 1 when an invariant fails.
 """
 
 from __future__ import annotations
@@ -33,15 +34,18 @@ from tests.faults.scenario import (  # noqa: E402
 )
 from tests.servers import RedisServer, remove_postgres, start_postgres  # noqa: E402
 
-WEIGHTS = {"worker kill": 50, "master kill": 12, "postgres restart": 8, "redis restart": 10,
-           "memory pressure": 8, "poison": 12}
+WEIGHTS = {"worker kill": 50, "master kill": 12, "outage restart": 5, "postgres restart": 6,
+           "redis restart": 10, "memory pressure": 8, "poison": 12}
 
 
 def choose(chaos: Scenario, rng: random.Random) -> str:
     # Memory pressure measures host1 shrinking and growing back: not while a master is down.
+    # A master restarted during an outage must be the only master down.
     kinds = [kind for kind in WEIGHTS if kind not in chaos.busy
              and (kind != "memory pressure" or (chaos.memory_reserve is not None
-                                                and "master kill" not in chaos.busy))]
+                                                and "master kill" not in chaos.busy))
+             and (kind != "outage restart" or not chaos.busy & {"master kill",
+                                                                 "memory pressure"})]
     return rng.choices(kinds, [WEIGHTS[kind] for kind in kinds])[0]
 
 
@@ -52,6 +56,8 @@ def inject(chaos: Scenario, kind: str, rng: random.Random) -> None:
     actions: dict[str, Callable[[], object]] = {
         "worker kill": lambda: chaos.kill_busy_worker(rng.choice(targets)),
         "master kill": lambda: chaos.kill_master(rng.choice(targets), rng.uniform(2.0, 5.0)),
+        "outage restart": lambda: chaos.restart_master_during_outage(rng.choice(targets),
+                                                                     rng.uniform(2.0, 8.0)),
         "postgres restart": lambda: chaos.restart_postgres(rng.uniform(0.5, 2.0)),
         "redis restart": lambda: chaos.restart_redis(rng.uniform(1.0, 4.0)),
         "memory pressure": lambda: chaos.memory_pressure(rng.uniform(2.0, 5.0)),
@@ -86,6 +92,7 @@ def run(minutes: float, seed: int, real_ocr: bool, workdir: Path) -> Report:
         deadline = time.monotonic() + minutes * 60
         while time.monotonic() < deadline:
             time.sleep(rng.uniform(1.0, 4.0))
+            chaos.check_pools()
             inject(chaos, choose(chaos, rng), rng)
         say("faults done; draining")
         drained = chaos.drain(timeout=300)

@@ -48,6 +48,8 @@ def test_no_job_lost_duplicated_or_stuck_under_faults(private_pg: EmbeddedPostgr
         eventually(lambda: chaos.at_size("host2"), timeout=60, what="host2 restarted")
         chaos.restart_postgres(down_s=1.0)
         time.sleep(2.0)
+        chaos.restart_master_during_outage("host2", down_s=3.0)
+        eventually(lambda: chaos.at_size("host2"), timeout=60, what="host2 serving again")
         chaos.restart_redis(down_s=3.0)
         kill_busy_workers(chaos, 2)
 
@@ -61,5 +63,6 @@ def test_no_job_lost_duplicated_or_stuck_under_faults(private_pg: EmbeddedPostgr
     print(report.table())
     assert report.ok, report.table()
     kinds = {fault.kind for fault in report.faults}
-    assert {"worker kill", "master kill", "postgres restart", "redis restart"} <= kinds
+    assert {"worker kill", "master kill", "outage restart", "postgres restart",
+            "redis restart"} <= kinds
     assert reserve is None or "memory pressure" in kinds
