@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import os
+import signal
 import urllib.error
 import urllib.request
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
+import psutil
 import psycopg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from ocrmp.embedded import free_port
 from ocrmp.errors import ConfigError
 from ocrmp.metrics import DatabaseSnapshot, MetricsServer, PoolMetrics, serve
 from ocrmp.store import StatusCount
 from ocrmp.vocabulary import StopReason
-from tests.poolrun import enqueue
+from tests.doubles import FAKE
+from tests.poolrun import Pool, enqueue, eventually
 
 
 class Clock:
@@ -130,9 +135,25 @@ def test_unknown_path_is_404(server: MetricsServer) -> None:
     assert get(server, "/")[0] == 404
 
 
-def test_server_binds_loopback_by_default(server: MetricsServer) -> None:
-    assert server.host == "127.0.0.1"
-    assert server.port > 0
+def listening(pid: int, port: int) -> list[str]:
+    """The addresses process `pid` listens on at `port` (TCP, IPv4 and IPv6)."""
+    return [conn.laddr.ip for conn in psutil.Process(pid).net_connections(kind="inet")
+            if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port]
+
+
+def test_the_cli_binds_loopback_by_default(dsn: str, tmp_path: Path) -> None:
+    """What `ocrmp run --metrics-port` really listens on, read from the kernel's socket table:
+    only 127.0.0.1, never every interface."""
+    port = free_port()
+    pool = Pool(dsn, tmp_path, "--size", "1", "--runner", FAKE, "--metrics-port", str(port))
+    pool.env.pop("OCRMP_METRICS_HOST", None)
+    pool.start()
+    try:
+        eventually(lambda: bool(listening(pool.pid, port)), what="the metrics port open")
+        assert listening(pool.pid, port) == ["127.0.0.1"]
+    finally:
+        pool.signal(signal.SIGTERM)
+        assert pool.wait() == 0, pool.log()
 
 
 def test_port_in_use_is_a_configuration_error(metrics: PoolMetrics,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import selectors
 from collections.abc import Iterator
 
@@ -70,8 +71,26 @@ def test_wait_wakes_when_every_writer_is_gone(bell: Doorbell) -> None:
 
 
 def test_closing_twice_is_harmless(bell: Doorbell) -> None:
+    """The second close touches no descriptor: not even one the kernel has handed out again
+    under the same number since the first."""
+    reused_r, reused_w = bell.reader_fd, bell.writer_fd
+    other_r, other_w = os.pipe()  # while the bell is open: other numbers than its own
     bell.close()
-    bell.close()
+    os.dup2(other_r, reused_r)  # another file under the numbers the bell just freed
+    os.dup2(other_w, reused_w)
+    os.close(other_r)
+    os.close(other_w)
+    try:
+        bell.close()
+        os.fstat(reused_r), os.fstat(reused_w)  # still open
+        os.write(reused_w, b"x")
+        assert os.read(reused_r, 1) == b"x"
+    finally:
+        os.close(reused_r)
+        os.close(reused_w)
+    assert bell.reader_fd == bell.writer_fd == -1
+    with pytest.raises(ValueError, match="write end is closed"):
+        bell.ring()
 
 
 def test_master_and_worker_ring_each_other_across_fork() -> None:
