@@ -7,7 +7,8 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from ocrmp.flags import DocumentFlags
-from ocrmp.metrics import PoolMetrics
+from ocrmp.metrics import PoolMetrics, healthz_body
+from ocrmp.pool.scheduler import EnvHealth
 from ocrmp.store import StatusCount
 from ocrmp.vocabulary import PageFlag, StopReason
 
@@ -195,3 +196,23 @@ def test_two_pools_in_one_process_have_separate_registries() -> None:
     first, second = PoolMetrics(), PoolMetrics()
     first.job_claimed("dev", "acte")
     assert value(second, "ocrmp_jobs_claimed_total", env="dev", kind="acte") is None
+
+
+def test_healthz_names_each_environment_the_pool_waits_for_without_its_password() -> None:
+    down = EnvHealth(False, 1000.0, "dev: cannot reach the database: "
+                                    "postgresql://ocr:s3cret@db/x refused")
+    assert healthz_body({}, 1040.0) == b"ok\n"
+    body = healthz_body({"prod": down}, 1040.0).decode()
+    assert body.startswith("degraded\nenvironment prod unreachable for 40s: ")
+    assert "s3cret" not in body
+
+
+def test_environment_up_follows_what_the_scheduler_saw() -> None:
+    metrics = PoolMetrics(clock=Clock())
+    metrics.set_environments({"dev": EnvHealth(True), "prod": EnvHealth(False, 1.0, "down")})
+    values = samples(metrics)
+    assert values[("ocrmp_environment_up", frozenset({("env", "dev")}))] == 1
+    assert values[("ocrmp_environment_up", frozenset({("env", "prod")}))] == 0
+    assert set(metrics.unreachable()) == {"prod"}
+    metrics.set_environments({"dev": EnvHealth(True), "prod": EnvHealth(True)})
+    assert metrics.unreachable() == {}
