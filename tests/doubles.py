@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ocrmp import lifetime
 from ocrmp.config import parse_bytes
 from ocrmp.errors import PermanentJobError, TransientJobError
 from ocrmp.pool.runners import Outcome, Progress
@@ -123,7 +124,7 @@ def _hang(runner: FakeRunner, behaviour: FakeBehaviour, job: Job) -> None:
 
 def _hang_child(runner: FakeRunner, behaviour: FakeBehaviour, job: Job) -> None:
     # A stand-in for a stuck tesseract: a child process in our group, then a hang.
-    subprocess.Popen(["sleep", "3600"])
+    subprocess.Popen(["sleep", "3600"], preexec_fn=lifetime.die_with_parent)
     _hang(runner, behaviour, job)
 
 

@@ -11,9 +11,7 @@ comes back pickled in a memory file.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import faulthandler
-import functools
 import os
 import pickle
 import resource
@@ -25,10 +23,9 @@ import warnings
 from collections.abc import Callable
 from typing import TypeVar, cast
 
+from ocrmp import lifetime
+
 T = TypeVar("T")
-
-_PR_SET_PDEATHSIG = 1
-
 
 class TimedOut(Exception):
     """The child was still running at the deadline and was killed."""
@@ -44,7 +41,7 @@ def run_bounded(call: Callable[[], T], *, timeout_s: float, memory_bytes: int) -
     # The outcome is written to a memory file, read once the child has exited: a page's
     # pixels through a pipe would take a context switch per 64 KB, slow on a busy host.
     # The pipe only tells, by closing, that the child is gone.
-    _libc()  # loaded here once, not in every child
+    lifetime.prepare()  # libc found here once, not in every child
     out_fd = os.memfd_create("ocrmp-page", os.MFD_CLOEXEC)
     read_fd, write_fd = os.pipe()
     try:
@@ -77,7 +74,7 @@ def run_bounded(call: Callable[[], T], *, timeout_s: float, memory_bytes: int) -
 def _child(call: Callable[[], object], out_fd: int, memory_bytes: int) -> None:
     code = 0
     try:
-        _die_with_parent()
+        lifetime.die_with_parent()
         faulthandler.disable()  # an abort at the cap is an outcome the parent reports
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what ^C means
         _cap_memory(memory_bytes)
@@ -151,17 +148,6 @@ def _cap_memory(memory_bytes: int) -> None:
 def _address_space() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-
-
-@functools.cache
-def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(None, use_errno=True)
-
-
-def _die_with_parent() -> None:
-    # A worker killed for memory or time must not leave its renderer running.
-    with contextlib.suppress(OSError, AttributeError):
-        _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def _wait_for_close(fd: int, deadline: float) -> None:

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ocrmp import lifetime
 from ocrmp.ocr.errors import EngineCrashed, EngineTimeout, EngineUnavailable
 from ocrmp.ocr.settings import OcrSettings
 
@@ -283,8 +284,10 @@ class CliEngine(PageTimer):
         command = [self.binary, "--tessdata-dir", self.tessdata, *args]
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
         try:
+            # preexec_fn: a worker killed with its master must not leave tesseract running.
             result = subprocess.run(command, capture_output=True, text=True, env=env,
-                                    timeout=timeout_s, check=False)
+                                    timeout=timeout_s, check=False,
+                                    preexec_fn=lifetime.die_with_parent)
         except subprocess.TimeoutExpired:
             raise EngineTimeout(detail=f"tesseract ran over {timeout_s:g} s") from None
         except OSError as exc:

@@ -6,7 +6,6 @@ os._exit with a named code.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import logging
 import os
@@ -16,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ocrmp import logs
+from ocrmp import lifetime, logs
 from ocrmp.config import Settings
 from ocrmp.errors import (
     DatabaseError,
@@ -37,7 +36,6 @@ from ocrmp.vocabulary import Status
 
 log = logging.getLogger("ocrmp.worker")
 
-_PR_SET_PDEATHSIG = 1
 # Signals the master handles; a worker resets them so it does not act as a master.
 MASTER_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGTTIN,
                   signal.SIGTTOU, signal.SIGUSR1, signal.SIGCHLD, signal.SIGQUIT)
@@ -66,7 +64,8 @@ def reset_process(ctx: WorkerContext) -> None:
     signal.signal(signal.SIGUSR1, _note_reopen)  # the master forwards logrotate's USR1
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
     os.setpgid(0, 0)  # tesseract children die with the worker's group
-    _die_with_master()
+    lifetime.die_with_parent()  # ... and the worker with its master (its lease then expires)
+    lifetime.prepare()  # for the programs it runs: they die with it
     random.seed()
     os.environ["OMP_THREAD_LIMIT"] = "1"  # workers × threads must not exceed cores
 
@@ -84,15 +83,6 @@ def reopen_log_if_asked() -> None:
     if _reopen_wanted:
         _reopen_wanted = False
         logs.reopen()
-
-
-def _die_with_master() -> None:
-    """Ask the kernel to kill this worker if the master dies (its lease then expires)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 def work(ctx: WorkerContext) -> None:

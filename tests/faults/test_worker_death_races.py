@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import psutil
 import pytest
 
 from ocrmp.pool import policy
@@ -51,6 +52,27 @@ def test_worker_killed_before_taking_its_job_does_not_run_twice(dsn: str,
         assert pool.wait() == 0
     assert "Released job" in pool.log()
     assert [pool.executions()[job] for job in jobs] == [1, 1, 1], pool.record.read_text()
+
+
+def test_a_killed_masters_workers_leave_no_child_behind(dsn: str, tmp_path: Path) -> None:
+    """kill -9 of the master: the kernel kills its workers, which cannot clean up; what they
+    run (tesseract, here the fake engine's stuck child) must die with them, not be orphaned."""
+    enqueue(dsn, 1, "acte", "fake:hang-child")
+    pool = Pool(dsn, tmp_path, "--size", "1", "--min-index", "0", "--runner", FAKE).start()
+    children: list[psutil.Process] = []
+
+    def hung_child() -> bool:
+        children[:] = [child for worker in pool.workers() for child in worker.children()
+                       if child.cmdline() == ["sleep", "3600"]]
+        return bool(children)
+
+    try:
+        eventually(hung_child, what="the worker's stuck child running")
+    finally:
+        os.kill(pool.pid, signal.SIGKILL)
+        pool.wait()
+    gone, alive = psutil.wait_procs(children, timeout=30)
+    assert alive == [] and len(gone) == 1
 
 
 def test_a_shrunk_pool_grows_back_when_memory_returns_whatever_the_reserve() -> None:
