@@ -420,17 +420,22 @@ class Scenario:
         thread.start()
         self.threads.append(thread)
 
-    def _watch(self, fault: Fault, recovered: Callable[[], bool], what: str) -> None:
+    def _watch(self, fault: Fault, recovered: Callable[[], bool], what: str,
+               then: Callable[[], None] = lambda: None) -> None:
+        """Wait in the background for `recovered()`; `then()` once the wait is over."""
         def watch() -> None:
-            deadline = time.monotonic() + RECOVERY_BOUND_S
-            while time.monotonic() < deadline:
-                if recovered():
-                    fault.recovered = time.monotonic()
-                    self.say(f"  {fault.kind} {fault.detail}: recovered in "
-                             f"{fault.recovery_s:.2f}s")
-                    return
-                time.sleep(0.05)
-            fault.failure = f"{what} within {RECOVERY_BOUND_S:.0f}s"
+            try:
+                deadline = time.monotonic() + RECOVERY_BOUND_S
+                while time.monotonic() < deadline:
+                    if recovered():
+                        fault.recovered = time.monotonic()
+                        self.say(f"  {fault.kind} {fault.detail}: recovered in "
+                                 f"{fault.recovery_s:.2f}s")
+                        return
+                    time.sleep(0.05)
+                fault.failure = f"{what} within {RECOVERY_BOUND_S:.0f}s"
+            finally:
+                then()
         self._thread(watch)
 
     def _record(self, fault: Fault) -> Fault:
@@ -584,7 +589,6 @@ class Scenario:
             self.problems.append("no job completed in 60s while Redis was down")
         self.redis.start()
         fault.cleared = time.monotonic()
-        self.busy.discard("redis restart")
         client = redis.Redis.from_url(self.redis.url)
 
         def limits_back(name: str) -> bool:
@@ -596,11 +600,16 @@ class Scenario:
         def back() -> bool:
             if not all(limits_back(name) for name in FAKE_POOLS):
                 return False
-            keys = {key.decode() for key in client.keys("ocrmp:fleet:pool:*")}
+            try:
+                keys = {key.decode() for key in client.keys("ocrmp:fleet:pool:*")}
+            except redis.ConnectionError:
+                return False
             return all(f"ocrmp:fleet:pool:{self.host}:{self.pools[name].name}" in keys
                        for name in FAKE_POOLS)
 
-        self._watch(fault, back, "fleet-wide limits and fleet keys back in every pool")
+        # The next Redis restart waits for this one's recovery: two would blur both.
+        self._watch(fault, back, "fleet-wide limits and fleet keys back in every pool",
+                    then=lambda: self.busy.discard("redis restart"))
         return fault
 
     def memory_pressure(self, hold_s: float = 4.0) -> Fault:
