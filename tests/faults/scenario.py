@@ -639,10 +639,11 @@ class Scenario:
                 hog_gone = time.time()
                 self.stop_hog()
             fault.cleared = time.monotonic()
-            self.busy.discard("memory pressure")
             self._check_no_claims_under_pressure(log_from, hog_gone)
+            # The next hog waits until host1 grew back: two would overlap and blur both.
             self._watch(fault, lambda: GROW in self.pools["host1"].log()[log_from:]
-                        and self.at_size("host1"), "host1 back at size after the hog exited")
+                        and self.at_size("host1"), "host1 back at size after the hog exited",
+                        then=lambda: self.busy.discard("memory pressure"))
 
         self._thread(hold)
         return fault
