@@ -592,8 +592,11 @@ class Scenario:
         client = redis.Redis.from_url(self.redis.url)
 
         def limits_back(name: str) -> bool:
-            """A pool whose limiter fell back to the per-host share said it recovered."""
+            """A pool whose limiter fell back to the per-host share said it recovered. Only
+            its latest master counts: one killed meanwhile never will, and the one started
+            after it says so only if it fell back itself."""
             text = self.pools[name].log()[log_from[name]:]
+            text = text[max(0, text.rfind('"ocrmp pool starting"')):]
             fell_back = text.rfind("rate limits now per host")
             return fell_back < 0 or "fleet-wide again" in text[fell_back:]
 
