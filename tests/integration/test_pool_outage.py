@@ -13,6 +13,7 @@ from ocrmp.config import Settings
 from ocrmp.embedded import EmbeddedPostgres, free_port
 from ocrmp.pool.scheduler import Scheduler
 from ocrmp.schema import migrate
+from tests.doubles import FAKE
 from tests.poolrun import Pool, enqueue, eventually, statuses
 
 UNAVAILABLE = "Environment prod unavailable"
@@ -39,7 +40,7 @@ def test_pool_started_while_a_database_is_down_waits_for_it(
     enqueue(prod, 3, "acte", "fake:sleep=0")
     private_pg.stop()
     port = free_port()
-    pool = Pool(dsn, tmp_path, "--size", "1", "--min-index", "0", "--engine", "fake",
+    pool = Pool(dsn, tmp_path, "--size", "1", "--min-index", "0", "--runner", FAKE,
                 "--metrics-port", str(port),
                 env={"OCR_PROD": "true", "PROD_DATABASE_URL": prod}).start()
     try:
