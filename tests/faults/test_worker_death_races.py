@@ -69,7 +69,7 @@ def test_a_killed_masters_workers_leave_no_child_behind(dsn: str, tmp_path: Path
     try:
         eventually(hung_child, what="the worker's stuck child running")
     finally:
-        os.kill(pool.pid, signal.SIGKILL)
+        signal_process(pool.pid, signal.SIGKILL)
         pool.wait()
     gone, alive = psutil.wait_procs(children, timeout=30)
     assert alive == [] and len(gone) == 1
