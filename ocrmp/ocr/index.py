@@ -47,6 +47,7 @@ from ocrmp.ocr.table import (
     find_header,
     header_text,
     in_table,
+    is_margin_mark,
     name_columns,
     split_rows,
     visual_lines,
@@ -302,7 +303,7 @@ def _framing(rules_x: Sequence[int], lines: Sequence[TextLine]) -> list[int]:
     if len(rules_x) < 2 or not lines:
         return []
     words = [w for line in lines for w in line.words]
-    words = [w for w in words if len(w.text) > MARGIN_MARK] or words  # not the margin's
+    words = [w for w in words if not is_margin_mark(w)] or words
     left, right = min(w.left for w in words), max(w.right for w in words)
     inner = [x for x in rules_x if left - 50 <= x <= right + 50]
     # The rules that close the first and last columns, however short their text.

@@ -38,7 +38,8 @@ def second_opinion(image: np.ndarray, words: Sequence[Word], engine: Engine,
             out.append(word)
             continue
         budget -= 1
-        again = _read_alone(image, word, engine, dpi)
+        # Its own threshold: the strip's failed it ("DH8-1IL" for "558-111").
+        again = _read_box(image, _box([word]), engine, dpi, word.line_key, threshold=True)
         out.extend(again if is_better(word, again) else [word])
     return out
 
@@ -63,20 +64,6 @@ def is_better(first: Word, again: Sequence[Word]) -> bool:
 DOUBT_CONFIDENCE = 60.0  # a word read with less is read again alone
 SURER_BY = 15.0  # points of confidence the second reading must gain to replace the first
 MAX_SECOND_READS = 40  # per page and pass: a bound on the time a bad page costs
-
-
-def _read_alone(image: np.ndarray, word: Word, engine: Engine, dpi: float) -> list[Word]:
-    pad = max(2, round(MISSED_PAD * word.height))
-    x0, y0 = max(0, word.left - pad), max(0, word.top - pad)
-    crop = image[y0:word.bottom + pad, x0:word.right + pad]
-    if crop.size == 0:
-        return []
-    _, binary = cv2.threshold(np.ascontiguousarray(crop), 0, 255,
-                              cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    binary = cv2.copyMakeBorder(binary, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
-    return [Word(w.text, w.conf, w.left + x0 - pad, w.top + y0 - pad, w.width, w.height,
-                 word.line_key)
-            for w in engine.recognize(binary, psm=LINE_PSM, dpi=dpi).words]
 
 
 def without_remnants(words: Sequence[Word]) -> list[Word]:
@@ -210,13 +197,17 @@ def _overlapping(lines: list[tuple[tuple[int, int, int], list[Word]]]
 
 
 def _read_box(image: np.ndarray, box: tuple[int, int, int, int], engine: Engine, dpi: float,
-              key: tuple[int, int, int]) -> list[Word]:
+              key: tuple[int, int, int], *, threshold: bool = False) -> list[Word]:
+    """The words of one box read as one line, with a margin of paper around it, in page
+    coordinates under `key`; `threshold`: Otsu's threshold of the box first."""
     left, top, right, bottom = box
     pad = max(4, round(MISSED_PAD * (bottom - top)))
     x0, y0 = max(0, left - pad), max(0, top - pad)
     crop = np.ascontiguousarray(image[y0:bottom + pad, x0:right + pad])
     if crop.size == 0:
         return []
+    if threshold:
+        crop = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
     crop = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
     return [Word(w.text, w.conf, w.left + x0 - pad, w.top + y0 - pad, w.width, w.height, key)
             for w in engine.recognize(crop, psm=LINE_PSM, dpi=dpi).words]

@@ -156,7 +156,7 @@ def columns_from_rules(rules_x: Sequence[int], lines: Sequence[TextLine]) -> lis
     # Text beyond an outer rule by more than a word's height: that rule is an inner one.
     # Marks of the margin (a scanner's edge read as "E") are no column's text.
     slack = statistics.median(w.height for w in words)
-    text = [w for w in words if len(w.text) > MARGIN_MARK]
+    text = [w for w in words if not is_margin_mark(w)]
     if sum(w.left < bounds[0] - slack for w in text) >= OUTER_WORDS:
         bounds.insert(0, left)
     else:
@@ -323,7 +323,12 @@ def in_table(line: TextLine, columns: Sequence[int]) -> bool:
     """Whether a line is the table's: every word in a column, but for a mark or two of
     the margin (a scanner's edge is often read as "E" or "|" beside each line)."""
     outside = [w for w in line.words if column(_centre_x(w), columns) is None]
-    return len(outside) < len(line.words) and all(len(w.text) <= MARGIN_MARK for w in outside)
+    return len(outside) < len(line.words) and all(map(is_margin_mark, outside))
 
 
 MARGIN_MARK = 2  # characters: what a mark in the margin is read as, at most
+
+
+def is_margin_mark(word: Word) -> bool:
+    """A word too short to be a column's text: a scanner's edge read as "E" or "|"."""
+    return len(word.text) <= MARGIN_MARK
