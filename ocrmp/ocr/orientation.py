@@ -25,8 +25,6 @@ from ocrmp.ocr.analysis import (
     Ink,
     Line,
     ascent,
-    component_stats,
-    glyph_components,
     glyph_size,
     level,
     lines_along,
@@ -89,6 +87,8 @@ class _Way:
     skew: float
     share: float  # of the ink in lines across
     lines: tuple[Line, ...]
+    turn: int  # 0 or 90: how far the mask was turned back before levelling
+    mask: np.ndarray  # turned and levelled: the lines' coordinates are in it
 
 
 def upright(img: np.ndarray, angle: int) -> np.ndarray:
@@ -129,36 +129,47 @@ def detect(ink: Ink, gray: np.ndarray, reader: LineReader | None) -> Upright:
     Each way the lines might run is levelled first by its own skew: a long line skewed
     by two degrees rises more than its height and would close into no bar at all.
     """
-    glyphs = glyph_components(component_stats(ink.mask), ink.mask.shape)
+    glyphs = ink.glyph_stats()
     size = glyph_size(glyphs)
     if not size:
         return Upright(Orientation(0, 0.0, "none"), ink, size, (), len(glyphs), 0.0)
-    ways = {0: _read_way(ink.mask, size)}
+    ways = {0: _read_way(ink.mask, size, 0)}
     # Half the ink in lines across: no page turned sideways gives that (its letters,
     # closed across, merge from line to line into blocks), so the other way is spared.
     if ways[0].share < SURELY_ACROSS:
-        ways[90] = _read_way(upright(ink.mask, 90), size)
+        ways[90] = _read_way(ink.mask, size, 90)
     axis = axis_of(ways[0].share, ways[90].share if 90 in ways else 0.0)
     if not any(way.lines for way in ways.values()):
         return Upright(Orientation(0, 0.0, "none"), ink, size, (), len(glyphs), 0.0)
     found = _decide(axis, ways, ink, gray, reader)
-    way = ways.get(found.angle % 180) or _read_way(upright(ink.mask, found.angle % 180), size)
+    way = ways.get(found.angle % 180) or _read_way(ink.mask, size, found.angle % 180)
+    lines = way.lines
+    if found.angle >= 180:
+        lines = tuple(half_turn(line, way.mask.shape) for line in way.lines)
     mask = upright(ink.mask, found.angle)
-    lines = way.lines if found.angle < 180 else _read_way(mask, size).lines
     return Upright(found, Ink(mask, ink.reduction), size, lines, len(glyphs), way.skew)
 
 
-def _read_way(mask: np.ndarray, size: float) -> _Way:
-    skew = skew_of_ink(mask)
-    across = lines_along(level(mask, skew), size)
-    return _Way(skew, across.share, across.lines)
+def half_turn(line: Line, shape: tuple[int, ...]) -> Line:
+    """The line as it lies in a mask of `shape` turned half a turn: its band flips too."""
+    height, width = shape[:2]
+    return Line(width - line.x - line.width, height - line.y - line.height, line.width,
+                line.height, line.height - 1 - line.core_bottom, line.height - 1 - line.core_top)
+
+
+def _read_way(mask: np.ndarray, size: float, turn: int) -> _Way:
+    """The page's mask turned back by `turn` and levelled, and the lines across it."""
+    turned = upright(mask, turn)
+    skew = skew_of_ink(turned)
+    levelled = level(turned, skew)
+    across = lines_along(levelled, size)
+    return _Way(skew, across.share, across.lines, turn, levelled)
 
 
 def _decide(axis: int | None, ways: dict[int, _Way], ink: Ink, gray: np.ndarray,
             reader: LineReader | None) -> Orientation:
     if axis is not None:
-        mask = level(upright(ink.mask, axis), ways[axis].skew)
-        found = by_ascent(axis, ascent(mask, ways[axis].lines))
+        found = by_ascent(axis, ascent(ways[axis].mask, ways[axis].lines))
         if found.confidence >= 1.0 or reader is None:
             return found
         candidates = [axis, axis + 180]
@@ -173,7 +184,10 @@ def _ask_engine(candidates: list[int], ways: dict[int, _Way], ink: Ink, gray: np
                 reader: LineReader) -> Orientation:
     """Read the longest lines in each candidate way up, one line at a time, until one
     way up leads by the margin: on most pages the first line settles it."""
-    samples = {angle: _samples(gray, ink, ways.get(angle % 180), angle) for angle in candidates}
+    crops = {axis: _samples(gray, ink.reduction, ways[axis]) if axis in ways else []
+             for axis in {angle % 180 for angle in candidates}}
+    samples = {angle: [upright(c, 180) if angle >= 180 else c for c in crops[angle % 180]]
+               for angle in candidates}
     readings: dict[int, list[float]] = {angle: [] for angle in candidates}
     found = Orientation(0, 0.0, "engine")
     for rank in range(SAMPLE_LINES):
@@ -186,39 +200,44 @@ def _ask_engine(candidates: list[int], ways: dict[int, _Way], ink: Ink, gray: np
     return found
 
 
-def _samples(gray: np.ndarray, ink: Ink, way: _Way | None, angle: int) -> list[np.ndarray]:
-    """The page's longest lines, cut as if the page were turned by `angle`.
+def _samples(gray: np.ndarray, reduction: float, way: _Way) -> list[np.ndarray]:
+    """The way's longest lines, cut from the page as the way turned and levelled it.
 
-    The way's lines were found on the mask turned by `angle % 180` and levelled; the page
-    is turned and levelled the same, the crops cut there and turned the rest of the way,
-    so only their reading differs between two candidates.
+    The way's lines were found on the mask turned by a quarter or not and levelled; each
+    crop is cut straight from the page by the same turn and levelling, so a candidate and
+    its opposite differ only by a half turn of the crops, and the whole page is never
+    warped for a few lines.
     """
-    if way is None:
-        return []
-    page = upright(gray, angle % 180)
-    if abs(way.skew) >= 0.05:
-        h, w = page.shape[:2]
-        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), -way.skew, 1.0)
-        page = cv2.warpAffine(page, matrix, (w, h), flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_REPLICATE)
-    crops = [_sample(page, ink.reduction, line) for line in
-             sorted(way.lines, key=lambda line: -line.width)[:SAMPLE_LINES]]
-    return [upright(c, 180) if angle >= 180 else c for c in crops if c.size]
+    page = upright(gray, way.turn)
+    lines = sorted(way.lines, key=lambda line: -line.width)[:SAMPLE_LINES]
+    crops = [_sample(page, reduction, way.skew, line) for line in lines]
+    return [c for c in crops if c.size]
 
 
-def _sample(page: np.ndarray, reduction: float, line: Line) -> np.ndarray:
+def _sample(page: np.ndarray, reduction: float, skew: float, line: Line) -> np.ndarray:
     """One line cut from the page with a margin, no longer than SAMPLE_LENGTH heights,
     brought to SAMPLE_HEIGHT: enough for the engine to judge, cheap to read, and tiny
-    print enlarged so that the engine can read it at all."""
+    print enlarged so that the engine can read it at all.
+
+    The line's box is in the levelled mask; the crop is read out of the unlevelled page
+    by one affine warp that levels and cuts at once (and enlarges small print).
+    """
+    h, w = page.shape[:2]
     pad = line.height * 0.3
-    top, left = max(0, round((line.y - pad) * reduction)), max(0, round((line.x - pad) *
-                                                                          reduction))
-    bottom = round((line.y + line.height + pad) * reduction)
-    right = min(round((line.x + line.width + pad) * reduction),
-                left + round(SAMPLE_LENGTH * (bottom - top)))
-    crop = page[top:bottom, left:right]
-    if crop.size and crop.shape[0] != SAMPLE_HEIGHT:
-        factor = SAMPLE_HEIGHT / crop.shape[0]
-        mode = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
-        crop = cv2.resize(crop, None, fx=factor, fy=factor, interpolation=mode)
+    top, left = max(0.0, (line.y - pad) * reduction), max(0.0, (line.x - pad) * reduction)
+    bottom = min(h, (line.y + line.height + pad) * reduction)
+    right = min(w, (line.x + line.width + pad) * reduction, left + SAMPLE_LENGTH * (bottom - top))
+    if bottom - top < 1 or right - left < 1:
+        return np.zeros((0, 0), page.dtype)
+    # Large print is cut at its size and reduced by area; warping it down would alias.
+    factor = max(1.0, SAMPLE_HEIGHT / (bottom - top))
+    # Page -> levelled page (turned back by the skew about its centre) -> crop -> scale.
+    levels = np.vstack([cv2.getRotationMatrix2D((w / 2, h / 2), -skew, 1.0), [0, 0, 1]])
+    cuts = np.array([[factor, 0, -left * factor], [0, factor, -top * factor], [0, 0, 1]])
+    size = (max(1, round((right - left) * factor)), max(1, round((bottom - top) * factor)))
+    crop = cv2.warpAffine(page, (cuts @ levels)[:2], size, flags=cv2.INTER_CUBIC,
+                          borderMode=cv2.BORDER_REPLICATE)
+    if crop.shape[0] != SAMPLE_HEIGHT:
+        scale = SAMPLE_HEIGHT / crop.shape[0]
+        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     return np.ascontiguousarray(crop)

@@ -7,16 +7,20 @@ import pytest
 from PIL import Image, ImageDraw
 
 from ocrmp.corpus import acte_page, font, ledger_page
-from ocrmp.ocr import preprocess
+from ocrmp.ocr import analysis, preprocess
+from ocrmp.ocr.engines import load_engine
 from ocrmp.ocr.orientation import (
+    SAMPLE_HEIGHT,
     Orientation,
     axis_of,
     by_ascent,
     by_engine,
     detect,
+    half_turn,
     upright,
 )
 from ocrmp.ocr.prepare import orient
+from ocrmp.ocr.settings import OcrSettings
 
 
 def test_lines_across_or_down_the_page_set_the_axis_and_a_tie_sets_none() -> None:
@@ -91,3 +95,36 @@ def test_a_page_whose_lines_read_no_way_up_is_left_as_it_is_and_flagged_uncertai
     found = orient(preprocess.flatten(x_height_page()).image, reader).orientation
     assert reader.asked > 0  # the lines alone could not tell up from down
     assert found.method == "engine" and found.uncertain
+
+
+def test_a_half_turn_puts_each_line_and_its_band_where_the_turned_mask_has_them() -> None:
+    ink = orient(preprocess.flatten(acte_page(7).image).image, None).ink
+    size = analysis.glyph_size(analysis.glyph_components(analysis.component_stats(ink.mask),
+                                                         ink.mask.shape))
+    lines = analysis.lines_along(ink.mask, size).lines
+    turned = analysis.lines_along(np.ascontiguousarray(ink.mask[::-1, ::-1]), size).lines
+    assert len(lines) > 10
+    assert {half_turn(line, ink.mask.shape) for line in lines} == set(turned)
+
+
+class Recording:
+    """The real engine, keeping each sample line it was asked to read."""
+
+    def __init__(self) -> None:
+        self.engine = load_engine(OcrSettings())
+        self.samples: list[np.ndarray] = []
+
+    def line_confidence(self, image: np.ndarray) -> float:
+        self.samples.append(image)
+        return self.engine.line_confidence(image)
+
+
+def test_sample_lines_are_cut_level_from_a_skewed_page_and_read_upright() -> None:
+    turned = Image.fromarray(x_height_page()).rotate(2.0, fillcolor=255, expand=False)
+    reader = Recording()
+    found = orient(preprocess.flatten(np.asarray(turned)).image, reader).orientation
+    assert found == Orientation(0, 1.0, "engine")
+    first = reader.samples[0]
+    assert first.shape[0] == SAMPLE_HEIGHT
+    words = reader.engine.recognize(first, psm=7).text.split()
+    assert {"nous", "verrons", "une"} <= set(words)
