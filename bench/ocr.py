@@ -23,7 +23,10 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ocrmp.corpus import GeneratedPage, acte_page, index_page  # noqa: E402
+from ocrmp.ocr.pages import READ_AHEAD_BYTES  # noqa: E402
 from ocrmp.ocr.preprocess import clean_page  # noqa: E402
+
+READ_AHEAD_MB = READ_AHEAD_BYTES // 2**20
 
 STEPS = ("thumbnail", "borders", "skew", "background", "binarize", "despeckle", "deskew",
          "ruling", "unrule", "total")
@@ -128,13 +131,15 @@ def _cpu_s() -> float:
 
 def measure_page_read(pages: Sequence[GeneratedPage], engine: str = "auto",
                       repeat: int = 3) -> dict[str, list[float]]:
-    """ms (wall and CPU) to read each page of a scan PDF into pixels, as the pipeline
-    does (in a child forked for the page, with its deadline and memory cap) and as the
+    """ms (wall and CPU) per page to read a scan PDF's pages into pixels: as the pipeline
+    does (`iter_pages`: children killed at each page's deadline and memory-capped, each
+    reading pages up to READ_AHEAD_BYTES), with a child forked for every page, and as the
     bare peer (the same pdfium calls in this process). The engine is loaded first, so
-    this process is as large as a worker and the fork copies as much."""
+    this process is as large as a worker and each fork copies as much."""
     import tempfile
     import time
     from pathlib import Path
+    from unittest import mock
 
     from ocrmp.config import ocr_from_env
     from ocrmp.corpus import write_pdf
@@ -147,17 +152,26 @@ def measure_page_read(pages: Sequence[GeneratedPage], engine: str = "auto",
         pdf = Path(folder) / "doc.pdf"
         write_pdf([p.image for p in pages], pdf)
         data = pdf.read_bytes()
-    times: dict[str, list[float]] = {"child": [], "bare": [], "child_cpu": [], "bare_cpu": []}
-    for _ in range(repeat):
+
+    def runs() -> None:
+        list(reader.iter_pages(data, settings=settings, source="bench"))
+
+    def page_each() -> None:
+        with mock.patch.object(reader, "READ_AHEAD_BYTES", 0):
+            runs()
+
+    def bare() -> None:
         for index in range(len(pages)):
-            started, cpu = time.perf_counter(), _cpu_s()
-            reader._read_bounded(data, settings, "bench", index, settings.page_timeout_s)
-            middle, middle_cpu = time.perf_counter(), _cpu_s()
             reader._read_pdf_page_alone(data, settings, "bench", index)
-            times["child"].append((middle - started) * 1000)
-            times["child_cpu"].append((middle_cpu - cpu) * 1000)
-            times["bare"].append((time.perf_counter() - middle) * 1000)
-            times["bare_cpu"].append((_cpu_s() - middle_cpu) * 1000)
+
+    ways = {"runs": runs, "page_each": page_each, "bare": bare}
+    times: dict[str, list[float]] = {f"{k}{c}": [] for k in ways for c in ("", "_cpu")}
+    for _ in range(repeat):
+        for name, read in ways.items():
+            started, cpu = time.perf_counter(), _cpu_s()
+            read()
+            times[name].append((time.perf_counter() - started) * 1000 / len(pages))
+            times[f"{name}_cpu"].append((_cpu_s() - cpu) * 1000 / len(pages))
     return times
 
 
@@ -218,11 +232,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         page_ms = float(np.median([row.ms["page"] for row in engine_rows]))
         read = measure_page_read(pages, args.engine)
         for clock, suffix in (("wall", ""), ("CPU", "_cpu")):
-            child, bare = (float(np.median(read[k + suffix])) for k in ("child", "bare"))
-            print(f"# reading a page into pixels, {clock} ms, median of {len(read['child'])}: "
-                  f"in a forked child {child:.1f}, in this process {bare:.1f}; the child "
-                  f"costs {child - bare:.1f} ms, {100 * (child - bare) / page_ms:.2f}% of a "
-                  f"whole page ({page_ms:.0f} ms wall)")
+            runs, each, bare = (float(np.median(read[k + suffix]))
+                                for k in ("runs", "page_each", "bare"))
+            print(f"# reading a page into pixels, {clock} ms per page, median of "
+                  f"{len(read['runs'])} reads of the {len(pages)}-page PDF: in children "
+                  f"reading up to {READ_AHEAD_MB} MB each {runs:.1f}, a child per page "
+                  f"{each:.1f}, in this process {bare:.1f}; the children cost "
+                  f"{runs - bare:.1f} ms, {100 * (runs - bare) / page_ms:.2f}% of a whole page "
+                  f"({page_ms:.0f} ms wall), against {100 * (each - bare) / page_ms:.2f}% "
+                  f"with a child per page")
     if args.memory_pages:
         one, two, many, size = measure_memory(args.memory_pages)
         print(f"# peak RSS of ocrmp ocr: 1 page {one:.0f} MB, 2 pages {two:.0f} MB, "

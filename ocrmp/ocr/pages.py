@@ -4,10 +4,11 @@ PDFs go through pypdfium2: a page that is a single scan image covering the page 
 extracted as it is stored (no re-render, no resampling); any other page is rendered at
 `settings.dpi`. PNG, JPEG and (multi-page) TIFF go through Pillow.
 
-A PDF page is read in a child of its own (`bounded`), killed when it runs over its time
-and capped in memory, and only after every image it draws and its rendered size have
+PDF pages are read in a child (`bounded`), killed when a page runs over its own time and
+capped in memory, each page only after every image it draws and its rendered size have
 been checked against the megapixel cap: a few kilobytes of PDF can draw for hours or
-decode gigabytes. Memory does not grow with the page count.
+decode gigabytes. A child reads the pages after one another until their pixels fill
+READ_AHEAD_BYTES, so memory does not grow with the page count.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import functools
 import io
 import re
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import cv2
 import numpy as np
@@ -27,7 +29,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageSequence
 
-from ocrmp.ocr.bounded import Died, TimedOut, run_bounded
+from ocrmp.ocr.bounded import Budget, Died, TimedOut, run_each
 from ocrmp.ocr.errors import (
     CorruptDocument,
     EmptyDocument,
@@ -44,6 +46,9 @@ from ocrmp.ocr.textlayer import visible_text
 
 # How much of the page an image must cover, per side, to count as "the scan".
 _COVER = 0.97
+# One child reads pages until their pixels take this much (four 300-dpi letter pages):
+# a fork from a worker costs tens of milliseconds, a page's pixels 8 MB while they wait.
+READ_AHEAD_BYTES = 32 * 2**20
 # How deep forms nest before pdfium stops looking inside them for images.
 _FORM_DEPTH = 16
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
@@ -103,10 +108,6 @@ def _head(data: Document) -> bytes:
 
 def _whole(data: Document) -> bytes:
     return data if isinstance(data, bytes) else data.read_bytes()
-
-
-# Seconds the next page may take to render; by default the page timeout.
-Budget = Callable[[], float]
 
 
 def iter_pages(data: Document, *, settings: OcrSettings, source: str,
@@ -197,28 +198,48 @@ def _pdf_pages(data: Document, settings: OcrSettings, source: str,
     with _open_pdf(data, source) as pdf:
         count = len(pdf)
     _check_page_count(count, settings, source)
-    for index in range(count):
-        timeout_s = budget() if budget is not None else settings.page_timeout_s
-        page = _read_bounded(data, settings, source, index, timeout_s)
-        yield page  # only the consumer may hold this page while the next is read
-        del page
+    budget = budget or (lambda: settings.page_timeout_s)
+    index = 0
+    while index < count:
+        for page in _read_run(data, settings, source, range(index, count), budget):
+            index += 1
+            yield page  # only the consumer may hold this page while the next are read
+            del page
 
 
-def _read_bounded(data: Document, settings: OcrSettings, source: str, index: int,
-                  timeout_s: float) -> PageImage | PageText:
-    """Read one page in a child that is killed at `timeout_s` and whose memory is capped:
-    pdfium cannot be interrupted, and a small page can hold minutes of drawing."""
-    try:
-        return run_bounded(functools.partial(_read_pdf_page_alone, data, settings, source,
-                                             index),
-                           timeout_s=timeout_s, memory_bytes=settings.render_memory_bytes)
-    except TimedOut:
-        raise RenderTimeout(f"{source} page {index + 1}",
-                            f"stopped after {timeout_s:.3g} s") from None
-    except Died as died:
+def _read_run(data: Document, settings: OcrSettings, source: str, indexes: range,
+              budget: Budget) -> Iterator[PageImage | PageText]:
+    """The pages from `indexes.start` on, as many as one child reads before its results
+    hold READ_AHEAD_BYTES, each killed at its own deadline.
+
+    A child that dies on a page after the first of its run is not blamed on that page at
+    once: what the pages before it left behind counts against the cap too, so the page
+    is read again in a child of its own, as it would have been alone.
+    """
+    calls = [functools.partial(_read_pdf_page_alone, data, settings, source, index)
+             for index in indexes]
+    outcomes = run_each(calls, budget=budget, memory_bytes=settings.render_memory_bytes,
+                        max_bytes=READ_AHEAD_BYTES)
+    for index, outcome in zip(indexes, outcomes, strict=False):
+        if isinstance(outcome, Died) and index > indexes.start:
+            outcome = run_each(calls[index - indexes.start:][:1], budget=budget,
+                               memory_bytes=settings.render_memory_bytes, max_bytes=0)[0]
+        if isinstance(outcome, BaseException):
+            raise _page_error(outcome, settings, source, index) from None
+        yield cast(PageImage | PageText, outcome)
+
+
+def _page_error(error: BaseException, settings: OcrSettings, source: str,
+                index: int) -> BaseException:
+    """What a page's outcome in the child means here: its own error, or the child's."""
+    if isinstance(error, TimedOut):
+        return RenderTimeout(f"{source} page {index + 1}",
+                             f"stopped after {error.seconds:.3g} s")
+    if isinstance(error, Died):
         cap_mb = settings.render_memory_bytes // 2**20
-        raise PageTooComplex(source, f"page {index + 1}: the renderer, capped at {cap_mb} MB, "
-                                     f"was {died}") from None
+        return PageTooComplex(source, f"page {index + 1}: the renderer, capped at {cap_mb} MB, "
+                                      f"was {error}")
+    return error
 
 
 def _read_pdf_page_alone(data: Document, settings: OcrSettings, source: str,

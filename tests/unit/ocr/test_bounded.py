@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from ocrmp.ocr.bounded import Died, TimedOut, run_bounded
+from ocrmp.ocr.bounded import Died, TimedOut, run_bounded, run_each
 from ocrmp.ocr.errors import CorruptDocument
 
 MB = 2**20
@@ -64,3 +64,44 @@ def test_a_child_allocating_past_its_cap_dies_not_the_caller(tmp_path: Path) -> 
 def test_a_child_that_exits_without_a_result_is_said_so() -> None:
     with pytest.raises(Died, match="exit 3 without a result"):
         run_bounded(lambda: os._exit(3), timeout_s=30, memory_bytes=64 * MB)
+
+
+def test_calls_run_in_order_in_one_child_and_their_outcomes_come_back() -> None:
+    outcomes = run_each([lambda: ("a", os.getpid()), lambda: ("b", os.getpid())],
+                        budget=lambda: 30, memory_bytes=64 * MB, max_bytes=64 * MB)
+    assert [name for name, _ in outcomes] == ["a", "b"]  # type: ignore[misc]
+    assert len({pid for _, pid in outcomes}) == 1  # type: ignore[misc]
+    assert os.getpid() not in {pid for _, pid in outcomes}  # type: ignore[misc]
+
+
+def test_a_child_stops_once_its_results_hold_the_bytes_it_may_hold() -> None:
+    outcomes = run_each([lambda: bytes(MB)] * 5, budget=lambda: 30, memory_bytes=64 * MB,
+                        max_bytes=2 * MB)
+    assert len(outcomes) == 2 and all(len(o) == MB for o in outcomes)  # type: ignore[arg-type]
+
+
+def test_each_call_has_its_own_deadline_and_the_one_past_it_is_named(tmp_path: Path) -> None:
+    stuck = Recorded(tmp_path, lambda: time.sleep(3600))
+    calls = [lambda: time.sleep(0.4), lambda: time.sleep(0.4), stuck, lambda: "never"]
+    outcomes = run_each(calls, budget=lambda: 1.0, memory_bytes=64 * MB, max_bytes=64 * MB)
+    assert outcomes[:2] == [None, None]  # 0.8 s in all: past one budget, within each
+    assert len(outcomes) == 3 and isinstance(outcomes[2], TimedOut)
+    assert outcomes[2].seconds == 1.0 and stuck.gone()
+
+
+def test_an_error_ends_the_run_and_the_calls_after_it_are_not_made() -> None:
+    def fail() -> None:
+        raise CorruptDocument("c.pdf", "page 2: bad xref")
+
+    outcomes = run_each([lambda: 1, fail, lambda: 3], budget=lambda: 30,
+                        memory_bytes=64 * MB, max_bytes=64 * MB)
+    assert outcomes[0] == 1 and len(outcomes) == 2
+    assert isinstance(outcomes[1], CorruptDocument)
+
+
+def test_a_child_dying_on_a_call_keeps_the_outcomes_before_it(tmp_path: Path) -> None:
+    hungry = Recorded(tmp_path, lambda: bytearray(512 * MB))
+    outcomes = run_each([lambda: 1, hungry], budget=lambda: 30, memory_bytes=64 * MB,
+                        max_bytes=64 * MB)
+    assert outcomes[0] == 1 and len(outcomes) == 2 and isinstance(outcomes[1], Died)
+    assert hungry.gone()

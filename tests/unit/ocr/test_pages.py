@@ -24,13 +24,15 @@ from ocrmp.ocr.errors import (
     EncryptedDocument,
     ImageTooLarge,
     NotAPdf,
+    PageTooComplex,
+    RenderTimeout,
     TooManyPages,
     UnsupportedFormat,
 )
 from ocrmp.ocr.pages import count_pages, detect_format, iter_pages
 from ocrmp.ocr.result import PageResult
 from ocrmp.ocr.settings import OcrSettings
-from tests.hostile import hidden_giants
+from tests.hostile import hidden_giants, stroke_bomb, stroke_pages
 
 SETTINGS = OcrSettings(dpi=100)
 
@@ -124,20 +126,71 @@ def test_page_not_covered_by_one_image_is_rendered_at_settings_dpi() -> None:
     assert page.image.shape[0] in (158, 159) and page.image.shape[1] in (122, 123)
 
 
-def test_pages_are_produced_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
-    touched: list[int] = []
-    real: Callable[..., object] = pages._read_bounded
+class Runs:
+    """Spies on the children that read pages: the first page each was asked for, and how
+    many it was asked for."""
 
-    def spy(data: object, settings: object, source: str, index: int, timeout: float) -> object:
-        touched.append(index)  # in this process: each page is read in a child of its own
-        return real(data, settings, source, index, timeout)
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.asked: list[int] = []
+        real: Callable[..., list[object]] = pages.run_each
 
-    monkeypatch.setattr(pages, "_read_bounded", spy)
+        def spy(calls: list[Callable[[], object]], **bounds: object) -> list[object]:
+            self.asked.append(len(calls))
+            return real(calls, **bounds)
+
+        monkeypatch.setattr(pages, "run_each", spy)
+
+
+def test_one_child_reads_the_pages_of_a_small_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = Runs(monkeypatch)
     stream = iter_pages(scan_pdf([page_pixels(i) for i in range(3)]), settings=SETTINGS,
                         source="s.pdf")
+    assert [p.index for p in stream] == [0, 1, 2] and runs.asked == [3]
+
+
+def test_pages_are_read_no_further_ahead_than_the_read_ahead_bytes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = Runs(monkeypatch)
+    size = page_pixels(0).nbytes
+    monkeypatch.setattr(pages, "READ_AHEAD_BYTES", 2 * size)  # two pages a child
+    stream = iter_pages(scan_pdf([page_pixels(i) for i in range(5)]), settings=SETTINGS,
+                        source="s.pdf")
     first = next(stream)
-    assert first.index == 0 and touched == [0]
-    assert [p.index for p in stream] == [1, 2] and touched == [0, 1, 2]
+    assert first.index == 0 and runs.asked == [5]  # nothing past the first child's pages
+    assert [p.index for p in stream] == [1, 2, 3, 4]
+    assert runs.asked == [5, 3, 1]  # pages 1-2, 3-4, then 5
+
+
+def two_documents(*documents: bytes) -> bytes:
+    joined = pdfium.PdfDocument.new()
+    for data in documents:
+        joined.import_pages(pdfium.PdfDocument(data))
+    out = io.BytesIO()
+    joined.save(out)
+    return out.getvalue()
+
+
+def test_a_page_too_complex_after_a_good_one_is_read_alone_and_named(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = Runs(monkeypatch)
+    data = two_documents(scan_pdf([page_pixels(0)]), stroke_bomb())
+    stream = iter_pages(data, settings=OcrSettings(dpi=300, page_timeout_s=60),
+                        source="b.pdf")
+    assert next(stream).index == 0  # the good page first, as it was read
+    with pytest.raises(PageTooComplex) as info:
+        next(stream)
+    assert info.value.detail.startswith("page 2:")
+    assert runs.asked == [2, 1]  # the run of both pages, then page 2 alone
+
+
+def test_a_page_drawing_for_minutes_after_a_good_one_is_stopped_at_its_own_deadline() -> None:
+    data = two_documents(scan_pdf([page_pixels(0)]), stroke_pages(1, 100_000))
+    stream = iter_pages(data, settings=OcrSettings(dpi=300, page_timeout_s=0.5),
+                        source="s.pdf")
+    assert next(stream).index == 0
+    with pytest.raises(RenderTimeout) as info:
+        next(stream)
+    assert info.value.source == "s.pdf page 2"
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "TIFF"])
