@@ -4,11 +4,11 @@ PDFs go through pypdfium2: a page that is a single scan image covering the page 
 extracted as it is stored (no re-render, no resampling); any other page is rendered at
 `settings.dpi`. PNG, JPEG and (multi-page) TIFF go through Pillow.
 
-PDF pages are read in a child (`bounded`), killed when a page runs over its own time and
-capped in memory, each page only after every image it draws and its rendered size have
-been checked against the megapixel cap: a few kilobytes of PDF can draw for hours or
-decode gigabytes. A child reads the pages after one another until their pixels fill
-READ_AHEAD_BYTES, so memory does not grow with the page count.
+Pages are read in a child (`bounded`), killed when a page runs over its own time and
+capped in memory; a PDF page only after every image it draws and its rendered size have
+been checked against the megapixel cap, an image frame after its size: a few kilobytes
+of PDF can draw for hours or decode gigabytes. A child reads pages after one another
+until their pixels fill READ_AHEAD_BYTES, so memory does not grow with the page count.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import functools
 import io
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
-from PIL import Image, ImageSequence
+from PIL import Image
 
 from ocrmp.ocr.bounded import Budget, Died, TimedOut, run_each
 from ocrmp.ocr.errors import (
@@ -115,7 +115,7 @@ def iter_pages(data: Document, *, settings: OcrSettings, source: str,
     """Yield the document's pages in order, each decoded only when asked for."""
     if detect_format(_head(data), source) == "pdf":
         return _pdf_pages(data, settings, source, budget)
-    return _image_pages(data, settings, source)
+    return _image_pages(data, settings, source, budget)
 
 
 def count_pages(data: Document, *, source: str) -> int:
@@ -198,16 +198,26 @@ def _pdf_pages(data: Document, settings: OcrSettings, source: str,
     with _open_pdf(data, source) as pdf:
         count = len(pdf)
     _check_page_count(count, settings, source)
+    read = functools.partial(_read_pdf_page_alone, data, settings, source)
+    return _read_bounded(read, count, settings, source, budget)
+
+
+# A page of the document read on its own, by its index: what a reading child runs.
+PageRead = Callable[[int], "PageImage | PageText"]
+
+
+def _read_bounded(read: PageRead, count: int, settings: OcrSettings, source: str,
+                  budget: Budget | None) -> Iterator[PageImage | PageText]:
     budget = budget or (lambda: settings.page_timeout_s)
     index = 0
     while index < count:
-        for page in _read_run(data, settings, source, range(index, count), budget):
+        for page in _read_run(read, range(index, count), settings, source, budget):
             index += 1
             yield page  # only the consumer may hold this page while the next are read
             del page
 
 
-def _read_run(data: Document, settings: OcrSettings, source: str, indexes: range,
+def _read_run(read: PageRead, indexes: range, settings: OcrSettings, source: str,
               budget: Budget) -> Iterator[PageImage | PageText]:
     """The pages from `indexes.start` on, as many as one child reads before its results
     hold READ_AHEAD_BYTES, each killed at its own deadline.
@@ -216,8 +226,7 @@ def _read_run(data: Document, settings: OcrSettings, source: str, indexes: range
     once: what the pages before it left behind counts against the cap too, so the page
     is read again in a child of its own, as it would have been alone.
     """
-    calls = [functools.partial(_read_pdf_page_alone, data, settings, source, index)
-             for index in indexes]
+    calls = [functools.partial(read, index) for index in indexes]
     outcomes = run_each(calls, budget=budget, memory_bytes=settings.render_memory_bytes,
                         max_bytes=READ_AHEAD_BYTES)
     for index, outcome in zip(indexes, outcomes, strict=False):
@@ -355,14 +364,27 @@ def _open_image(data: Document, source: str) -> Iterator[Image.Image]:
         image.close()
 
 
-def _image_pages(data: Document, settings: OcrSettings, source: str) -> Iterator[PageImage]:
+def _image_pages(data: Document, settings: OcrSettings, source: str,
+                 budget: Budget | None) -> Iterator[PageImage | PageText]:
+    """The frames of an image file, decoded in reading children as PDF pages are: a
+    small file can hold a frame that decodes for minutes."""
     with _open_image(data, source) as image:
-        _check_page_count(getattr(image, "n_frames", 1), settings, source)
-        for index, frame in enumerate(ImageSequence.Iterator(image)):
-            _check_megapixels(frame.width, frame.height, settings, source, index)
-            dpi = _image_dpi(frame)
-            yield PageImage(index, _decode(frame, source, index), dpi or float(settings.dpi),
-                            False, "image" if dpi else "default")
+        count = getattr(image, "n_frames", 1)
+    _check_page_count(count, settings, source)
+    read = functools.partial(_read_frame, data, settings, source)
+    return _read_bounded(read, count, settings, source, budget)
+
+
+def _read_frame(data: Document, settings: OcrSettings, source: str, index: int) -> PageImage:
+    with _open_image(data, source) as image:
+        try:
+            image.seek(index)
+        except (EOFError, OSError, ValueError) as exc:
+            raise CorruptDocument(source, f"page {index + 1}: {exc}") from None
+        _check_megapixels(image.width, image.height, settings, source, index)
+        dpi = _image_dpi(image)
+        return PageImage(index, _decode(image, source, index), dpi or float(settings.dpi),
+                         False, "image" if dpi else "default")
 
 
 def _decode(frame: Image.Image, source: str, index: int) -> np.ndarray:

@@ -9,6 +9,7 @@ import io
 import itertools
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -209,6 +210,33 @@ def test_multi_page_tiff() -> None:
     assert count_pages(data, source="m.tif") == 3
     for page, original in zip(got, originals, strict=True):
         np.testing.assert_array_equal(page.image, original)
+
+
+def test_the_frames_of_an_image_file_are_decoded_in_a_reading_child(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = Runs(monkeypatch)
+    data = image_bytes([page_pixels(i) for i in range(3)], "TIFF")
+    assert [p.index for p in iter_pages(data, settings=SETTINGS, source="m.tif")] == [0, 1, 2]
+    assert runs.asked == [3]
+
+
+def test_an_image_frame_that_decodes_for_minutes_is_stopped_at_the_page_timeout(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    real = pages._decode
+
+    def slow_second(frame: Image.Image, source: str, index: int) -> np.ndarray:
+        if index == 1:  # runs in the reading child, which inherits the patch
+            time.sleep(3600)
+        return real(frame, source, index)
+
+    monkeypatch.setattr(pages, "_decode", slow_second)
+    data = image_bytes([page_pixels(i) for i in range(3)], "TIFF")
+    stream = iter_pages(data, settings=OcrSettings(dpi=100, page_timeout_s=0.5),
+                        source="m.tif")
+    assert next(stream).index == 0
+    with pytest.raises(RenderTimeout) as info:
+        next(stream)
+    assert info.value.source == "m.tif page 2"
 
 
 @pytest.mark.parametrize(
