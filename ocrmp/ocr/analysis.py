@@ -56,16 +56,6 @@ class Ink:
 
     mask: np.ndarray
     reduction: float  # page pixels per mask pixel (1, 2, 4, ...)
-    # Its glyph-sized components, where finding the rules already counted them: glyphs
-    # stand apart from rules (a glyph touching one is lost either way), so the count
-    # before the rules were taken out serves after.
-    glyphs: np.ndarray | None = None
-
-    def glyph_stats(self) -> np.ndarray:
-        """(left, top, width, height, area) of the mask's glyph-sized components."""
-        if self.glyphs is not None:
-            return self.glyphs
-        return glyph_components(component_stats(self.mask), self.mask.shape)
 
 
 @dataclass(frozen=True)
@@ -90,7 +80,7 @@ def ink_of(flat: np.ndarray) -> Ink:
     (`preprocess.flatten`): paper is white there, so stains and lighting are not ink."""
     small, factor = reduce(flat)
     _, mask = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    return without_rules(mask, factor)
+    return Ink(without_rules(mask), factor)
 
 
 def _long_runs(mask: np.ndarray, length: int) -> np.ndarray:
@@ -99,7 +89,7 @@ def _long_runs(mask: np.ndarray, length: int) -> np.ndarray:
     return cv2.bitwise_or(across, down)
 
 
-def without_rules(mask: np.ndarray, reduction: float = 1.0) -> Ink:
+def without_rules(mask: np.ndarray) -> np.ndarray:
     """The mask without ruling lines and underlines: straight runs of ink several glyphs
     long, which no stroke of a glyph is.
 
@@ -109,14 +99,13 @@ def without_rules(mask: np.ndarray, reduction: float = 1.0) -> Ink:
     glyph measurement that sets the finer length.
     """
     if not _long_runs(mask, max(15, max(mask.shape) // 30)).any():
-        return Ink(mask, reduction)
-    glyphs = glyph_components(component_stats(mask), mask.shape)
-    size = glyph_size(glyphs)
+        return mask
+    size = glyph_size(glyph_components(component_stats(mask), mask.shape))
     if not size:
-        return Ink(mask, reduction, glyphs)
+        return mask
     rules = cv2.dilate(_long_runs(mask, max(15, round(RULE_GLYPHS * size))),
                        np.ones((3, 3), np.uint8))
-    return Ink(np.where(rules > 0, np.uint8(0), mask).astype(np.uint8), reduction, glyphs)
+    return np.where(rules > 0, np.uint8(0), mask).astype(np.uint8)
 
 
 def component_stats(mask: np.ndarray) -> np.ndarray:

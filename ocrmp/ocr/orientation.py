@@ -25,6 +25,8 @@ from ocrmp.ocr.analysis import (
     Ink,
     Line,
     ascent,
+    component_stats,
+    glyph_components,
     glyph_size,
     level,
     lines_along,
@@ -129,7 +131,7 @@ def detect(ink: Ink, gray: np.ndarray, reader: LineReader | None) -> Upright:
     Each way the lines might run is levelled first by its own skew: a long line skewed
     by two degrees rises more than its height and would close into no bar at all.
     """
-    glyphs = ink.glyph_stats()
+    glyphs = glyph_components(component_stats(ink.mask), ink.mask.shape)
     size = glyph_size(glyphs)
     if not size:
         return Upright(Orientation(0, 0.0, "none"), ink, size, (), len(glyphs), 0.0)
