@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import faulthandler
+import mmap
 import os
 import pickle
 import resource
@@ -170,17 +171,14 @@ def _write_all(fd: int, data: bytes | memoryview) -> None:
 
 
 def _load(fd: int, size: int) -> list[object]:
-    whole = bytearray(size)
-    view = memoryview(whole)
-    read = 0
-    while read < size:
-        got = os.preadv(fd, [view[read:]], read)
-        if not got:
-            break
-        read += got
+    # Mapped, not read: the pixels stay where the child wrote them, and a page is copied
+    # only where it is written to (a private mapping), when it is at all.
+    if not size:
+        return []
+    view = memoryview(mmap.mmap(fd, size, access=mmap.ACCESS_COPY))
     parts = []
     offset = 0
-    while offset + _LENGTH.size <= read:
+    while offset + _LENGTH.size <= size:
         (length,) = _LENGTH.unpack_from(view, offset)
         offset += _LENGTH.size
         parts.append(view[offset:offset + length])
