@@ -14,6 +14,7 @@ from ocrmp.ocr.prepare import prepare_page
 from ocrmp.ocr.reading import page_result
 from ocrmp.ocr.recheck import in_reading_order, reread_missed, reread_weak_lines, without_remnants
 from ocrmp.ocr.result import PageResult
+from ocrmp.ocr.rows import in_page_lines
 from ocrmp.ocr.settings import OcrSettings
 from ocrmp.ocr.trust import keep_text
 
@@ -97,7 +98,7 @@ def read_acte_page(page: PageImage, engine: Engine, settings: OcrSettings) -> Pa
     missed = [w for w in without_remnants(reread_missed(image, words, engine, dpi,
                                                         tallest=TITLE_GLYPHS))
               if w.conf >= MISSED_CONFIDENCE]
-    words = in_reading_order(kept.words, missed)
+    words = in_page_lines(in_reading_order(kept.words, missed))
     done = time.perf_counter()
     timings = {**prepared.timings_ms, **{f"preprocess_{k}": v
                                           for k, v in cleaned.timings_ms.items()}}

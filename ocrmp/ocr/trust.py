@@ -29,6 +29,9 @@ OVERLONG_FACTOR, OVERLONG_SLACK = 2.0, 40
 # Handwriting: the page reads badly (under the low-confidence threshold), and its ink is
 # joined-up strokes, not glyphs.
 HANDWRITING_SHARE = 0.3
+# A page holding this many glyph-sized marks (three typed lines) holds something to read:
+# specks on a blank verso make a few dozen.
+UNREAD_GLYPHS = 200
 
 _LETTER_OR_DIGIT = re.compile(r"\w", re.UNICODE)
 _VOWEL = re.compile(r"[aeiouyàâäéèêëîïôöùûüÿœæ]", re.IGNORECASE)
@@ -107,10 +110,15 @@ class Evidence:
 
 def page_flags(evidence: Evidence, low_confidence: float) -> list[PageFlag]:
     """The flags of one page, in the vocabulary's order."""
-    if not evidence.text.strip():
-        # A blank page (a verso, a separator sheet) has no reading to doubt.
-        return [PageFlag.ORIENTATION_UNCERTAIN] if evidence.orientation_uncertain else []
     flags = []
+    if not evidence.text.strip():
+        # A blank page (a verso, a separator sheet) has no reading to doubt; a page of
+        # marks the size of letters of which nothing was read has.
+        if evidence.glyphs >= UNREAD_GLYPHS:
+            flags.append(PageFlag.LOW_CONFIDENCE)
+        if evidence.orientation_uncertain:
+            flags.append(PageFlag.ORIENTATION_UNCERTAIN)
+        return flags
     if evidence.confidence < low_confidence:
         flags.append(PageFlag.LOW_CONFIDENCE)
     if len(evidence.words) >= NON_WORD_MIN and non_word_share(evidence.words) >= NON_WORD_SHARE:

@@ -46,7 +46,8 @@ def test_noise_is_left_out_and_the_page_flagged(pipeline: Pipeline, tmp_path: Pa
     result = read(pipeline, image, tmp_path, "acte", dpi=100)
     assert {PageFlag.LOW_CONFIDENCE, PageFlag.NON_WORDS} & set(result.flags), \
         "a page of noise passed off as good text"
-    assert result.rejected_words > len(result.text.split())  # most of it left out
+    # Most of it left out (or none of it read at all, the page turned while in doubt).
+    assert result.rejected_words >= len(result.text.split())
 
 
 def test_flags_reach_the_document_summary(pipeline: Pipeline, tmp_path: Path) -> None:

@@ -57,7 +57,12 @@ def test_non_word_share_ignores_punctuation() -> None:
 
 
 def test_a_blank_page_has_no_reading_to_doubt() -> None:
-    assert page_flags(evidence(text="  ", confidence=0.0, words=0), 70.0) == []
+    assert page_flags(evidence(text="  ", confidence=0.0, words=0, glyphs=30), 70.0) == []
+
+
+def test_a_page_of_letter_sized_marks_read_as_nothing_is_flagged() -> None:
+    unread = evidence(text="", confidence=0.0, words=0, glyphs=5000)
+    assert page_flags(unread, 70.0) == [PageFlag.LOW_CONFIDENCE]
 
 
 def test_low_confidence_is_flagged_under_the_threshold_only() -> None:
