@@ -46,9 +46,10 @@ from ocrmp.ocr.textlayer import visible_text
 
 # How much of the page an image must cover, per side, to count as "the scan".
 _COVER = 0.97
-# One child reads pages until their pixels take this much (four 300-dpi letter pages):
-# a fork from a worker costs tens of milliseconds, a page's pixels 8 MB while they wait.
-READ_AHEAD_BYTES = 32 * 2**20
+# One child reads pages until their pixels take this much (two 300-dpi letter pages): a
+# fork from a worker costs a few milliseconds more than reading in the worker would, and
+# each page read ahead holds its 8 MB until it is read (bench/RESULTS.md weighs both).
+READ_AHEAD_BYTES = 16 * 2**20
 # How deep forms nest before pdfium stops looking inside them for images.
 _FORM_DEPTH = 16
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
