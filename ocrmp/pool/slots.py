@@ -9,13 +9,18 @@ attaches to it by name, read-only. Every field has exactly one writer:
   restart/recycle counters, the last exit and the breaker. The master writes them under the
   record's seqlock (`mseq`, odd while writing), so a reader sees an assignment or an exit
   whole, never half of the old one and half of the new one.
+  The master also writes the worker's permit to claim its next job itself (`follow_until`)
+  and acknowledges each such follow-on job (`follow_ack`).
 - worker-written: `phase`, `taken_seq`, `done_seq`, `heartbeat_ns`, `job_started_ns`,
   `jobs_done`, `pages_done`, `jobs_failed`, `jobs_errored`, `current_page`, `job_flags`
-  (the flags of the job it completed last, `DocumentFlags.to_bits`). Each is one word on
-  its own, stored directly. Between two lives of a slot (reaped, not yet respawned) no worker
-  exists, so the master may write them, e.g. `phase = Phase.DEAD`.
+  (the flags of the job it completed last, `DocumentFlags.to_bits`), and its follow-on jobs
+  (`follow_job`, `follow_seq`, `follow_done`). Each is one word on its own, stored directly,
+  but `follow_job`, which the worker writes before bumping `follow_seq` and only once the
+  master has acknowledged the previous one. Between two lives of a slot (reaped, not yet
+  respawned) no worker exists, so the master may write them, e.g. `phase = Phase.DEAD`.
 
-A job is pending while `assign_seq > taken_seq`.
+A job is pending while `assign_seq > taken_seq`; a follow-on runs while
+`follow_seq > follow_done`.
 """
 
 from __future__ import annotations
@@ -58,14 +63,15 @@ __all__ = ["FIELDS", "Command", "ForeignSlotTable", "Phase", "PoolAlreadyRunning
            "Slot", "SlotSnapshot", "SlotTable", "SlotTableError", "SlotTableMissing",
            "TornRecord", "segment_name"]
 
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 _SEQLOCK_SPINS = 100
 _SEQLOCK_GIVE_UP_S = 2.0
 _MSEQ = FIELDS["mseq"].word
 _TEXTS = [field for field in FIELDS.values() if isinstance(field, Text)]
 # Words a snapshot always reads; text bytes are read only up to their length.
 _FIXED_WORDS = sorted(field.word for field in FIELDS.values())
-_READ_WORDS = max(_FIXED_WORDS) + 1
+_READ_WORDS = max(field.word + 1 + (field.capacity // WORD if isinstance(field, Text) else 0)
+                  for field in FIELDS.values())
 
 
 class TornRecord(SlotTableError):
@@ -126,8 +132,15 @@ class Slot(Record):
     def write(self, field: Field[Any], value: Any) -> None:
         if field.writer == MASTER:
             self.update(**{field.name: value})
+        elif isinstance(field, Text):
+            self._store_text(field, str(value))
         else:
             self.store(field.word, field.encode(value))
+
+    def _store_text(self, field: Text, value: str) -> None:
+        # Words past the length are never read: a shorter text leaves them be.
+        for offset, word in enumerate(field.words(value, self.index)):
+            self.store(field.word + offset, word)
 
     # Master side.
 
@@ -151,9 +164,7 @@ class Slot(Record):
             for field, value in zip(fields, values.values(), strict=True):
                 assert field is not None
                 if isinstance(field, Text):
-                    # Words past the length are never read: a shorter text leaves them be.
-                    for offset, word in enumerate(field.words(str(value), self.index)):
-                        self.store(field.word + offset, word)
+                    self._store_text(field, str(value))
                 else:
                     self.store(field.word, field.encode(value))
 
@@ -168,18 +179,21 @@ class Slot(Record):
     def spawned(self, pid: int) -> int:
         """Record a freshly forked worker; returns the slot's new generation."""
         generation = self.generation + 1
-        self.update(generation=generation, pid=pid, command=Command.NONE)
+        self.update(generation=generation, pid=pid, command=Command.NONE, follow_until=0)
         return generation
 
     def ended(self, code: int, stop: StopReason, reason: str, *, on_purpose: bool) -> None:
         """Record how the slot's worker ended (code, or minus the signal; why; why in words)
         and, its worker fields being the master's until the next one starts, mark any
-        assignment finished so the next worker does not start a job just given back."""
+        assignment or follow-on finished so the next worker does not start a job just given
+        back."""
         self.update(last_exit_code=max(code, 0), last_exit_signal=max(-code, 0),
                     last_stop=stop, last_exit_reason=reason, restarts=self.restarts + 1,
-                    recycles=self.recycles + on_purpose)
+                    recycles=self.recycles + on_purpose, follow_until=0,
+                    follow_ack=self.follow_seq)
         self.phase = Phase.DEAD
         self.taken_seq = self.done_seq = self.assign_seq
+        self.follow_done = self.follow_seq
 
     # Worker side.
 

@@ -42,6 +42,51 @@ def test_claim_skips_exhausted_and_not_yet_due_jobs(dsn: str) -> None:
     assert [job.id for job in jobs] == [due]
 
 
+def test_complete_and_claim_completes_then_claims_the_oldest_due_job_for_the_same_worker(
+        dsn: str) -> None:
+    store = JobStore(dsn)
+    fill(store, "index", 1)
+    acte = fill(store, "acte", 3)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("UPDATE extraction_queue SET ocr_next_attempt_at = now() + interval '1 h' "
+                     "WHERE id = %s", (acte[1],))
+    [first] = store.claim([("w1", "acte")], lease_s=30)
+    follow = store.complete_and_claim(first.ref, "text", {"pages": []}, 1, kind="acte",
+                                      lease_s=30)
+    assert follow is not None
+    assert (follow.id, follow.worker_id, follow.attempt, follow.kind) == (acte[2], "w1", 1,
+                                                                          "acte")
+    done, held = store.get(first.id), store.get(follow.id)
+    assert done is not None and held is not None
+    assert (done["status_id"], done["file_content"]) == (Status.DONE, "text")
+    assert (held["status_id"], held["ocr_lease_expires_at"] is not None) == (Status.RUNNING,
+                                                                              True)
+    assert store.complete_and_claim(follow.ref, "text", {}, 1, kind="acte", lease_s=30) is None
+
+
+def test_a_stale_completion_claims_nothing(dsn: str) -> None:
+    store = JobStore(dsn)
+    fill(store, "acte", 2)
+    [first] = store.claim([("w1", "acte")], lease_s=30)
+    store.release(first.ref, "worker died")
+    with pytest.raises(StaleAttempt, match="attempt 1 by w1"):
+        store.complete_and_claim(first.ref, "stale", {}, 1, kind="acte", lease_s=30)
+    assert store.ready_depths() == {"acte": 2}
+
+
+def test_unclaim_held_gives_back_what_a_worker_holds_but_what_its_master_knew(
+        dsn: str) -> None:
+    store = JobStore(dsn)
+    fill(store, "acte", 3)
+    [known], [unknown], [other] = (store.claim([(worker, "acte")], lease_s=30)
+                                   for worker in ("w1", "w1", "w2"))
+    [given] = store.unclaim_held("w1", [known.id])
+    assert str(given["id"]) == unknown.id
+    rows = {job.id: store.get(job.id) for job in (known, unknown, other)}
+    assert [(r["status_id"], r["ocr_attempts"]) for r in rows.values() if r] == [
+        (Status.RUNNING, 1), (Status.READY, 0), (Status.RUNNING, 1)]
+
+
 def test_complete_is_fenced_against_a_stale_attempt(dsn: str) -> None:
     store = JobStore(dsn)
     [job_id] = fill(store, "acte", 1)
