@@ -10,8 +10,9 @@ master's claim. The master allows it only where its own claim would have given t
 a job of its mode in that environment anyway: no memory pressure, no jobs-per-minute limit,
 no mode switch due for it, no other environment with jobs of its mode waiting, nothing else
 asked of it (recycle, drain, stop), and within its job budget. Otherwise the worker goes
-idle and the master decides, as before. The master learns each follow-on job from the slot
-(`follow_job`) and acknowledges it; until then the worker claims no other.
+idle and the master decides, as before. The master learns each follow-on job from the slot's
+ring, in order, and acknowledges them at its next pass; the worker claims no more than the
+ring holds unacknowledged, and rings the master when it is half full.
 """
 
 from __future__ import annotations
@@ -126,22 +127,25 @@ class Dispatcher:
         table = self.table()
         for state in self.live():
             slot = table.slot(state.index)
-            self.collect(state, slot)
-            if slot.follow_ack < slot.follow_seq:
-                slot.follow_ack = slot.follow_seq  # noted: the worker may claim another
+            seq = self.collect(state, slot)
+            if slot.follow_ack < seq:
+                slot.follow_ack = seq  # noted: their entries of the ring may be reused
 
-    def collect(self, state: SlotState, slot: Record) -> None:
-        """What the worker did since the last look: a follow-on job claimed with the
-        completion of the one before, and whether its (last) job is finished."""
-        if slot.follow_seq > max(slot.follow_ack, state.follow):
-            job, at = follow_from_text(slot.follow_job)
+    def collect(self, state: SlotState, slot: Record) -> int:
+        """What the worker did since the last look: follow-on jobs, each claimed with the
+        completion of the one before, and whether its last job is finished. Returns the
+        last follow_seq seen."""
+        seq = slot.follow_seq
+        for n in range(max(slot.follow_ack, state.follow) + 1, seq + 1):
+            job, at = follow_from_text(slot.follow_job(n))
             if state.job is not None:  # ended by the completion this job was claimed with
                 self._finish(state, at)
             self.observer.handed_over(state.index, job, at)
-            state.job, state.follow, state.last_env = job, slot.follow_seq, job.env
+            state.job, state.follow, state.last_env = job, n, job.env
             self.scheduler.took(job)
         if state.job is not None and self._done(state, slot):
             self._finish(state, slot)
+        return seq
 
     def _done(self, state: SlotState, slot: Record) -> bool:
         return slot.follow_done >= state.follow if state.follow else \

@@ -3,9 +3,10 @@
 A field is a signed 64-bit word; an enum is kept as its value (IntEnum) or its position (a
 str enum of the vocabulary); a text is a length word and its UTF-8 bytes. Master fields come
 first, under the record's seqlock word `mseq`; worker fields start on their own cache line
-so a worker's heartbeat does not bounce the line the master writes. The worker's one text,
-`follow_job`, needs no seqlock: the worker rewrites it only once the master has acknowledged
-the last one (`follow_ack`), and bumps `follow_seq` after writing it.
+so a worker's heartbeat does not bounce the line the master writes. The worker's texts, a
+ring of the follow-on jobs it claimed (`follow_job_0` ...), need no seqlock: the worker
+writes the entry of follow-on n before bumping `follow_seq` to n, and only once the master
+has acknowledged (`follow_ack`) the one that entry held before.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from typing import Any, Generic, TypeVar, overload
 from ocrmp.pool.shm import WORD
 from ocrmp.vocabulary import Environment, Kind, StopReason
 
-RECORD_WORDS = 336
+RECORD_WORDS = 1360
 _WORKER_BASE = 176  # first worker word: its own cache line (176 * 8 = 22 * 64)
+FOLLOW_RING = 8  # follow-on jobs a worker may claim before its master notes them
 MASTER, WORKER = "master", "worker"
 
 
@@ -154,7 +156,6 @@ class Record:
     job_flags = Field(WORKER, int)  # the last completed job's flags (DocumentFlags.to_bits)
     follow_seq = Field(WORKER, int)  # follow-on jobs claimed by the worker itself, so far
     follow_done = Field(WORKER, int)  # the follow_seq of the last follow-on it finished
-    follow_job = Text(1152, cut=False, writer=WORKER)  # the latest follow-on job, JSON
 
     def load(self, word: int) -> int:
         raise NotImplementedError
@@ -169,8 +170,19 @@ class Record:
 
     @property
     def following(self) -> bool:
-        """The worker is on a follow-on job it claimed itself (`follow_job`)."""
+        """The worker is on a follow-on job it claimed itself (`follow_job(follow_seq)`)."""
         return self.follow_seq > self.follow_done
+
+    def follow_job(self, seq: int) -> str:
+        """Follow-on job number `seq`, as the worker wrote it (JSON)."""
+        return FOLLOW_JOBS[seq % FOLLOW_RING].read(self)
+
+
+# The ring of follow-on jobs: entry n % FOLLOW_RING holds follow-on n, JSON.
+FOLLOW_JOBS = [Text(1152, cut=False, writer=WORKER) for _ in range(FOLLOW_RING)]
+for _n, _entry in enumerate(FOLLOW_JOBS):
+    setattr(Record, f"follow_job_{_n}", _entry)
+    _entry.__set_name__(Record, f"follow_job_{_n}")
 
 
 def _lay_out() -> dict[str, Field[Any]]:

@@ -14,10 +14,11 @@ attaches to it by name, read-only. Every field has exactly one writer:
 - worker-written: `phase`, `taken_seq`, `done_seq`, `heartbeat_ns`, `job_started_ns`,
   `jobs_done`, `pages_done`, `jobs_failed`, `jobs_errored`, `current_page`, `job_flags`
   (the flags of the job it completed last, `DocumentFlags.to_bits`), and its follow-on jobs
-  (`follow_job`, `follow_seq`, `follow_done`). Each is one word on its own, stored directly,
-  but `follow_job`, which the worker writes before bumping `follow_seq` and only once the
-  master has acknowledged the previous one. Between two lives of a slot (reaped, not yet
-  respawned) no worker exists, so the master may write them, e.g. `phase = Phase.DEAD`.
+  (a ring of `FOLLOW_RING` texts, `follow_seq`, `follow_done`). Each is one word on its own,
+  stored directly, but the ring's entries, each written before `follow_seq` says it is there
+  and rewritten only once the master has acknowledged it. Between two lives of a slot
+  (reaped, not yet respawned) no worker exists, so the master may write them, e.g.
+  `phase = Phase.DEAD`.
 
 A job is pending while `assign_seq > taken_seq`; a follow-on runs while
 `follow_seq > follow_done`.
@@ -40,6 +41,8 @@ from ocrmp.config import MAX_POOL_SIZE
 from ocrmp.pool import shm
 from ocrmp.pool.record import (
     FIELDS,
+    FOLLOW_JOBS,
+    FOLLOW_RING,
     MASTER,
     RECORD_WORDS,
     WORD,
@@ -67,7 +70,9 @@ LAYOUT_VERSION = 4
 _SEQLOCK_SPINS = 100
 _SEQLOCK_GIVE_UP_S = 2.0
 _MSEQ = FIELDS["mseq"].word
-_TEXTS = [field for field in FIELDS.values() if isinstance(field, Text)]
+_RING = set(FOLLOW_JOBS)
+_TEXTS = [field for field in FIELDS.values() if isinstance(field, Text) and field not in _RING]
+_FOLLOW_SEQ, _FOLLOW_ACK = FIELDS["follow_seq"].word, FIELDS["follow_ack"].word
 # Words a snapshot always reads; text bytes are read only up to their length.
 _FIXED_WORDS = sorted(field.word for field in FIELDS.values())
 _READ_WORDS = max(field.word + 1 + (field.capacity // WORD if isinstance(field, Text) else 0)
@@ -197,6 +202,15 @@ class Slot(Record):
 
     # Worker side.
 
+    def follow_on(self, text: str) -> int:
+        """Announce follow-on job `text` (JSON) in the next entry of the ring, which the
+        master must have noted before; its follow_seq."""
+        seq = self.follow_seq + 1
+        assert seq - self.follow_ack <= FOLLOW_RING, "the ring's entry is not noted yet"
+        self._store_text(FOLLOW_JOBS[seq % FOLLOW_RING], text)
+        self.follow_seq = seq
+        return seq
+
     def beat(self) -> None:
         """Touch the heartbeat (monotonic clock: system-wide on Linux)."""
         self.heartbeat_ns = time.monotonic_ns()
@@ -224,7 +238,11 @@ class Slot(Record):
         words = [0] * _READ_WORDS
         for w in _FIXED_WORDS:
             words[w] = self.load(w)
-        for text in _TEXTS:
+        # Of the ring of follow-on jobs, those the master has not noted, and the latest.
+        seq, ack = words[_FOLLOW_SEQ], words[_FOLLOW_ACK]
+        ring = [FOLLOW_JOBS[n % FOLLOW_RING]
+                for n in {seq, *range(max(ack + 1, seq - FOLLOW_RING + 1), seq + 1)}]
+        for text in (*_TEXTS, *ring):
             used = min(max(words[text.word], 0), text.capacity)  # torn lengths are retried
             for w in range(text.word + 1, text.word + 1 + -(-used // WORD)):
                 words[w] = self.load(w)

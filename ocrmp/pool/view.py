@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
@@ -42,8 +43,9 @@ def _row(snap: SlotSnapshot, now_ns: int) -> dict[str, Any]:
     busy = snap.phase == Phase.BUSY
     env, document_number = snap.env.value, snap.document_number
     if snap.following:  # a job it claimed itself, not the one its master handed over
-        job, _ = follow_from_text(snap.follow_job)
-        env, document_number = job.env, job.document_number
+        with contextlib.suppress(ValueError, KeyError, TypeError):  # rewritten as we read
+            job, _ = follow_from_text(snap.follow_job(snap.follow_seq))
+            env, document_number = job.env, job.document_number
     return {
         "slot": snap.index, "name": f"ocr-worker-{snap.index + 1}", "pid": snap.pid,
         "phase": snap.phase.name.lower(), "mode": snap.mode.value,

@@ -32,13 +32,14 @@ from ocrmp.flags import document_flags
 from ocrmp.pool.coordination import Coordination
 from ocrmp.pool.doorbell import Doorbell
 from ocrmp.pool.policy import backoff, retry_delay
+from ocrmp.pool.record import FOLLOW_RING
 from ocrmp.pool.runners import JobRunner, load_runner
 from ocrmp.pool.slots import Command, Phase, Record, Slot, SlotSnapshot
 from ocrmp.store import Job, JobStore
 from ocrmp.vocabulary import Status
 
 log = logging.getLogger("ocrmp.worker")
-ACK_WAIT_S = 1.0  # at most, for the master to note a follow-on job (it passes every 0.5 s)
+ACK_WAIT_S = 1.0  # at most, for the master to note follow-on jobs (it passes every 0.5 s)
 
 # Signals the master handles; a worker resets them so it does not act as a master.
 MASTER_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGTTIN,
@@ -217,31 +218,33 @@ class WorkerLoop:
         return slot.command == Command.NONE and slot.jobs_done + 1 < slot.follow_until
 
     def _publish(self, job: Job) -> int:
-        """Write a follow-on job into the slot for the master, once it has taken note of the
-        last one; its follow_seq (0: it could not be written, and the job is given back)."""
+        """Write a follow-on job into the slot's ring for the master; its follow_seq (0: it
+        could not be written, and the job is given back)."""
         try:
-            if not self._acknowledged():
-                raise ValueError("the master did not take note of the last follow-on job")
-            self.slot.follow_job = follow_to_text(job, counts(self.slot))
+            if not self._room():
+                raise ValueError("the master has not noted the last follow-on jobs")
+            seq = self.slot.follow_on(follow_to_text(job, counts(self.slot)))
         except ValueError as error:  # or a path longer than the slot holds
             log.warning("%s: %s; job %s given back", self.ctx.name, error, job.id)
             self._write(lambda store: store.unclaim(job.ref), job)
             return 0
-        seq = self.slot.follow_seq + 1
-        self.slot.follow_seq = seq
-        self.ctx.master_bell.ring()
+        if seq - self.slot.follow_ack >= FOLLOW_RING // 2:
+            self.ctx.master_bell.ring()  # half the ring: the master notes them now
         log.info("Claimed next job", extra={
             "worker": self.ctx.name, "job_id": job.id, "env": job.env,
             "document_number": job.document_number, "attempt": job.attempt})
         return seq
 
-    def _acknowledged(self) -> bool:
-        """Wait until the master has noted the last follow-on job: it does at its next pass,
-        usually while this worker's statement ran. Not while it asks something else of this
-        worker (a stopping master notes nothing), nor for long."""
+    def _room(self) -> bool:
+        """Whether the ring has room for one more follow-on job, once the master has noted
+        the oldest: it does at its next pass, rung now. Not while it asks something else of
+        this worker (a stopping master notes nothing), nor for long."""
         slot = self.slot
+        if slot.follow_seq - slot.follow_ack < FOLLOW_RING:
+            return True
+        self.ctx.master_bell.ring()
         deadline = time.monotonic() + ACK_WAIT_S
-        while slot.follow_ack != slot.follow_seq:
+        while slot.follow_seq - slot.follow_ack >= FOLLOW_RING:
             if slot.command != Command.NONE or time.monotonic() > deadline:
                 return False
             slot.beat()
@@ -318,7 +321,7 @@ def counts(record: Record) -> Counts:
 
 
 def follow_to_text(job: Job, at: Counts) -> str:
-    """A follow-on job as the worker writes it into `follow_job`, JSON: the whole job, and
+    """A follow-on job as the worker writes it into its slot's ring, JSON: the whole job, and
     the counters as they were when it was claimed (the previous job's end, this one's
     start), so the master tells the two apart however late it looks."""
     return json.dumps({"job": dataclasses.asdict(job), "counts": at._asdict()})
