@@ -188,7 +188,7 @@ class WorkerLoop:
             self._record_failure(job, f"unexpected error: {error!r}", permanent=False)
             return None
         follow: list[Job | None] = [None]
-        if self.may_follow():
+        if may_follow(self.slot, self.ctx.coordination, job.env):
             kind, lease_s = self.slot.follow_kind, self.ctx.settings.lease_s
             written = self._write(lambda store: follow.__setitem__(0, store.complete_and_claim(
                 job.ref, outcome.text, outcome.result, outcome.pages, kind=kind,
@@ -209,13 +209,6 @@ class WorkerLoop:
                 "document_number": job.document_number, "pages": outcome.pages,
                 "seconds": round(time.monotonic() - started, 3)})
         return follow[0]
-
-    def may_follow(self) -> bool:
-        """Whether this completion may claim the next job too: the master allows it (its
-        allocation, rate limit, memory and the job budget: `follow_until`) and asks nothing
-        else of this worker."""
-        slot = self.slot
-        return slot.command == Command.NONE and slot.jobs_done + 1 < slot.follow_until
 
     def _publish(self, job: Job) -> int:
         """Write a follow-on job into the slot's ring for the master; its follow_seq (0: it
@@ -303,6 +296,17 @@ def job_to_slot(slot: Slot, job: Job) -> int:
                           "max_attempts": job.max_attempts})
     return slot.assign(env=job.env, attempt=job.attempt, kind=job.kind,
                        document_number=job.document_number, payload=payload)
+
+
+def may_follow(slot: Slot, coordination: Coordination, env: str) -> bool:
+    """Whether a completion in `env` may claim the next job too: the master allows it (its
+    allocation, memory, environments and the job budget: `follow_until`), asks nothing else
+    of this worker, and a jobs-per-minute limit of `env`, if any, lets one more job in (the
+    limiter the master's claims charge too)."""
+    if slot.command != Command.NONE or slot.jobs_done + 1 >= slot.follow_until:
+        return False
+    allowed, _ = coordination.allow_jobs(env, 1)
+    return allowed == 1
 
 
 class Counts(NamedTuple):

@@ -11,9 +11,9 @@ import pytest
 
 from ocrmp.pool.master import Master
 from ocrmp.pool.memory import HostMemory
-from ocrmp.pool.worker import counts, follow_to_text
+from ocrmp.pool.worker import counts, follow_to_text, may_follow
 from ocrmp.store import Job, JobStore
-from ocrmp.vocabulary import Kind, Status
+from ocrmp.vocabulary import Environment, Kind, Status
 from tests.clock import FakeClock
 from tests.forking import FakeProcesses
 from tests.masters import idle, jobs_waiting, slot, started
@@ -96,22 +96,30 @@ def test_follow_on_jobs_the_master_had_not_looked_at_are_noted_in_order(
     store.close()
 
 
-def test_no_follow_on_for_a_worker_told_to_leave_or_under_a_jobs_rate_limit(
+def test_no_follow_on_for_a_worker_told_to_leave(pair: Master) -> None:
+    pair.step()
+    idle(pair, 0)
+    idle(pair, 1)
+    pair.step()
+    assert slot(pair, 0).follow_until > 0 and slot(pair, 1).follow_until > 0
+    pair.wakeup.signals.append(signal.SIGTTOU)  # the second worker is to stop
+    pair.step()
+    assert (slot(pair, 0).follow_until > 0, slot(pair, 1).follow_until) == (True, 0)
+    assert not may_follow(slot(pair, 1), pair.coordination, Environment.DEV)
+
+
+def test_a_follow_on_claim_is_charged_to_the_jobs_rate_limit(
         dsn: str, tmp_path: Path, clock: FakeClock, processes: FakeProcesses) -> None:
-    with started(dsn, tmp_path, clock, processes, size=2) as pair:
-        pair.step()
-        idle(pair, 0)
-        idle(pair, 1)
-        pair.step()
-        assert slot(pair, 0).follow_until > 0 and slot(pair, 1).follow_until > 0
-        pair.wakeup.signals.append(signal.SIGTTOU)  # the second worker is to stop
-        pair.step()
-        assert (slot(pair, 0).follow_until > 0, slot(pair, 1).follow_until) == (True, 0)
-    with started(dsn, tmp_path, clock, processes, rate_limits=("dev=100/min",)) as limited:
-        limited.step()
-        idle(limited)
-        limited.step()
-        assert slot(limited).follow_until == 0
+    with started(dsn, tmp_path, clock, processes, rate_limits=("dev=2/min",)) as master:
+        master.step()
+        idle(master)
+        master.step()
+        worker = slot(master)
+        assert worker.follow_until > 0  # allowed; the limiter decides each time
+        allowed = [may_follow(worker, master.coordination, Environment.DEV) for _ in range(10)]
+        spent = allowed.index(False)  # its burst, then no more this minute
+        assert spent >= 1 and allowed == [True] * spent + [False] * (10 - spent)
+        assert master.coordination.allow_jobs(Environment.DEV, 1)[0] == 0  # one limit for all
 
 
 def test_no_follow_on_under_memory_pressure(dsn: str, tmp_path: Path, clock: FakeClock,
