@@ -84,7 +84,7 @@ class Coordination:
     def describe_limits(self) -> dict[str, str]:
         return {env: rate.describe() for env, rate in self.rates.items()}
 
-    # -- jobs: charged by the master when it claims, by a worker for a follow-on claim ----
+    # -- jobs: charged by the master when it claims ------------------------------------
 
     def allow_jobs(self, env: str, wanted: int) -> tuple[int, float]:
         """How many jobs of env may be claimed now, and if fewer than wanted, in how many
@@ -100,6 +100,12 @@ class Coordination:
                 return allowed, decision.retry_after_s
             allowed += 1
         return allowed, 0.0
+
+    def limits_jobs(self) -> bool:
+        """Some environment's jobs are rate-limited: every claim goes through the master,
+        which charges it (workers claim no follow-on job)."""
+        return self.limiter is not None and any(rate.unit == "jobs"
+                                                for rate in self.rates.values())
 
     # -- pages: charged by the worker as it goes -----------------------------------------
 

@@ -7,13 +7,13 @@ which worker gets what, and keeps the slot table and the master's memory of it i
 Follow-on jobs: a worker the master allows to (`follow_until`) claims its next job with its
 completion, in one statement, instead of going idle and waiting for a master pass and the
 master's claim. The master allows it only where its own claim would have given that worker
-a job of that kind (`follow_kind`) anyway: no memory pressure, no mode switch due for it, no
-other environment with jobs of that kind waiting, nothing else asked of it (recycle, drain,
-stop), within its job budget; a jobs-per-minute limit is charged by the worker itself, on
-the limiter the master's claims charge. Otherwise the worker goes idle and the master
-decides, as before. The master learns each follow-on job from the slot's ring, in order,
-and acknowledges them at its next pass; the worker claims no more than the ring holds
-unacknowledged, and rings the master when it is half full.
+a job of that kind (`follow_kind`) anyway: no memory pressure, no jobs-per-minute limit (the
+master charges every claim to it), no mode switch due for it, no other environment with
+jobs of that kind waiting, nothing else asked of it (recycle, drain, stop), within its job
+budget. Otherwise the worker goes idle and the master decides, as before. The master
+learns each follow-on job from the slot's ring, in order, and acknowledges them at its next
+pass; the worker claims no more than the ring holds unacknowledged, and rings the master
+when it is half full.
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ class Dispatcher:
         docstring); written only when it changes."""
         table = self.table()
         live = self.live()
-        allowed = not memory_pressure
+        allowed = not memory_pressure and not self.coordination.limits_jobs()
         switching = self._switching(live)
         # The kind each would be claimed for if idle: its mode, or the other when the other
         # has more waiting than its own workers take (claim_wishes).

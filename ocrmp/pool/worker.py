@@ -188,7 +188,7 @@ class WorkerLoop:
             self._record_failure(job, f"unexpected error: {error!r}", permanent=False)
             return None
         follow: list[Job | None] = [None]
-        if may_follow(self.slot, self.ctx.coordination, job.env):
+        if may_follow(self.slot):
             kind, lease_s = self.slot.follow_kind, self.ctx.settings.lease_s
             written = self._write(lambda store: follow.__setitem__(0, store.complete_and_claim(
                 job.ref, outcome.text, outcome.result, outcome.pages, kind=kind,
@@ -298,15 +298,11 @@ def job_to_slot(slot: Slot, job: Job) -> int:
                        document_number=job.document_number, payload=payload)
 
 
-def may_follow(slot: Slot, coordination: Coordination, env: str) -> bool:
-    """Whether a completion in `env` may claim the next job too: the master allows it (its
-    allocation, memory, environments and the job budget: `follow_until`), asks nothing else
-    of this worker, and a jobs-per-minute limit of `env`, if any, lets one more job in (the
-    limiter the master's claims charge too)."""
-    if slot.command != Command.NONE or slot.jobs_done + 1 >= slot.follow_until:
-        return False
-    allowed, _ = coordination.allow_jobs(env, 1)
-    return allowed == 1
+def may_follow(slot: Slot) -> bool:
+    """Whether a completion may claim the next job too: the master allows it (its
+    allocation, rate limit, memory, environments and the job budget: `follow_until`) and
+    asks nothing else of this worker."""
+    return slot.command == Command.NONE and slot.jobs_done + 1 < slot.follow_until
 
 
 class Counts(NamedTuple):

@@ -13,7 +13,7 @@ from ocrmp.pool.master import Master
 from ocrmp.pool.memory import HostMemory
 from ocrmp.pool.worker import counts, follow_to_text, may_follow
 from ocrmp.store import Job, JobStore
-from ocrmp.vocabulary import Environment, Kind, Status
+from ocrmp.vocabulary import Kind, Status
 from tests.clock import FakeClock
 from tests.forking import FakeProcesses
 from tests.masters import idle, jobs_waiting, slot, started
@@ -105,21 +105,21 @@ def test_no_follow_on_for_a_worker_told_to_leave(pair: Master) -> None:
     pair.wakeup.signals.append(signal.SIGTTOU)  # the second worker is to stop
     pair.step()
     assert (slot(pair, 0).follow_until > 0, slot(pair, 1).follow_until) == (True, 0)
-    assert not may_follow(slot(pair, 1), pair.coordination, Environment.DEV)
+    assert not may_follow(slot(pair, 1))
 
 
-def test_a_follow_on_claim_is_charged_to_the_jobs_rate_limit(
-        dsn: str, tmp_path: Path, clock: FakeClock, processes: FakeProcesses) -> None:
-    with started(dsn, tmp_path, clock, processes, rate_limits=("dev=2/min",)) as master:
-        master.step()
-        idle(master)
-        master.step()
-        worker = slot(master)
-        assert worker.follow_until > 0  # allowed; the limiter decides each time
-        allowed = [may_follow(worker, master.coordination, Environment.DEV) for _ in range(10)]
-        spent = allowed.index(False)  # its burst, then no more this minute
-        assert spent >= 1 and allowed == [True] * spent + [False] * (10 - spent)
-        assert master.coordination.allow_jobs(Environment.DEV, 1)[0] == 0  # one limit for all
+def test_no_follow_on_under_a_jobs_rate_limit(dsn: str, tmp_path: Path, clock: FakeClock,
+                                              processes: FakeProcesses) -> None:
+    with started(dsn, tmp_path, clock, processes, rate_limits=("dev=100/min",)) as limited:
+        limited.step()
+        idle(limited)
+        limited.step()
+        assert slot(limited).follow_until == 0  # the master charges every claim
+    with started(dsn, tmp_path, clock, processes, rate_limits=("dev=100/min:pages",)) as paged:
+        paged.step()
+        idle(paged)
+        paged.step()
+        assert slot(paged).follow_until > 0  # pages are charged as they are read
 
 
 def test_no_follow_on_under_memory_pressure(dsn: str, tmp_path: Path, clock: FakeClock,
@@ -135,12 +135,18 @@ def test_no_follow_on_under_memory_pressure(dsn: str, tmp_path: Path, clock: Fak
         assert slot(master).follow_until == 0
 
 
-def test_a_follow_on_claimed_by_a_worker_that_died_before_telling_is_given_back(
-        dsn: str, master: Master, clock: FakeClock, processes: FakeProcesses) -> None:
+def followed(dsn: str, master: Master, clock: FakeClock) -> tuple[Job, JobStore]:
+    """A first job handed over and completed with a follow-on claim: the follow-on."""
     first, store = handed(dsn, master, clock, 2)
     follow = complete_and_claim(master, store, first)
     assert follow is not None
     slot(master).done_seq = slot(master).assign_seq
+    return follow, store
+
+
+def test_a_follow_on_claimed_by_a_worker_that_died_before_telling_is_given_back(
+        dsn: str, master: Master, clock: FakeClock, processes: FakeProcesses) -> None:
+    follow, store = followed(dsn, master, clock)
     [pid] = processes.children
     processes.exit(pid, signum=signal.SIGKILL)  # before writing it into its slot
     master.step()
@@ -151,10 +157,7 @@ def test_a_follow_on_claimed_by_a_worker_that_died_before_telling_is_given_back(
 
 def test_a_follow_on_whose_worker_died_on_it_is_released_with_its_attempt(
         dsn: str, master: Master, clock: FakeClock, processes: FakeProcesses) -> None:
-    first, store = handed(dsn, master, clock, 2)
-    follow = complete_and_claim(master, store, first)
-    assert follow is not None
-    slot(master).done_seq = slot(master).assign_seq
+    follow, store = followed(dsn, master, clock)
     announce(master, follow)
     [pid] = processes.children
     processes.exit(pid, code=1)  # the master had not looked yet
