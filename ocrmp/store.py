@@ -182,10 +182,10 @@ class JobStore:
             raise self._stale(ref, "completion")
         return self._job(row) if row["id"] is not None else None
 
-    def unclaim_held(self, worker_id: str, known: Iterable[str]) -> list[dict[str, Any]]:
-        """Give back the jobs a dead worker holds besides `known` (those its master knew
-        of); their attempts are undone."""
-        return self._run("unclaim_held", {"worker_id": worker_id, "known": list(known)})
+    def unclaim_follow_on(self, ref: JobRef) -> list[dict[str, Any]]:
+        """Give back the job claimed with the completion of `ref`, if its worker still holds
+        it; its attempt is undone."""
+        return self._run("unclaim_follow_on", self._fence(ref))
 
     def fail(self, ref: JobRef, error: str, *, permanent: bool, retry_in_s: float = 0.0) -> int:
         """Record a failure; return the new status (3 to retry later, 4 for good)."""

@@ -118,7 +118,7 @@ class Dispatcher:
         slot = self.table().slot(state.index)
         self.observer.handed_over(state.index, job, slot)
         state.job, state.job_seq, state.follow = job, job_to_slot(slot, job), 0
-        state.last_env = job.env
+        state.last_job = job
         state.bell.ring()
         log.info("Claimed job", extra={"worker": state.name, "job_id": job.id, "env": job.env,
                                        "document_number": job.document_number,
@@ -142,7 +142,7 @@ class Dispatcher:
             if state.job is not None:  # ended by the completion this job was claimed with
                 self._finish(state, at)
             self.observer.handed_over(state.index, job, at)
-            state.job, state.follow, state.last_env = job, n, job.env
+            state.job, state.follow, state.last_job = job, n, job
             self.scheduler.took(job)
         if state.job is not None and self._done(state, slot):
             self._finish(state, slot)
@@ -197,10 +197,8 @@ class Dispatcher:
             started = bool(state.follow) or snap.taken_seq >= seq
             self.scheduler.release(job, f"{state.name} died: {reason}", started=started)
             self.observer.released(state.index, job)
-        if state.may_follow and state.last_env:  # it ran a job, so may have claimed one
-            self.scheduler.unclaim_held(state.last_env, job.worker_id if job else
-                                        state.worker_id(self.host, self.settings.pool_name),
-                                        [job.id] if job else [])
+        if state.may_follow and state.last_job is not None:
+            self.scheduler.unclaim_follow_on(state.last_job)
 
     def allow_jobs(self, env: str, wanted: int) -> tuple[int, float]:
         allowed, retry_in = self.coordination.allow_jobs(env, wanted)

@@ -229,21 +229,21 @@ class Scheduler:
             log.error("Could not release job %s (retried when the database is back, while "
                       "its lease lasts): %s", job.id, error)
 
-    def unclaim_held(self, env: str, worker_id: str, known: list[str]) -> None:
-        """A dead worker may have claimed a job with its last completion and died before
-        telling: give back any it holds but `known`. If the database refuses, its lease
-        expires and rescue gives it back."""
+    def unclaim_follow_on(self, last: Job) -> None:
+        """A dead worker may have claimed a job with the completion of its last one, `last`,
+        and died before telling: give it back. If the database refuses, its lease expires
+        and rescue gives it back."""
         try:
-            rows = self.envs[env].store.unclaim_held(worker_id, known)
+            rows = self.envs[last.env].store.unclaim_follow_on(last.ref)
         except DatabaseError as error:
-            log.error("Could not look for jobs %s claimed before dying (rescued once their "
-                      "lease expires): %s", worker_id, error)
+            log.error("Could not look for a job %s claimed before dying (rescued once its "
+                      "lease expires): %s", last.worker_id, error)
             return
         for row in rows:
-            log.info("Released job", extra={"env": env, "job_id": str(row["id"]),
-                                            "document_number": row["document_number"],
-                                            "status_id": row["status_id"],
-                                            "reason": f"{worker_id} died before starting it"})
+            log.info("Released job", extra={
+                "env": last.env, "job_id": str(row["id"]),
+                "document_number": row["document_number"], "status_id": row["status_id"],
+                "reason": f"{last.worker_id} died before starting it"})
         self.claim_due = self.claim_due or bool(rows)
 
     def retry_releases(self, now: float) -> None:

@@ -114,7 +114,7 @@ class WorkerLoop:
         self.stores: dict[str, JobStore] = {}
         self.env = ""
         self.rng = random.Random()
-        self.retried = False  # the last write was tried again after an outage
+        self.retried = False  # the last write was answered, after tries lost to an outage
         self.slot.phase = Phase.STARTING
         self.slot.beat()
         try:
@@ -193,9 +193,10 @@ class WorkerLoop:
             written = self._write(lambda store: follow.__setitem__(0, store.complete_and_claim(
                 job.ref, outcome.text, outcome.result, outcome.pages, kind=kind,
                 lease_s=lease_s)), job)
-            if self.retried:  # a try whose answer was lost may have claimed a job: give it back
-                known = [follow[0].id] if follow[0] else []
-                self._write(lambda store: store.unclaim_held(job.worker_id, known), job)
+            if self.retried and follow[0] is None:
+                # A try whose answer was lost may have completed it and claimed a job with
+                # it, which this worker will never run: give that job back.
+                self._write(lambda store: store.unclaim_follow_on(job.ref), job)
         else:
             written = self._write(lambda store: store.complete(
                 job.ref, outcome.text, outcome.result, outcome.pages), job)
@@ -266,8 +267,10 @@ class WorkerLoop:
         while True:
             try:
                 write(self._store(job.env))
+                self.retried = failures > 0
                 return True
             except StaleAttempt as error:
+                self.retried = failures > 0
                 log.warning("%s: %s", self.ctx.name, error)
                 return False
             except DatabaseUnavailable as error:
@@ -276,7 +279,6 @@ class WorkerLoop:
                     return False
                 self.slot.beat()
                 failures += 1
-                self.retried = True
                 time.sleep(backoff(failures, 0.2, 5.0))
             except DatabaseError as error:
                 log.error("%s: could not write job %s: %s", self.ctx.name, job.id, error)

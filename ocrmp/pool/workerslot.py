@@ -46,7 +46,7 @@ class SlotState:
     job: Job | None = None
     job_seq: int = 0  # the assign_seq of `job` when the master handed it over
     follow: int = 0  # the follow_seq of `job` when the worker claimed it itself
-    last_env: str = ""  # where its last job was: a follow-on claim would be there too
+    last_job: Job | None = None  # a follow-on claim would come with its completion
     may_follow: bool = False  # allowed to claim a job itself at some point of this life
 
     @property

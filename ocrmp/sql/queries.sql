@@ -132,17 +132,22 @@ next AS (
 SELECT EXISTS (SELECT 1 FROM done) AS completed, next.*
 FROM (VALUES (1)) AS one (n) LEFT JOIN next ON true;
 
--- name: unclaim_held
--- Give back what a dead worker claimed for itself with its last completion if its master
--- never heard of it (it died between that statement and writing the job into its slot):
--- never started, so its attempt is undone, as `unclaim` does.
-UPDATE extraction_queue
+-- name: unclaim_follow_on
+-- Give back the job a worker claimed with the completion of job %(id)s when no one will run
+-- it: the worker died before writing it into its slot, or the answer to that statement was
+-- lost. The claim and the completion were one statement, so that job's ocr_started_at is
+-- the completion's ocr_completed_at (now() of the statement): nothing else matches. Never
+-- started: its attempt is undone, as `unclaim` does.
+UPDATE extraction_queue q
 SET status_id = 3,
-    ocr_attempts = greatest(ocr_attempts - 1, 0),
+    ocr_attempts = greatest(q.ocr_attempts - 1, 0),
     ocr_lease_expires_at = NULL
-WHERE status_id = 6 AND ocr_worker_id = %(worker_id)s
-  AND NOT (id::text = ANY (%(known)s::text[]))
-RETURNING id, document_number, status_id;
+FROM extraction_queue done
+WHERE done.id = %(id)s AND done.ocr_worker_id = %(worker_id)s
+  AND done.ocr_attempts = %(attempt)s AND done.status_id = 5
+  AND q.status_id = 6 AND q.ocr_worker_id = %(worker_id)s
+  AND q.ocr_started_at = done.ocr_completed_at AND q.id <> done.id
+RETURNING q.id, q.document_number, q.status_id;
 
 -- name: fail
 -- Back to 3 after a delay while attempts remain and the error is transient; otherwise 4.

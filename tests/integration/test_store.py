@@ -74,17 +74,21 @@ def test_a_stale_completion_claims_nothing(dsn: str) -> None:
     assert store.ready_depths() == {"acte": 2}
 
 
-def test_unclaim_held_gives_back_what_a_worker_holds_but_what_its_master_knew(
+def test_unclaim_follow_on_gives_back_only_the_job_claimed_with_that_completion(
         dsn: str) -> None:
     store = JobStore(dsn)
     fill(store, "acte", 3)
-    [known], [unknown], [other] = (store.claim([(worker, "acte")], lease_s=30)
-                                   for worker in ("w1", "w1", "w2"))
-    [given] = store.unclaim_held("w1", [known.id])
-    assert str(given["id"]) == unknown.id
-    rows = {job.id: store.get(job.id) for job in (known, unknown, other)}
-    assert [(r["status_id"], r["ocr_attempts"]) for r in rows.values() if r] == [
-        (Status.RUNNING, 1), (Status.READY, 0), (Status.RUNNING, 1)]
+    [first] = store.claim([("w1", "acte")], lease_s=30)
+    [other] = store.claim([("w1", "acte")], lease_s=30)  # held by the same worker, apart
+    follow = store.complete_and_claim(first.ref, "text", {}, 1, kind="acte", lease_s=30)
+    assert follow is not None
+    assert store.unclaim_follow_on(other.ref) == []  # not completed: claimed nothing
+    [given] = store.unclaim_follow_on(first.ref)
+    assert str(given["id"]) == follow.id
+    rows = [store.get(job.id) for job in (first, other, follow)]
+    assert [(r["status_id"], r["ocr_attempts"]) for r in rows if r] == [
+        (Status.DONE, 1), (Status.RUNNING, 1), (Status.READY, 0)]
+    assert store.unclaim_follow_on(first.ref) == []
 
 
 def test_complete_is_fenced_against_a_stale_attempt(dsn: str) -> None:
