@@ -122,10 +122,11 @@ class PoolProcess:
                     "OCRMP_RUN_DIR": str(workdir / "run"), "OCRMP_LOG_FORMAT": "json"}
         python = [sys.executable]
         if source is not None:
-            # Another tree's ocrmp (and its tests' fake runner): without site, the editable
-            # install of this one is not found first; the dependencies come from this
-            # environment's site-packages.
-            python += ["-S"]
+            # Another tree's ocrmp (and its tests' fake runner): without site (-S), the
+            # editable install of this one is not found first, nor (-P) this tree in the
+            # working directory, which `-m` would put first on the path; the dependencies
+            # come from this environment's site-packages.
+            python += ["-S", "-P"]
             self.env["PYTHONPATH"] = os.pathsep.join([str(source),
                                                       sysconfig.get_paths()["purelib"]])
         self.args = [*python, "-m", "ocrmp", "run", "--size", str(size),

@@ -171,6 +171,22 @@ class JobStore:
         if not rows:
             raise self._stale(ref, "completion")
 
+    def complete_and_claim(self, ref: JobRef, text: str, result: dict[str, Any], pages: int,
+                           *, kind: str, lease_s: float) -> Job | None:
+        """`complete`, and in the same statement claim the oldest due job of `kind` for the
+        same worker; the next job, or None when none waits."""
+        [row] = self._run("complete_and_claim", {
+            **self._fence(ref), "text": text, "result": Jsonb(result), "pages": pages,
+            "kind": kind, "lease_s": lease_s})
+        if not row["completed"]:
+            raise self._stale(ref, "completion")
+        return self._job(row) if row["id"] is not None else None
+
+    def unclaim_follow_on(self, ref: JobRef) -> list[dict[str, Any]]:
+        """Give back the job claimed with the completion of `ref`, if its worker still holds
+        it; its attempt is undone."""
+        return self._run("unclaim_follow_on", self._fence(ref))
+
     def fail(self, ref: JobRef, error: str, *, permanent: bool, retry_in_s: float = 0.0) -> int:
         """Record a failure; return the new status (3 to retry later, 4 for good)."""
         rows = self._run("fail", {**self._fence(ref), "error": error[:2000],

@@ -101,6 +101,12 @@ class Coordination:
             allowed += 1
         return allowed, 0.0
 
+    def limits_jobs(self) -> bool:
+        """Some environment's jobs are rate-limited: every claim goes through the master,
+        which charges it (workers claim no follow-on job)."""
+        return self.limiter is not None and any(rate.unit == "jobs"
+                                                for rate in self.rates.values())
+
     # -- pages: charged by the worker as it goes -----------------------------------------
 
     def wait_for_page(self, env: str, beat: object = None) -> float:

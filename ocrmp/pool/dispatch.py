@@ -1,8 +1,19 @@
-"""Jobs and modes for the master's workers: rebalance, idle workers, claim, hand-over, the
-finish of a job or its release, and --until-idle's exit.
+"""Jobs and modes for the master's workers: rebalance, idle workers, claim, hand-over,
+follow-on jobs, the finish of a job or its release, and --until-idle's exit.
 
 The queue side (claims, wake-ups, leases, rescue) is the `Scheduler`'s; this module decides
 which worker gets what, and keeps the slot table and the master's memory of it in step.
+
+Follow-on jobs: a worker the master allows to (`follow_until`) claims its next job with its
+completion, in one statement, instead of going idle and waiting for a master pass and the
+master's claim. The master allows it only where its own claim would have given that worker
+a job of that kind (`follow_kind`) anyway: no memory pressure, no jobs-per-minute limit (the
+master charges every claim to it), no mode switch due for it, no other environment with
+jobs of that kind waiting, nothing else asked of it (recycle, drain, stop), within its job
+budget. Otherwise the worker goes idle and the master decides, as before. The master
+learns each follow-on job from the slot's ring, in order, and acknowledges them at its next
+pass; the worker claims no more than the ring holds unacknowledged, and rings the master
+when it is half full.
 """
 
 from __future__ import annotations
@@ -15,15 +26,16 @@ from ocrmp.config import Settings
 from ocrmp.pool import policy
 from ocrmp.pool.coordination import Coordination
 from ocrmp.pool.every import Every
-from ocrmp.pool.observe import Observer
+from ocrmp.pool.observe import Counted, Observer
 from ocrmp.pool.scheduler import IdleWorker, Scheduler
-from ocrmp.pool.slots import Command, Phase, SlotSnapshot, SlotTable
-from ocrmp.pool.worker import job_to_slot
+from ocrmp.pool.slots import Command, Phase, Record, SlotSnapshot, SlotTable
+from ocrmp.pool.worker import follow_from_text, job_to_slot
 from ocrmp.pool.workerslot import SlotState
 from ocrmp.store import Job
 from ocrmp.vocabulary import MODES, Kind
 
 log = logging.getLogger("ocrmp.master")
+NO_BUDGET = 1 << 62  # follow_until of a worker without a job budget
 
 
 class Dispatcher:
@@ -98,13 +110,15 @@ class Dispatcher:
         if not memory_pressure:  # under the memory reserve: claim nothing until it returns
             for worker, job in self.scheduler.claim(self.clock(), self.idle_workers()):
                 self.hand_over(self.slots[worker.slot], job)
+        self.allow_follow_ons(memory_pressure)
         self.scheduler.renew(self.clock(), self.inflight())
         self.scheduler.rescue(self.clock())
 
     def hand_over(self, state: SlotState, job: Job) -> None:
         slot = self.table().slot(state.index)
         self.observer.handed_over(state.index, job, slot)
-        state.job, state.job_seq = job, job_to_slot(slot, job)
+        state.job, state.job_seq, state.follow = job, job_to_slot(slot, job), 0
+        state.last_job = job
         state.bell.ring()
         log.info("Claimed job", extra={"worker": state.name, "job_id": job.id, "env": job.env,
                                        "document_number": job.document_number,
@@ -113,23 +127,78 @@ class Dispatcher:
     def collect_finished(self) -> None:
         table = self.table()
         for state in self.live():
-            job = state.job
-            if job is not None and table.slot(state.index).done_seq >= state.job_seq:
-                state.job = None
-                self.observer.finished(state.index, job, table.slot(state.index))
+            slot = table.slot(state.index)
+            seq = self.collect(state, slot)
+            if slot.follow_ack < seq:
+                slot.follow_ack = seq  # noted: their entries of the ring may be reused
+
+    def collect(self, state: SlotState, slot: Record) -> int:
+        """What the worker did since the last look: follow-on jobs, each claimed with the
+        completion of the one before, and whether its last job is finished. Returns the
+        last follow_seq seen."""
+        seq = slot.follow_seq
+        for n in range(max(slot.follow_ack, state.follow) + 1, seq + 1):
+            job, at = follow_from_text(slot.follow_job(n))
+            if state.job is not None:  # ended by the completion this job was claimed with
+                self._finish(state, at)
+            self.observer.handed_over(state.index, job, at)
+            state.job, state.follow, state.last_job = job, n, job
+            self.scheduler.took(job)
+        if state.job is not None and self._done(state, slot):
+            self._finish(state, slot)
+        return seq
+
+    def _done(self, state: SlotState, slot: Record) -> bool:
+        return slot.follow_done >= state.follow if state.follow else \
+            slot.done_seq >= state.job_seq
+
+    def _finish(self, state: SlotState, counted: Counted) -> None:
+        job, state.job = state.job, None
+        assert job is not None
+        self.observer.finished(state.index, job, counted)
+
+    def allow_follow_ons(self, memory_pressure: bool) -> None:
+        """Allow or forbid each worker to claim its next job itself (see the module's
+        docstring); written only when it changes."""
+        table = self.table()
+        live = self.live()
+        allowed = not memory_pressure and not self.coordination.limits_jobs()
+        switching = self._switching(live)
+        # The kind each would be claimed for if idle: its mode, or the other when the other
+        # has more waiting than its own workers take (claim_wishes).
+        kinds = dict(policy.claim_wishes([(str(s.index), table.slot(s.index).mode)
+                                          for s in live], self.scheduler.depths()))
+        for state in live:
+            slot = table.slot(state.index)
+            kind = Kind(kinds[str(state.index)])
+            until = 0
+            if allowed and not state.leaving and state.index not in switching and \
+                    self.scheduler.waiting_in_one_env(kind):
+                until = state.jobs_at_spawn + state.jobs_limit if state.jobs_limit else NO_BUDGET
+            if (slot.follow_until, slot.follow_kind) != (until, kind):
+                slot.update(follow_until=until, follow_kind=kind)
+                state.may_follow = state.may_follow or bool(until)
+
+    def _switching(self, live: Sequence[SlotState]) -> set[int]:
+        """Workers the allocation wants in the other mode: they go idle to switch."""
+        if not self.mode_target or sum(self.mode_target.values()) != len(live):
+            return set()
+        table = self.table()
+        plan = [(state.index, table.slot(state.index).mode, True) for state in live]
+        return {index for index, _ in policy.plan_switches(plan, self.mode_target)}
 
     def give_back(self, state: SlotState, reason: str, snap: SlotSnapshot) -> None:
         """Release the job of a worker that died (`snap`: its slot as it left it), unless it
-        finished it first."""
+        finished it first; and what it may have claimed for itself unbeknown to us."""
+        self.collect(state, snap)
         job, seq = state.job, state.job_seq
         state.job = None
-        if job is None:
-            return
-        if snap.done_seq >= seq:
-            return  # the worker finished it before exiting
-        self.scheduler.release(job, f"{state.name} died: {reason}",
-                               started=snap.taken_seq >= seq)
-        self.observer.released(state.index, job)
+        if job is not None:
+            started = bool(state.follow) or snap.taken_seq >= seq
+            self.scheduler.release(job, f"{state.name} died: {reason}", started=started)
+            self.observer.released(state.index, job)
+        if state.may_follow and state.last_job is not None:
+            self.scheduler.unclaim_follow_on(state.last_job)
 
     def allow_jobs(self, env: str, wanted: int) -> tuple[int, float]:
         allowed, retry_in = self.coordination.allow_jobs(env, wanted)

@@ -1,8 +1,9 @@
 """The master: signals, spawn, reap, murder, manage, dispatch. One pass at a time.
 
-Signal handlers only queue the signal; the loop wakes (set_wakeup_fd), handles it, reaps
-dead workers, kills what must die, brings the pool to size, and hands jobs to idle workers
-(`dispatch`). Which workers to recycle is `recycle`'s to decide; what to report, `observe`'s.
+Signal handlers only queue the signal; the loop wakes (set_wakeup_fd), acts on it (what each
+signal asks is `signals`'), reaps dead workers, kills what must die, brings the pool to
+size, and hands jobs to idle workers (`dispatch`). Which workers to recycle is `recycle`'s
+to decide; what to report, `observe`'s.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import socket
 import time
 from collections.abc import Callable
 
-from ocrmp import logs
 from ocrmp.config import MAX_POOL_SIZE, Settings
 from ocrmp.exitcodes import ExitCode
 from ocrmp.pool import policy
@@ -27,6 +27,7 @@ from ocrmp.pool.every import Every
 from ocrmp.pool.observe import Observer
 from ocrmp.pool.pidfile import Pidfile, pidfile_path
 from ocrmp.pool.recycle import Recycler
+from ocrmp.pool.signals import HANDLED, SignalHandler
 from ocrmp.pool.slots import Command, Phase, SlotTable
 from ocrmp.pool.wakeup import Wakeup
 from ocrmp.pool.worker import WorkerContext, work
@@ -35,8 +36,6 @@ from ocrmp.vocabulary import StopReason
 
 log = logging.getLogger("ocrmp.master")
 
-HANDLED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGTTIN, signal.SIGTTOU,
-           signal.SIGUSR1, signal.SIGCHLD, signal.SIGQUIT)
 TABLE_CAPACITY = MAX_POOL_SIZE
 
 
@@ -64,6 +63,7 @@ class Master:
         self.scheduler = self.dispatcher.scheduler
         self.recycler = Recycler(settings, clock, self.rng, self.observer.metrics.set_worker_memory)
         self.wakeup = Wakeup(self.bells.master)
+        self.signals = SignalHandler(self)
 
     # -- life of the master -----------------------------------------------------------
 
@@ -94,7 +94,7 @@ class Master:
 
     def step(self) -> None:
         """Everything a pass does once awake."""
-        self.handle_signals()
+        self.signals.handle()
         self.reap_workers()
         for decision in self.recycler.sample_memory(self.live_slots(), self._table()):
             self.end(decision)
@@ -123,60 +123,7 @@ class Master:
         for listener in notified:
             self.scheduler.notified(listener)
 
-    # -- signals ----------------------------------------------------------------------
-
-    def handle_signals(self) -> None:
-        handlers = {signal.SIGTERM: self.handle_term, signal.SIGINT: self.handle_int,
-                    signal.SIGQUIT: self.handle_int, signal.SIGHUP: self.handle_hup,
-                    signal.SIGTTIN: lambda: self.resize(1), signal.SIGTTOU: lambda: self.resize(-1),
-                    signal.SIGUSR1: self.handle_usr1}
-        while self.wakeup.signals:
-            handler = handlers.get(signal.Signals(self.wakeup.signals.popleft()))
-            if handler is not None:
-                handler()
-
-    def handle_term(self) -> None:
-        if self.stopping:
-            self.handle_int()
-            return
-        log.info("TERM: finishing running jobs (graceful timeout %.0fs)",
-                 self.settings.graceful_timeout_s)
-        self.begin_stop(Stopping.GRACEFUL)
-
-    def handle_int(self) -> None:
-        log.info("Stopping now: releasing running jobs")
-        self.stopping = Stopping.FAST
-        for state in self.live_slots():
-            self.kill(Decision(state, StopReason.STOP, "pool stopping"), signal.SIGTERM)
-
-    def handle_hup(self) -> None:
-        from ocrmp.config import reload
-
-        try:
-            settings = reload(self.settings)
-            self.coordination.reconfigure(settings)
-        except Exception as error:  # a bad edit must not take the pool down
-            log.error("HUP: configuration not reloaded: %s", error)
-            return
-        self.settings = settings
-        self.desired = self.settings.size
-        self.scheduler.reconfigure(self.settings)
-        self.dispatcher.settings = self.settings
-        self.recycler.settings = self.observer.settings = self.settings
-        count = self.recycler.start_replacing(self.live_slots())
-        log.info("HUP: configuration reloaded; replacing %d workers one by one", count)
-
-    def handle_usr1(self) -> None:
-        """logrotate moved the log: reopen ours and tell each worker to reopen its own (to
-        the worker only, not its group: a tesseract child would die of USR1)."""
-        logs.reopen()
-        for state in self.live_slots():
-            self.processes.signal(state.pid, signal.SIGUSR1)
-
-    def resize(self, by: int) -> None:
-        """TTIN / TTOU: one worker more or less."""
-        self.desired = max(1, min(TABLE_CAPACITY, self.desired + by))
-        log.info("%s: pool size %d", "TTIN" if by > 0 else "TTOU", self.desired)
+    # -- stopping -----------------------------------------------------------------------
 
     def begin_stop(self, how: Stopping) -> None:
         self.stopping = how

@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from ocrmp import __version__
 from ocrmp.config import Settings
@@ -22,12 +23,27 @@ from ocrmp.metrics import DatabaseSnapshot, MetricsServer, PoolMetrics, serve
 from ocrmp.pool.coordination import Coordination
 from ocrmp.pool.every import Every
 from ocrmp.pool.scheduler import EnvHealth
-from ocrmp.pool.slots import EnvironmentState, Record, SlotTable
+from ocrmp.pool.slots import EnvironmentState, SlotTable
 from ocrmp.pool.workerslot import SlotState
 from ocrmp.store import Job
 from ocrmp.vocabulary import MODES, StopReason
 
 log = logging.getLogger("ocrmp.master")
+
+
+class Counted(Protocol):
+    """The worker's counters: its slot, or what it noted with a follow-on job."""
+
+    @property
+    def jobs_done(self) -> int: ...
+    @property
+    def jobs_failed(self) -> int: ...
+    @property
+    def jobs_errored(self) -> int: ...
+    @property
+    def pages_done(self) -> int: ...
+    @property
+    def job_flags(self) -> int: ...
 
 
 @dataclass
@@ -72,12 +88,12 @@ class Observer:
             "rate_limits": ",".join(f"{env}={rate}" for env, rate in limits) or "none",
             "redis": "yes" if settings.redis_url else "no"})
 
-    def handed_over(self, slot: int, job: Job, snap: Record) -> None:
+    def handed_over(self, slot: int, job: Job, snap: Counted) -> None:
         self.metrics.job_claimed(job.env, job.kind)
         self.handed[slot] = Handed(self.clock(), snap.jobs_done, snap.jobs_failed,
                                    snap.jobs_errored, snap.pages_done)
 
-    def finished(self, slot: int, job: Job, snap: Record) -> None:
+    def finished(self, slot: int, job: Job, snap: Counted) -> None:
         handed = self.handed.pop(slot, None)
         if handed is None:
             return

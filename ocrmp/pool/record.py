@@ -3,7 +3,10 @@
 A field is a signed 64-bit word; an enum is kept as its value (IntEnum) or its position (a
 str enum of the vocabulary); a text is a length word and its UTF-8 bytes. Master fields come
 first, under the record's seqlock word `mseq`; worker fields start on their own cache line
-so a worker's heartbeat does not bounce the line the master writes.
+so a worker's heartbeat does not bounce the line the master writes. The worker's texts, a
+ring of the follow-on jobs it claimed (`follow_job_0` ...), need no seqlock: the worker
+writes the entry of follow-on n before bumping `follow_seq` to n, and only once the master
+has acknowledged (`follow_ack`) the one that entry held before.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from typing import Any, Generic, TypeVar, overload
 from ocrmp.pool.shm import WORD
 from ocrmp.vocabulary import Environment, Kind, StopReason
 
-RECORD_WORDS = 192
+RECORD_WORDS = 1360
 _WORKER_BASE = 176  # first worker word: its own cache line (176 * 8 = 22 * 64)
+FOLLOW_RING = 8  # follow-on jobs a worker may claim before its master notes them
 MASTER, WORKER = "master", "worker"
 
 
@@ -81,10 +85,10 @@ class Field(Generic[T]):
 
 
 class Text(Field[str]):
-    """A master-written text: a length word, then its UTF-8 bytes."""
+    """A text: a length word, then its UTF-8 bytes."""
 
-    def __init__(self, capacity: int, *, cut: bool) -> None:
-        super().__init__(MASTER, str)
+    def __init__(self, capacity: int, *, cut: bool, writer: str = MASTER) -> None:
+        super().__init__(writer, str)
         self.capacity = capacity
         self.cut = cut  # labels for people are cut to fit; the payload is refused instead
 
@@ -131,6 +135,11 @@ class Record:
     last_exit_signal = Field(MASTER, int)
     last_stop = Field(MASTER, *_STOP)
     breaker_tripped = Field(MASTER, int)
+    # The worker may claim its next job, of `follow_kind`, with its completion while
+    # jobs_done + 1 is below this (0: never); `follow_ack`: the last `follow_seq` noted.
+    follow_until = Field(MASTER, int)
+    follow_kind = Field(MASTER, *_KIND)
+    follow_ack = Field(MASTER, int)
     document_number = Text(64, cut=True)
     last_exit_reason = Text(96, cut=True)
     payload = Text(1024, cut=False)  # the job's other details, JSON
@@ -145,6 +154,8 @@ class Record:
     jobs_errored = Field(WORKER, int)  # failures that ended the job in 4, not retried
     current_page = Field(WORKER, int)
     job_flags = Field(WORKER, int)  # the last completed job's flags (DocumentFlags.to_bits)
+    follow_seq = Field(WORKER, int)  # follow-on jobs claimed by the worker itself, so far
+    follow_done = Field(WORKER, int)  # the follow_seq of the last follow-on it finished
 
     def load(self, word: int) -> int:
         raise NotImplementedError
@@ -157,6 +168,22 @@ class Record:
         """An assignment is written that the worker has not taken yet."""
         return self.assign_seq > self.taken_seq
 
+    @property
+    def following(self) -> bool:
+        """The worker is on a follow-on job it claimed itself (`follow_job(follow_seq)`)."""
+        return self.follow_seq > self.follow_done
+
+    def follow_job(self, seq: int) -> str:
+        """Follow-on job number `seq`, as the worker wrote it (JSON)."""
+        return FOLLOW_JOBS[seq % FOLLOW_RING].read(self)
+
+
+# The ring of follow-on jobs: entry n % FOLLOW_RING holds follow-on n, JSON.
+FOLLOW_JOBS = [Text(1152, cut=False, writer=WORKER) for _ in range(FOLLOW_RING)]
+for _n, _entry in enumerate(FOLLOW_JOBS):
+    setattr(Record, f"follow_job_{_n}", _entry)
+    _entry.__set_name__(Record, f"follow_job_{_n}")
+
 
 def _lay_out() -> dict[str, Field[Any]]:
     fields = {name: value for name, value in vars(Record).items() if isinstance(value, Field)}
@@ -166,10 +193,12 @@ def _lay_out() -> dict[str, Field[Any]]:
             field.word = word
             word += 1 + field.capacity // WORD if isinstance(field, Text) else 1
     assert word <= _WORKER_BASE
-    workers = [field for field in fields.values() if field.writer == WORKER]
-    for offset, field in enumerate(workers):
-        field.word = _WORKER_BASE + offset
-    assert _WORKER_BASE + len(workers) <= RECORD_WORDS
+    word = _WORKER_BASE
+    for field in fields.values():
+        if field.writer == WORKER:
+            field.word = word
+            word += 1 + field.capacity // WORD if isinstance(field, Text) else 1
+    assert word <= RECORD_WORDS
     return fields
 
 

@@ -176,6 +176,17 @@ class Scheduler:
                 env.depths[kind] = 0  # fewer than asked: nothing more waits of that kind
         return jobs
 
+    def took(self, job: Job) -> None:
+        """A worker claimed `job` itself, with its last completion."""
+        depths = self.envs[job.env].depths
+        depths[job.kind] = max(0, depths.get(job.kind, 1) - 1)
+
+    def waiting_in_one_env(self, kind: str) -> bool:
+        """Jobs of `kind` wait (as last known) in at most one environment: a worker that
+        claims its next one where it is takes nothing another environment should have had
+        first (prod first, the others in turn)."""
+        return sum(1 for env in self.envs.values() if env.depths.get(kind, 0) > 0) <= 1
+
     # -- leases and rescue --------------------------------------------------------------
 
     def renew(self, now: float, inflight: Iterable[Job]) -> None:
@@ -217,6 +228,23 @@ class Scheduler:
                 self.unreleased.append((job, reason))
             log.error("Could not release job %s (retried when the database is back, while "
                       "its lease lasts): %s", job.id, error)
+
+    def unclaim_follow_on(self, last: Job) -> None:
+        """A dead worker may have claimed a job with the completion of its last one, `last`,
+        and died before telling: give it back. If the database refuses, its lease expires
+        and rescue gives it back."""
+        try:
+            rows = self.envs[last.env].store.unclaim_follow_on(last.ref)
+        except DatabaseError as error:
+            log.error("Could not look for a job %s claimed before dying (rescued once its "
+                      "lease expires): %s", last.worker_id, error)
+            return
+        for row in rows:
+            log.info("Released job", extra={
+                "env": last.env, "job_id": str(row["id"]),
+                "document_number": row["document_number"], "status_id": row["status_id"],
+                "reason": f"{last.worker_id} died before starting it"})
+        self.claim_due = self.claim_due or bool(rows)
 
     def retry_releases(self, now: float) -> None:
         pending, self.unreleased = self.unreleased, []

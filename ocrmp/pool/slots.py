@@ -9,13 +9,19 @@ attaches to it by name, read-only. Every field has exactly one writer:
   restart/recycle counters, the last exit and the breaker. The master writes them under the
   record's seqlock (`mseq`, odd while writing), so a reader sees an assignment or an exit
   whole, never half of the old one and half of the new one.
+  The master also writes the worker's permit to claim its next job itself (`follow_until`)
+  and acknowledges each such follow-on job (`follow_ack`).
 - worker-written: `phase`, `taken_seq`, `done_seq`, `heartbeat_ns`, `job_started_ns`,
   `jobs_done`, `pages_done`, `jobs_failed`, `jobs_errored`, `current_page`, `job_flags`
-  (the flags of the job it completed last, `DocumentFlags.to_bits`). Each is one word on
-  its own, stored directly. Between two lives of a slot (reaped, not yet respawned) no worker
-  exists, so the master may write them, e.g. `phase = Phase.DEAD`.
+  (the flags of the job it completed last, `DocumentFlags.to_bits`), and its follow-on jobs
+  (a ring of `FOLLOW_RING` texts, `follow_seq`, `follow_done`). Each is one word on its own,
+  stored directly, but the ring's entries, each written before `follow_seq` says it is there
+  and rewritten only once the master has acknowledged it. Between two lives of a slot
+  (reaped, not yet respawned) no worker exists, so the master may write them, e.g.
+  `phase = Phase.DEAD`.
 
-A job is pending while `assign_seq > taken_seq`.
+A job is pending while `assign_seq > taken_seq`; a follow-on runs while
+`follow_seq > follow_done`.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ from ocrmp.config import MAX_POOL_SIZE
 from ocrmp.pool import shm
 from ocrmp.pool.record import (
     FIELDS,
+    FOLLOW_JOBS,
+    FOLLOW_RING,
     MASTER,
     RECORD_WORDS,
     WORD,
@@ -58,14 +66,17 @@ __all__ = ["FIELDS", "Command", "ForeignSlotTable", "Phase", "PoolAlreadyRunning
            "Slot", "SlotSnapshot", "SlotTable", "SlotTableError", "SlotTableMissing",
            "TornRecord", "segment_name"]
 
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 _SEQLOCK_SPINS = 100
 _SEQLOCK_GIVE_UP_S = 2.0
 _MSEQ = FIELDS["mseq"].word
-_TEXTS = [field for field in FIELDS.values() if isinstance(field, Text)]
+_RING = set(FOLLOW_JOBS)
+_TEXTS = [field for field in FIELDS.values() if isinstance(field, Text) and field not in _RING]
+_FOLLOW_SEQ, _FOLLOW_ACK = FIELDS["follow_seq"].word, FIELDS["follow_ack"].word
 # Words a snapshot always reads; text bytes are read only up to their length.
 _FIXED_WORDS = sorted(field.word for field in FIELDS.values())
-_READ_WORDS = max(_FIXED_WORDS) + 1
+_READ_WORDS = max(field.word + 1 + (field.capacity // WORD if isinstance(field, Text) else 0)
+                  for field in FIELDS.values())
 
 
 class TornRecord(SlotTableError):
@@ -126,8 +137,15 @@ class Slot(Record):
     def write(self, field: Field[Any], value: Any) -> None:
         if field.writer == MASTER:
             self.update(**{field.name: value})
+        elif isinstance(field, Text):
+            self._store_text(field, str(value))
         else:
             self.store(field.word, field.encode(value))
+
+    def _store_text(self, field: Text, value: str) -> None:
+        # Words past the length are never read: a shorter text leaves them be.
+        for offset, word in enumerate(field.words(value, self.index)):
+            self.store(field.word + offset, word)
 
     # Master side.
 
@@ -151,9 +169,7 @@ class Slot(Record):
             for field, value in zip(fields, values.values(), strict=True):
                 assert field is not None
                 if isinstance(field, Text):
-                    # Words past the length are never read: a shorter text leaves them be.
-                    for offset, word in enumerate(field.words(str(value), self.index)):
-                        self.store(field.word + offset, word)
+                    self._store_text(field, str(value))
                 else:
                     self.store(field.word, field.encode(value))
 
@@ -168,20 +184,32 @@ class Slot(Record):
     def spawned(self, pid: int) -> int:
         """Record a freshly forked worker; returns the slot's new generation."""
         generation = self.generation + 1
-        self.update(generation=generation, pid=pid, command=Command.NONE)
+        self.update(generation=generation, pid=pid, command=Command.NONE, follow_until=0)
         return generation
 
     def ended(self, code: int, stop: StopReason, reason: str, *, on_purpose: bool) -> None:
         """Record how the slot's worker ended (code, or minus the signal; why; why in words)
         and, its worker fields being the master's until the next one starts, mark any
-        assignment finished so the next worker does not start a job just given back."""
+        assignment or follow-on finished so the next worker does not start a job just given
+        back."""
         self.update(last_exit_code=max(code, 0), last_exit_signal=max(-code, 0),
                     last_stop=stop, last_exit_reason=reason, restarts=self.restarts + 1,
-                    recycles=self.recycles + on_purpose)
+                    recycles=self.recycles + on_purpose, follow_until=0,
+                    follow_ack=self.follow_seq)
         self.phase = Phase.DEAD
         self.taken_seq = self.done_seq = self.assign_seq
+        self.follow_done = self.follow_seq
 
     # Worker side.
+
+    def follow_on(self, text: str) -> int:
+        """Announce follow-on job `text` (JSON) in the next entry of the ring, which the
+        master must have noted before; its follow_seq."""
+        seq = self.follow_seq + 1
+        assert seq - self.follow_ack <= FOLLOW_RING, "the ring's entry is not noted yet"
+        self._store_text(FOLLOW_JOBS[seq % FOLLOW_RING], text)
+        self.follow_seq = seq
+        return seq
 
     def beat(self) -> None:
         """Touch the heartbeat (monotonic clock: system-wide on Linux)."""
@@ -210,7 +238,11 @@ class Slot(Record):
         words = [0] * _READ_WORDS
         for w in _FIXED_WORDS:
             words[w] = self.load(w)
-        for text in _TEXTS:
+        # Of the ring of follow-on jobs, those the master has not noted, and the latest.
+        seq, ack = words[_FOLLOW_SEQ], words[_FOLLOW_ACK]
+        ring = [FOLLOW_JOBS[n % FOLLOW_RING]
+                for n in {seq, *range(max(ack + 1, seq - FOLLOW_RING + 1), seq + 1)}]
+        for text in (*_TEXTS, *ring):
             used = min(max(words[text.word], 0), text.capacity)  # torn lengths are retried
             for w in range(text.word + 1, text.word + 1 + -(-used // WORD)):
                 words[w] = self.load(w)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
 
 from ocrmp.pool.pidfile import running_master
 from ocrmp.pool.slots import EnvironmentState, Phase, SlotSnapshot, SlotTable, SlotTableError
+from ocrmp.pool.worker import follow_from_text
 from ocrmp.status import age_text
 
 
@@ -39,12 +41,17 @@ def read_environments(pool_name: str) -> dict[str, dict[str, Any]]:
 
 def _row(snap: SlotSnapshot, now_ns: int) -> dict[str, Any]:
     busy = snap.phase == Phase.BUSY
+    env, document_number = snap.env.value, snap.document_number
+    if snap.following:  # a job it claimed itself, not the one its master handed over
+        with contextlib.suppress(ValueError, KeyError, TypeError):  # rewritten as we read
+            job, _ = follow_from_text(snap.follow_job(snap.follow_seq))
+            env, document_number = job.env, job.document_number
     return {
         "slot": snap.index, "name": f"ocr-worker-{snap.index + 1}", "pid": snap.pid,
         "phase": snap.phase.name.lower(), "mode": snap.mode.value,
         "generation": snap.generation,
-        "job_env": snap.env.value if busy else None,
-        "document_number": snap.document_number if busy else None,
+        "job_env": env if busy else None,
+        "document_number": document_number if busy else None,
         "job_seconds": round((now_ns - snap.job_started_ns) / 1e9, 1) if busy else None,
         "page": snap.current_page if busy else None,
         "jobs_done": snap.jobs_done, "pages_done": snap.pages_done,

@@ -6,6 +6,8 @@ os._exit with a named code.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import logging
 import os
@@ -14,6 +16,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ocrmp import lifetime, logs
 from ocrmp.config import Settings
@@ -29,12 +32,14 @@ from ocrmp.flags import document_flags
 from ocrmp.pool.coordination import Coordination
 from ocrmp.pool.doorbell import Doorbell
 from ocrmp.pool.policy import backoff, retry_delay
+from ocrmp.pool.record import FOLLOW_RING
 from ocrmp.pool.runners import JobRunner, load_runner
-from ocrmp.pool.slots import Command, Phase, Slot, SlotSnapshot
+from ocrmp.pool.slots import Command, Phase, Record, Slot, SlotSnapshot
 from ocrmp.store import Job, JobStore
 from ocrmp.vocabulary import Status
 
 log = logging.getLogger("ocrmp.worker")
+ACK_WAIT_S = 1.0  # at most, for the master to note follow-on jobs (it passes every 0.5 s)
 
 # Signals the master handles; a worker resets them so it does not act as a master.
 MASTER_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGTTIN,
@@ -109,6 +114,7 @@ class WorkerLoop:
         self.stores: dict[str, JobStore] = {}
         self.env = ""
         self.rng = random.Random()
+        self.retried = False  # the last write was answered, after tries lost to an outage
         self.slot.phase = Phase.STARTING
         self.slot.beat()
         try:
@@ -138,9 +144,20 @@ class WorkerLoop:
         self.ctx.master_bell.ring()
 
     def run_job(self, snap: SlotSnapshot) -> None:
-        job = job_from_slot(snap)
+        """The job the master handed over, then each follow-on job it lets this worker
+        claim with a completion, until none: then idle, for the master to decide."""
+        self.slot.taken_seq = snap.assign_seq
+        follow = self._run(job_from_slot(snap),
+                           functools.partial(setattr, self.slot, "done_seq", snap.assign_seq))
+        while follow is not None:
+            seq = self._publish(follow)
+            if not seq:
+                break
+            follow = self._run(follow, functools.partial(setattr, self.slot, "follow_done", seq))
+        self._set_phase(Phase.IDLE)
+
+    def _run(self, job: Job, finished: Callable[[], None]) -> Job | None:
         slot = self.slot
-        slot.taken_seq = snap.assign_seq
         slot.current_page = 0
         slot.job_started_ns = time.monotonic_ns()
         slot.beat()
@@ -148,10 +165,9 @@ class WorkerLoop:
         started = time.monotonic()
         self.env = job.env
         try:
-            self._execute(job, started)
+            return self._execute(job, started)
         finally:
-            slot.done_seq = snap.assign_seq
-            self._set_phase(Phase.IDLE)
+            finished()
 
     def _progress(self, pages: int) -> None:
         self.slot.current_page = pages
@@ -160,18 +176,31 @@ class WorkerLoop:
         # A pages-per-minute limit: the next page waits for its turn (heartbeat kept).
         self.ctx.coordination.wait_for_page(self.env, self.slot.beat)
 
-    def _execute(self, job: Job, started: float) -> None:
+    def _execute(self, job: Job, started: float) -> Job | None:
+        """Run the job and write its outcome; the follow-on job claimed with it, if any."""
         try:
             outcome = self.runner.run(job, self._progress)
         except JobError as error:
             self._record_failure(job, job_error_text(error), permanent=error.permanent)
-            return
+            return None
         except Exception as error:  # an engine bug is this job's failure, not the worker's
             log.exception("%s: job %s failed unexpectedly", self.ctx.name, job.id)
             self._record_failure(job, f"unexpected error: {error!r}", permanent=False)
-            return
-        if self._write(lambda store: store.complete(job.ref, outcome.text, outcome.result,
-                                                    outcome.pages), job):
+            return None
+        follow: list[Job | None] = [None]
+        if may_follow(self.slot):
+            kind, lease_s = self.slot.follow_kind, self.ctx.settings.lease_s
+            written = self._write(lambda store: follow.__setitem__(0, store.complete_and_claim(
+                job.ref, outcome.text, outcome.result, outcome.pages, kind=kind,
+                lease_s=lease_s)), job)
+            if self.retried and follow[0] is None:
+                # A try whose answer was lost may have completed it and claimed a job with
+                # it, which this worker will never run: give that job back.
+                self._write(lambda store: store.unclaim_follow_on(job.ref), job)
+        else:
+            written = self._write(lambda store: store.complete(
+                job.ref, outcome.text, outcome.result, outcome.pages), job)
+        if written:
             # Before jobs_done: the master reads the flags once it sees the job done.
             self.slot.job_flags = document_flags(outcome.result).to_bits()
             self.slot.jobs_done = self.slot.jobs_done + 1
@@ -180,6 +209,41 @@ class WorkerLoop:
                 "worker": self.ctx.name, "job_id": job.id, "env": job.env,
                 "document_number": job.document_number, "pages": outcome.pages,
                 "seconds": round(time.monotonic() - started, 3)})
+        return follow[0]
+
+    def _publish(self, job: Job) -> int:
+        """Write a follow-on job into the slot's ring for the master; its follow_seq (0: it
+        could not be written, and the job is given back)."""
+        try:
+            if not self._room():
+                raise ValueError("the master has not noted the last follow-on jobs")
+            seq = self.slot.follow_on(follow_to_text(job, counts(self.slot)))
+        except ValueError as error:  # or a path longer than the slot holds
+            log.warning("%s: %s; job %s given back", self.ctx.name, error, job.id)
+            self._write(lambda store: store.unclaim(job.ref), job)
+            return 0
+        if seq - self.slot.follow_ack >= FOLLOW_RING // 2:
+            self.ctx.master_bell.ring()  # half the ring: the master notes them now
+        log.info("Claimed next job", extra={
+            "worker": self.ctx.name, "job_id": job.id, "env": job.env,
+            "document_number": job.document_number, "attempt": job.attempt})
+        return seq
+
+    def _room(self) -> bool:
+        """Whether the ring has room for one more follow-on job, once the master has noted
+        the oldest: it does at its next pass, rung now. Not while it asks something else of
+        this worker (a stopping master notes nothing), nor for long."""
+        slot = self.slot
+        if slot.follow_seq - slot.follow_ack < FOLLOW_RING:
+            return True
+        self.ctx.master_bell.ring()
+        deadline = time.monotonic() + ACK_WAIT_S
+        while slot.follow_seq - slot.follow_ack >= FOLLOW_RING:
+            if slot.command != Command.NONE or time.monotonic() > deadline:
+                return False
+            slot.beat()
+            time.sleep(0.0001)
+        return True
 
     def _record_failure(self, job: Job, message: str, *, permanent: bool) -> None:
         delay = retry_delay(job.attempt, self.ctx.settings.retry_base_s,
@@ -199,11 +263,14 @@ class WorkerLoop:
         After that the lease expires and rescue hands the job out again."""
         deadline = time.monotonic() + self.ctx.settings.lease_s
         failures = 0
+        self.retried = False
         while True:
             try:
                 write(self._store(job.env))
+                self.retried = failures > 0
                 return True
             except StaleAttempt as error:
+                self.retried = failures > 0
                 log.warning("%s: %s", self.ctx.name, error)
                 return False
             except DatabaseUnavailable as error:
@@ -231,6 +298,40 @@ def job_to_slot(slot: Slot, job: Job) -> int:
                           "max_attempts": job.max_attempts})
     return slot.assign(env=job.env, attempt=job.attempt, kind=job.kind,
                        document_number=job.document_number, payload=payload)
+
+
+def may_follow(slot: Slot) -> bool:
+    """Whether a completion may claim the next job too: the master allows it (its
+    allocation, rate limit, memory, environments and the job budget: `follow_until`) and
+    asks nothing else of this worker."""
+    return slot.command == Command.NONE and slot.jobs_done + 1 < slot.follow_until
+
+
+class Counts(NamedTuple):
+    """A worker's counters at one moment (what the master's reports compare)."""
+
+    jobs_done: int
+    jobs_failed: int
+    jobs_errored: int
+    pages_done: int
+    job_flags: int
+
+
+def counts(record: Record) -> Counts:
+    return Counts(record.jobs_done, record.jobs_failed, record.jobs_errored,
+                  record.pages_done, record.job_flags)
+
+
+def follow_to_text(job: Job, at: Counts) -> str:
+    """A follow-on job as the worker writes it into its slot's ring, JSON: the whole job, and
+    the counters as they were when it was claimed (the previous job's end, this one's
+    start), so the master tells the two apart however late it looks."""
+    return json.dumps({"job": dataclasses.asdict(job), "counts": at._asdict()})
+
+
+def follow_from_text(text: str) -> tuple[Job, Counts]:
+    data = json.loads(text)
+    return Job(**data["job"]), Counts(**data["counts"])
 
 
 def job_from_slot(snap: SlotSnapshot) -> Job:

@@ -44,7 +44,10 @@ class SlotState:
     kill_deadline: float = 0.0
     recycled: Decision | None = None  # told to leave after its current job
     job: Job | None = None
-    job_seq: int = 0
+    job_seq: int = 0  # the assign_seq of `job` when the master handed it over
+    follow: int = 0  # the follow_seq of `job` when the worker claimed it itself
+    last_job: Job | None = None  # a follow-on claim would come with its completion
+    may_follow: bool = False  # allowed to claim a job itself at some point of this life
 
     @property
     def name(self) -> str:
@@ -83,6 +86,7 @@ class SlotState:
         self.pid, self.generation = pid, generation
         self.jobs_at_spawn, self.jobs_limit = jobs_done, jobs_limit
         self.killed = self.recycled = None
+        self.may_follow = False
 
 
 class Decision(NamedTuple):

@@ -88,6 +88,67 @@ WHERE id = %(id)s AND ocr_worker_id = %(worker_id)s AND ocr_attempts = %(attempt
   AND status_id = 6
 RETURNING id;
 
+-- name: complete_and_claim
+-- A worker's completion and its next claim in one statement (one round trip): the job is
+-- done as `complete` does it, then, only if that fenced write took, the oldest due job of
+-- the worker's mode is claimed for the same worker as `claim_one` does it. One row: whether
+-- the completion took, and the next job's columns (NULL when none waits).
+WITH done AS (
+    UPDATE extraction_queue
+    SET status_id = 5,
+        file_content = %(text)s,
+        ocr_result = %(result)s,
+        ocr_page_count = %(pages)s,
+        ocr_completed_at = now(),
+        ocr_lease_expires_at = NULL,
+        ocr_next_attempt_at = NULL,
+        ocr_error = NULL
+    WHERE id = %(id)s AND ocr_worker_id = %(worker_id)s AND ocr_attempts = %(attempt)s
+      AND status_id = 6
+    RETURNING id
+),
+next AS (
+    UPDATE extraction_queue q
+    SET status_id = 6,
+        ocr_worker_id = %(worker_id)s,
+        ocr_started_at = now(),
+        ocr_completed_at = NULL,
+        ocr_attempts = q.ocr_attempts + 1,
+        ocr_lease_expires_at = now() + make_interval(secs => %(lease_s)s)
+    WHERE q.id = (
+        SELECT id FROM extraction_queue
+        WHERE status_id = 3
+          AND document_source = %(kind)s
+          AND ocr_attempts < ocr_max_attempts
+          AND (ocr_next_attempt_at IS NULL OR ocr_next_attempt_at <= now())
+          AND EXISTS (SELECT 1 FROM done)
+        ORDER BY created_at, id
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING q.id, q.document_number, q.document_source, q.supabase_path,
+              q.ocr_worker_id, q.ocr_attempts, q.ocr_max_attempts
+)
+SELECT EXISTS (SELECT 1 FROM done) AS completed, next.*
+FROM (VALUES (1)) AS one (n) LEFT JOIN next ON true;
+
+-- name: unclaim_follow_on
+-- Give back the job a worker claimed with the completion of job %(id)s when no one will run
+-- it: the worker died before writing it into its slot, or the answer to that statement was
+-- lost. The claim and the completion were one statement, so that job's ocr_started_at is
+-- the completion's ocr_completed_at (now() of the statement): nothing else matches. Never
+-- started: its attempt is undone, as `unclaim` does.
+UPDATE extraction_queue q
+SET status_id = 3,
+    ocr_attempts = greatest(q.ocr_attempts - 1, 0),
+    ocr_lease_expires_at = NULL
+FROM extraction_queue done
+WHERE done.id = %(id)s AND done.ocr_worker_id = %(worker_id)s
+  AND done.ocr_attempts = %(attempt)s AND done.status_id = 5
+  AND q.status_id = 6 AND q.ocr_worker_id = %(worker_id)s
+  AND q.ocr_started_at = done.ocr_completed_at AND q.id <> done.id
+RETURNING q.id, q.document_number, q.status_id;
+
 -- name: fail
 -- Back to 3 after a delay while attempts remain and the error is transient; otherwise 4.
 UPDATE extraction_queue

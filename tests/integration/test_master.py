@@ -6,88 +6,28 @@ from __future__ import annotations
 
 import os
 import signal
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from ocrmp.config import Settings
 from ocrmp.exitcodes import ExitCode
 from ocrmp.pool.master import Master
-from ocrmp.pool.memory import HostMemory, TreeMemory
-from ocrmp.pool.slots import Command, Phase, Slot
+from ocrmp.pool.memory import TreeMemory
+from ocrmp.pool.slots import Command, Phase
 from ocrmp.vocabulary import Environment, Kind, Status, StopReason
 from tests.clock import SECOND, FakeClock
 from tests.forking import FakeProcesses
+from tests.masters import (
+    MIB,
+    idle,
+    jobs_waiting,
+    restarts,
+    slot,
+    started,
+)
 from tests.poolrun import enqueue, statuses
 
 pytestmark = pytest.mark.pool  # make test runs these again with the pure atomics
-MIB = 1 << 20
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(start_s=1000)
-
-
-@pytest.fixture
-def processes() -> FakeProcesses:
-    return FakeProcesses()
-
-
-@contextmanager
-def started(dsn: str, tmp_path: Path, clock: FakeClock, processes: FakeProcesses,
-            **settings: object) -> Iterator[Master]:
-    base = {"pool_name": f"t{uuid.uuid4().hex[:10]}", "size": 1, "min_index": 0,
-            "min_acte": 0, "environments": {Environment.DEV: dsn}, "run_dir": tmp_path,
-            "max_memory": 100 * MIB, "hard_memory": 200 * MIB, "job_timeout_s": 10.0,
-            "kill_grace_s": 5.0, "memory_reserve": 0.0, **settings}
-    master = Master(Settings(**base), clock=clock.seconds,  # type: ignore[arg-type]
-                    processes=processes.calls())
-    master.recycler.measure = lambda pid: TreeMemory(rss=10 * MIB, uss=8 * MIB)
-    master.recycler.host = lambda: HostMemory(available=8 << 30, total=16 << 30)
-    master.start()
-    try:
-        yield master
-    finally:
-        master.shutdown()
-
-
-@pytest.fixture
-def master(dsn: str, tmp_path: Path, clock: FakeClock,
-           processes: FakeProcesses) -> Iterator[Master]:
-    with started(dsn, tmp_path, clock, processes) as made:
-        yield made
-
-
-@pytest.fixture
-def pair(dsn: str, tmp_path: Path, clock: FakeClock,
-         processes: FakeProcesses) -> Iterator[Master]:
-    """A master of two workers."""
-    with started(dsn, tmp_path, clock, processes, size=2) as made:
-        yield made
-
-
-def slot(master: Master, index: int = 0) -> Slot:
-    return master._table().slot(index)
-
-
-def restarts(master: Master, reason: StopReason) -> float | None:
-    return master.observer.metrics.registry.get_sample_value(
-        "ocrmp_worker_restarts_total", {"reason": reason.value})
-
-
-def idle(master: Master, index: int = 0) -> None:
-    """What a worker writes once booted."""
-    slot(master, index).phase = Phase.IDLE
-
-
-def jobs_waiting(master: Master, clock: FakeClock) -> None:
-    """What a NOTIFY would tell the master between two passes."""
-    master.scheduler.refresh_depths(clock.seconds(), force=True)
-    master.scheduler.claim_due = True
 
 
 def test_the_pool_is_brought_to_size(dsn: str, tmp_path: Path, clock: FakeClock,

@@ -42,6 +42,55 @@ def test_claim_skips_exhausted_and_not_yet_due_jobs(dsn: str) -> None:
     assert [job.id for job in jobs] == [due]
 
 
+def test_complete_and_claim_completes_then_claims_the_oldest_due_job_for_the_same_worker(
+        dsn: str) -> None:
+    store = JobStore(dsn)
+    fill(store, "index", 1)
+    acte = fill(store, "acte", 3)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("UPDATE extraction_queue SET ocr_next_attempt_at = now() + interval '1 h' "
+                     "WHERE id = %s", (acte[1],))
+    [first] = store.claim([("w1", "acte")], lease_s=30)
+    follow = store.complete_and_claim(first.ref, "text", {"pages": []}, 1, kind="acte",
+                                      lease_s=30)
+    assert follow is not None
+    assert (follow.id, follow.worker_id, follow.attempt, follow.kind) == (acte[2], "w1", 1,
+                                                                          "acte")
+    done, held = store.get(first.id), store.get(follow.id)
+    assert done is not None and held is not None
+    assert (done["status_id"], done["file_content"]) == (Status.DONE, "text")
+    assert (held["status_id"], held["ocr_lease_expires_at"] is not None) == (Status.RUNNING,
+                                                                              True)
+    assert store.complete_and_claim(follow.ref, "text", {}, 1, kind="acte", lease_s=30) is None
+
+
+def test_a_stale_completion_claims_nothing(dsn: str) -> None:
+    store = JobStore(dsn)
+    fill(store, "acte", 2)
+    [first] = store.claim([("w1", "acte")], lease_s=30)
+    store.release(first.ref, "worker died")
+    with pytest.raises(StaleAttempt, match="attempt 1 by w1"):
+        store.complete_and_claim(first.ref, "stale", {}, 1, kind="acte", lease_s=30)
+    assert store.ready_depths() == {"acte": 2}
+
+
+def test_unclaim_follow_on_gives_back_only_the_job_claimed_with_that_completion(
+        dsn: str) -> None:
+    store = JobStore(dsn)
+    fill(store, "acte", 3)
+    [first] = store.claim([("w1", "acte")], lease_s=30)
+    [other] = store.claim([("w1", "acte")], lease_s=30)  # held by the same worker, apart
+    follow = store.complete_and_claim(first.ref, "text", {}, 1, kind="acte", lease_s=30)
+    assert follow is not None
+    assert store.unclaim_follow_on(other.ref) == []  # not completed: claimed nothing
+    [given] = store.unclaim_follow_on(first.ref)
+    assert str(given["id"]) == follow.id
+    rows = [store.get(job.id) for job in (first, other, follow)]
+    assert [(r["status_id"], r["ocr_attempts"]) for r in rows if r] == [
+        (Status.DONE, 1), (Status.RUNNING, 1), (Status.READY, 0)]
+    assert store.unclaim_follow_on(first.ref) == []
+
+
 def test_complete_is_fenced_against_a_stale_attempt(dsn: str) -> None:
     store = JobStore(dsn)
     [job_id] = fill(store, "acte", 1)
