@@ -23,8 +23,8 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ocrmp.corpus import GeneratedPage, acte_page, index_page  # noqa: E402
-from ocrmp.ocr.pages import READ_AHEAD_BYTES  # noqa: E402
 from ocrmp.ocr.preprocess import clean_page  # noqa: E402
+from ocrmp.ocr.readahead import READ_AHEAD_BYTES  # noqa: E402
 
 READ_AHEAD_MB = READ_AHEAD_BYTES // 2**20
 
@@ -150,6 +150,7 @@ def measure_page_read(pages: Sequence[GeneratedPage], engine: str = "auto",
     from ocrmp.config import ocr_from_env
     from ocrmp.corpus import write_pdf
     from ocrmp.ocr import pages as reader
+    from ocrmp.ocr import readahead
     from ocrmp.ocr.pipeline import Pipeline
 
     settings = ocr_from_env(os.environ, engine=engine)
@@ -163,7 +164,7 @@ def measure_page_read(pages: Sequence[GeneratedPage], engine: str = "auto",
         list(reader.iter_pages(data, settings=settings, source="bench"))
 
     def page_each() -> None:
-        with mock.patch.object(reader, "READ_AHEAD_BYTES", 0):
+        with mock.patch.object(readahead, "READ_AHEAD_BYTES", 0):
             runs()
 
     def bare() -> None:

@@ -8,7 +8,7 @@ Pages are read in a child (`bounded`), killed when a page runs over its own time
 capped in memory; a PDF page only after every image it draws and its rendered size have
 been checked against the megapixel cap, an image frame after its size: a few kilobytes
 of PDF can draw for hours or decode gigabytes. A child reads pages after one another
-until their pixels fill READ_AHEAD_BYTES, so memory does not grow with the page count.
+(`readahead`), a few megabytes ahead, so memory does not grow with the page count.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ import functools
 import io
 import re
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 import cv2
 import numpy as np
@@ -29,27 +28,22 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
-from ocrmp.ocr.bounded import Budget, Died, TimedOut, run_each
+from ocrmp.ocr.bounded import Budget
 from ocrmp.ocr.errors import (
     CorruptDocument,
     EmptyDocument,
     EncryptedDocument,
     ImageTooLarge,
     NotAPdf,
-    PageTooComplex,
-    RenderTimeout,
     TooManyPages,
     UnsupportedFormat,
 )
+from ocrmp.ocr.readahead import read_pages
 from ocrmp.ocr.settings import OcrSettings
 from ocrmp.ocr.textlayer import visible_text
 
 # How much of the page an image must cover, per side, to count as "the scan".
 _COVER = 0.97
-# One child reads pages until their pixels take this much (two 300-dpi letter pages): a
-# fork from a worker costs a few milliseconds more than reading in the worker would, and
-# each page read ahead holds its 8 MB until it is read (bench/RESULTS.md weighs both).
-READ_AHEAD_BYTES = 16 * 2**20
 # How deep forms nest before pdfium stops looking inside them for images.
 _FORM_DEPTH = 16
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
@@ -200,56 +194,7 @@ def _pdf_pages(data: Document, settings: OcrSettings, source: str,
         count = len(pdf)
     _check_page_count(count, settings, source)
     read = functools.partial(_read_pdf_page_alone, data, settings, source)
-    return _read_bounded(read, count, settings, source, budget)
-
-
-# A page of the document read on its own, by its index: what a reading child runs.
-PageRead = Callable[[int], "PageImage | PageText"]
-
-
-def _read_bounded(read: PageRead, count: int, settings: OcrSettings, source: str,
-                  budget: Budget | None) -> Iterator[PageImage | PageText]:
-    budget = budget or (lambda: settings.page_timeout_s)
-    index = 0
-    while index < count:
-        for page in _read_run(read, range(index, count), settings, source, budget):
-            index += 1
-            yield page  # only the consumer may hold this page while the next are read
-            del page
-
-
-def _read_run(read: PageRead, indexes: range, settings: OcrSettings, source: str,
-              budget: Budget) -> Iterator[PageImage | PageText]:
-    """The pages from `indexes.start` on, as many as one child reads before its results
-    hold READ_AHEAD_BYTES, each killed at its own deadline.
-
-    A child that dies on a page after the first of its run is not blamed on that page at
-    once: what the pages before it left behind counts against the cap too, so the page
-    is read again in a child of its own, as it would have been alone.
-    """
-    calls = [functools.partial(read, index) for index in indexes]
-    outcomes = run_each(calls, budget=budget, memory_bytes=settings.render_memory_bytes,
-                        max_bytes=READ_AHEAD_BYTES)
-    for index, outcome in zip(indexes, outcomes, strict=False):
-        if isinstance(outcome, Died) and index > indexes.start:
-            outcome = run_each(calls[index - indexes.start:][:1], budget=budget,
-                               memory_bytes=settings.render_memory_bytes, max_bytes=0)[0]
-        if isinstance(outcome, BaseException):
-            raise _page_error(outcome, settings, source, index) from None
-        yield cast(PageImage | PageText, outcome)
-
-
-def _page_error(error: BaseException, settings: OcrSettings, source: str,
-                index: int) -> BaseException:
-    """What a page's outcome in the child means here: its own error, or the child's."""
-    if isinstance(error, TimedOut):
-        return RenderTimeout(f"{source} page {index + 1}",
-                             f"stopped after {error.seconds:.3g} s")
-    if isinstance(error, Died):
-        cap_mb = settings.render_memory_bytes // 2**20
-        return PageTooComplex(source, f"page {index + 1}: the renderer, capped at {cap_mb} MB, "
-                                      f"was {error}")
-    return error
+    return read_pages(read, count, settings, source, budget)
 
 
 def _read_pdf_page_alone(data: Document, settings: OcrSettings, source: str,
@@ -373,7 +318,7 @@ def _image_pages(data: Document, settings: OcrSettings, source: str,
         count = getattr(image, "n_frames", 1)
     _check_page_count(count, settings, source)
     read = functools.partial(_read_frame, data, settings, source)
-    return _read_bounded(read, count, settings, source, budget)
+    return read_pages(read, count, settings, source, budget)
 
 
 def _read_frame(data: Document, settings: OcrSettings, source: str, index: int) -> PageImage:

@@ -18,7 +18,7 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from ocrmp.ocr import pages
+from ocrmp.ocr import pages, readahead
 from ocrmp.ocr.errors import (
     CorruptDocument,
     EmptyDocument,
@@ -133,13 +133,13 @@ class Runs:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.asked: list[int] = []
-        real: Callable[..., list[object]] = pages.run_each
+        real: Callable[..., list[object]] = readahead.run_each
 
         def spy(calls: list[Callable[[], object]], **bounds: object) -> list[object]:
             self.asked.append(len(calls))
             return real(calls, **bounds)
 
-        monkeypatch.setattr(pages, "run_each", spy)
+        monkeypatch.setattr(readahead, "run_each", spy)
 
 
 def test_one_child_reads_the_pages_of_a_small_document(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -153,7 +153,7 @@ def test_pages_are_read_no_further_ahead_than_the_read_ahead_bytes(
         monkeypatch: pytest.MonkeyPatch) -> None:
     runs = Runs(monkeypatch)
     size = page_pixels(0).nbytes
-    monkeypatch.setattr(pages, "READ_AHEAD_BYTES", 2 * size)  # two pages a child
+    monkeypatch.setattr(readahead, "READ_AHEAD_BYTES", 2 * size)  # two pages a child
     stream = iter_pages(scan_pdf([page_pixels(i) for i in range(5)]), settings=SETTINGS,
                         source="s.pdf")
     first = next(stream)
