@@ -5,7 +5,6 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from ocrmp.ocr import preprocess
 from ocrmp.ocr.engines import Engine, Word
@@ -14,7 +13,7 @@ from ocrmp.ocr.prepare import prepare_page
 from ocrmp.ocr.reading import page_result
 from ocrmp.ocr.recheck import in_reading_order, reread_missed, reread_weak_lines, without_remnants
 from ocrmp.ocr.result import PageResult
-from ocrmp.ocr.rows import in_page_lines
+from ocrmp.ocr.rows import group_lines, in_page_lines
 from ocrmp.ocr.settings import OcrSettings
 from ocrmp.ocr.trust import keep_text
 
@@ -32,30 +31,6 @@ MISSED_CONFIDENCE = 88.0
 TITLE_GLYPHS = 2.5  # glyph sizes: a deed's title is set in larger capitals
 # A gap between two lines this much larger than the usual line pitch starts a paragraph.
 PARAGRAPH_GAP = 1.3
-
-
-@dataclass(frozen=True)
-class Line:
-    words: tuple[Word, ...]
-
-    @property
-    def top(self) -> int:
-        return min(w.top for w in self.words)
-
-    @property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
-
-
-def group_lines(words: Sequence[Word]) -> list[Line]:
-    """Words to lines, in tesseract's reading order."""
-    lines: list[list[Word]] = []
-    for word in words:
-        if lines and lines[-1][-1].line_key == word.line_key:
-            lines[-1].append(word)
-        else:
-            lines.append([word])
-    return [Line(tuple(line)) for line in lines]
 
 
 def paragraphs_text(words: Sequence[Word]) -> str:

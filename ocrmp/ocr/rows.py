@@ -21,8 +21,8 @@ SAME_LINE = 0.5
 
 
 @dataclass(frozen=True)
-class Piece:
-    """One line as the engine read it: its words and their box."""
+class Line:
+    """One line as the engine read it (or as the page holds it): its words and their box."""
 
     words: tuple[Word, ...]
 
@@ -42,8 +42,12 @@ class Piece:
     def right(self) -> int:
         return max(w.right for w in self.words)
 
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
 
-def pieces_of(words: Sequence[Word]) -> list[Piece]:
+
+def group_lines(words: Sequence[Word]) -> list[Line]:
     """The engine's lines, in its order: runs of words with one line key."""
     runs: list[list[Word]] = []
     for word in words:
@@ -51,28 +55,28 @@ def pieces_of(words: Sequence[Word]) -> list[Piece]:
             runs[-1].append(word)
         else:
             runs.append([word])
-    return [Piece(tuple(run)) for run in runs]
+    return [Line(tuple(run)) for run in runs]
 
 
-def vertical_overlap(a: Piece, b: Piece) -> float:
+def vertical_overlap(a: Line, b: Line) -> float:
     """How much the two overlap in height, as a share of the shorter one."""
     shorter = min(a.bottom - a.top, b.bottom - b.top)
     return (min(a.bottom, b.bottom) - max(a.top, b.top)) / shorter if shorter > 0 else 0.0
 
 
-def side_by_side(a: Piece, b: Piece) -> bool:
+def side_by_side(a: Line, b: Line) -> bool:
     return a.right <= b.left or b.right <= a.left
 
 
-def fits(piece: Piece, row: Sequence[Piece]) -> bool:
+def fits(piece: Line, row: Sequence[Line]) -> bool:
     """Whether the piece is more of the row's line: level with each piece, beside it."""
     return all(vertical_overlap(piece, other) >= SAME_LINE and side_by_side(piece, other)
                for other in row)
 
 
-def page_lines(pieces: Sequence[Piece]) -> list[list[Piece]]:
+def page_lines(pieces: Sequence[Line]) -> list[list[Line]]:
     """The pieces gathered into the page's lines, top to bottom, each left to right."""
-    rows: list[list[Piece]] = []
+    rows: list[list[Line]] = []
     for piece in sorted(pieces, key=lambda p: p.top):
         row = next((r for r in reversed(rows) if fits(piece, r)), None)
         if row is None:
@@ -88,7 +92,7 @@ def in_page_lines(words: Sequence[Word]) -> list[Word]:
     engine's pieces of a split line can hold their words out of order); the words of a
     line share the line key of its leftmost piece, so that the text puts them on one line."""
     ordered: list[Word] = []
-    for row in page_lines(pieces_of(words)):
+    for row in page_lines(group_lines(words)):
         key = row[0].words[0].line_key
         line = sorted((w for piece in row for w in piece.words), key=lambda w: w.left)
         ordered.extend(replace(w, line_key=key) for w in line)

@@ -27,6 +27,7 @@ import numpy as np
 from ocrmp.ocr.engines import Word
 from ocrmp.ocr.headers import column_field, is_header_line, label_field, label_fields
 from ocrmp.ocr.records import Field
+from ocrmp.ocr.rows import Line
 
 # Two words are on one line when their middles are less than this share of a word's
 # height apart.
@@ -49,24 +50,10 @@ _WHOLE_NUMBER = re.compile(r"(?:\d[ -]?){4,}")
 
 
 @dataclass(frozen=True)
-class TextLine:
-    words: tuple[Word, ...]
-
-    @property
-    def top(self) -> int:
-        return min(w.top for w in self.words)
-
-    @property
-    def bottom(self) -> int:
-        return max(w.bottom for w in self.words)
-
+class TextLine(Line):
     @property
     def height(self) -> float:
         return float(statistics.median(w.height for w in self.words))
-
-    @property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
 
 
 @dataclass
