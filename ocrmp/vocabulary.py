@@ -96,6 +96,7 @@ class PageFlag(StrEnum):
     HANDWRITING = "handwriting"  # mostly handwriting, which tesseract does not read
     ORIENTATION_UNCERTAIN = "orientation_uncertain"  # read as it was, not turned
     TABLE_UNREAD = "table_unread"  # an index page whose table could not be read into rows
+    TEXT_UNREAD = "text_unread"  # lines of text on the page that no word of the result covers
 
 
 # The natures of acts an index page can print: a closed list (reference/index-formats.md).

@@ -11,7 +11,15 @@ from ocrmp.ocr.engines import Engine, Word
 from ocrmp.ocr.pages import PageImage
 from ocrmp.ocr.prepare import prepare_page
 from ocrmp.ocr.reading import page_result
-from ocrmp.ocr.recheck import in_reading_order, reread_missed, reread_weak_lines, without_remnants
+from ocrmp.ocr.recheck import (
+    in_reading_order,
+    pieces_of,
+    reread_pieces,
+    reread_weak_lines,
+    uncovered,
+    unread_share,
+    without_remnants,
+)
 from ocrmp.ocr.result import PageResult
 from ocrmp.ocr.rows import group_lines, in_page_lines
 from ocrmp.ocr.settings import OcrSettings
@@ -70,8 +78,8 @@ def read_acte_page(page: PageImage, engine: Engine, settings: OcrSettings) -> Pa
                               engine, dpi)
     kept = keep_text(words)
     # Ink under a word left out as noise was read: only ink no word covers is read again.
-    missed = [w for w in without_remnants(reread_missed(image, words, engine, dpi,
-                                                        tallest=TITLE_GLYPHS))
+    gaps = uncovered(image, words, tallest=TITLE_GLYPHS)
+    missed = [w for w in without_remnants(reread_pieces(image, pieces_of(gaps), engine, dpi))
               if w.conf >= MISSED_CONFIDENCE]
     words = in_page_lines(in_reading_order(kept.words, missed))
     done = time.perf_counter()
@@ -80,4 +88,4 @@ def read_acte_page(page: PageImage, engine: Engine, settings: OcrSettings) -> Pa
     timings.update(preprocess=(cleaned_at - started) * 1000, engine=(done - cleaned_at) * 1000)
     return page_result(page, prepared, settings, text=paragraphs_text(words),
                        words=words, rejected=kept.rejected, skew=cleaned.skew_deg,
-                       timings=timings)
+                       timings=timings, unread=unread_share(gaps, words))

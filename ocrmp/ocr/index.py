@@ -30,7 +30,14 @@ from ocrmp.ocr.headers import page_fields
 from ocrmp.ocr.pages import PageImage
 from ocrmp.ocr.prepare import prepare_page
 from ocrmp.ocr.reading import page_result
-from ocrmp.ocr.recheck import reread_missed, second_opinion, without_remnants
+from ocrmp.ocr.recheck import (
+    pieces_of,
+    reread_pieces,
+    second_opinion,
+    uncovered,
+    unread_share,
+    without_remnants,
+)
 from ocrmp.ocr.records import Field, make_record, strip_specks
 from ocrmp.ocr.result import PageResult
 from ocrmp.ocr.settings import OcrSettings
@@ -76,8 +83,9 @@ def read_index_page(page: PageImage, engine: Engine, settings: OcrSettings) -> P
     plan = plan_reading(image, rules_y, rules_x)
     kept = keep_text(without_remnants(
         second_opinion(image, read_planned(image, plan, engine, dpi), engine, dpi)))
+    gaps = uncovered(image, kept.words)
     missed = keep_text(without_remnants(second_opinion(
-        image, reread_missed(image, kept.words, engine, dpi), engine, dpi))).words
+        image, reread_pieces(image, pieces_of(gaps), engine, dpi), engine, dpi))).words
     read_at = time.perf_counter()
     words = [*kept.words, *missed]
     table = read_table(words, rules_y, rules_x, plan.columns)
@@ -89,7 +97,8 @@ def read_index_page(page: PageImage, engine: Engine, settings: OcrSettings) -> P
     return page_result(page, prepared, settings, text=table_text(table, words), words=words,
                        rejected=kept.rejected, skew=cleaned.skew_deg, timings=timings,
                        rows=records(table), table=table_json(table),
-                       also=[] if table.read else [PageFlag.TABLE_UNREAD])
+                       also=[] if table.read else [PageFlag.TABLE_UNREAD],
+                       unread=unread_share(gaps, words))
 
 
 # --- reading -----------------------------------------------------------------------------

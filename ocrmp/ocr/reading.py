@@ -29,14 +29,15 @@ def page_result(page: PageImage, prepared: PreparedPage, settings: OcrSettings, 
                 text: str, words: Sequence[Word], rejected: int, skew: float,
                 timings: dict[str, float], rows: list[dict[str, Any]] | None = None,
                 table: dict[str, Any] | None = None,
-                also: Iterable[PageFlag] = ()) -> PageResult:
+                also: Iterable[PageFlag] = (), unread: float = 0.0) -> PageResult:
     confidence = mean_confidence(words)
     evidence = Evidence(text=text, confidence=confidence, words=words,
                         glyphs=prepared.glyphs,
                         cursive_share=analysis.cursive_share(prepared.ink.mask),
-                        orientation_uncertain=prepared.orientation.uncertain)
-    flags = page_flags(evidence, settings.low_confidence)
-    flags += [flag for flag in also if flag not in flags]
+                        orientation_uncertain=prepared.orientation.uncertain,
+                        unread_share=unread)
+    found = {*page_flags(evidence, settings.low_confidence), *also}
+    flags = [flag for flag in PageFlag if flag in found]  # in the vocabulary's order
     height, width = page.image.shape[:2]
     return PageResult(
         index=page.index, text=text, confidence=confidence, width=width, height=height,

@@ -9,6 +9,7 @@ again a piece of a line at a time, so that no text a page shows is lost.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -82,17 +83,30 @@ def reread_missed(image: np.ndarray, words: Sequence[Word], engine: Engine,
                   dpi: float, tallest: float = TALLEST_GLYPH) -> list[Word]:
     """Words read again from the ink no recognised word covers, one piece at a time (a
     piece's words make one line of their own)."""
+    return reread_pieces(image, pieces_of(uncovered(image, words, tallest)), engine, dpi)
+
+
+def reread_pieces(image: np.ndarray, pieces: Sequence[tuple[int, int, int, int]],
+                  engine: Engine, dpi: float) -> list[Word]:
     found: list[Word] = []
-    for n, piece in enumerate(missed_pieces(image, words, tallest)[:MAX_REREADS], 1):
+    for n, piece in enumerate(pieces[:MAX_REREADS], 1):
         found += _read_box(image, piece, engine, dpi, (0, 0, n))
     return found
 
 
-def missed_pieces(image: np.ndarray, words: Sequence[Word],
-                  tallest: float = TALLEST_GLYPH) -> list[tuple[int, int, int, int]]:
-    """Boxes (left, top, right, bottom, page pixels) of the page's glyph-sized ink that
-    lies outside every word box, joined into pieces of a line; `tallest`, in glyph sizes,
-    the tallest ink taken for text. Ink as the analysis sees it: faded typing is ink too,
+@dataclass(frozen=True)
+class Uncovered:
+    """The page's glyph-sized ink that lies outside every word box."""
+
+    boxes: list[tuple[int, int, int, int]]  # (left, top, right, bottom), page pixels
+    glyphs: int  # glyph-sized ink components on the page in all
+    size: float  # the glyph size, page pixels; 0 without text
+
+
+def uncovered(image: np.ndarray, words: Sequence[Word],
+              tallest: float = TALLEST_GLYPH) -> Uncovered:
+    """The page's glyph-sized ink outside every word box; `tallest`, in glyph sizes, the
+    tallest ink taken for text. Ink as the analysis sees it: faded typing is ink too,
     though lighter than any fixed threshold."""
     ink = analysis.ink_of(image)
     r = ink.reduction
@@ -104,15 +118,52 @@ def missed_pieces(image: np.ndarray, words: Sequence[Word],
     glyphs = analysis.glyph_components(analysis.component_stats(ink.mask), ink.mask.shape)
     size = analysis.glyph_size(glyphs)
     if not size:
-        return []
-    boxes = []
+        return Uncovered([], 0, 0.0)
+    boxes, text_sized = [], 0
     for x, y, w, h, _ in glyphs:
         if not 0.5 * size <= h <= tallest * size:
             continue  # a speck, a dot, a rule's remnant: not what a missed word is made of
+        text_sized += 1
         if not covered[y + h // 2, x + w // 2]:
             boxes.append((round(x * r), round(y * r), round((x + w) * r), round((y + h) * r)))
-    # A piece narrower than a letter is a stroke: the scanner's edge, a rule's end.
-    return [p for p in _join(boxes, size * r) if p[2] - p[0] >= MIN_PIECE_WIDTH * size * r]
+    return Uncovered(boxes, text_sized, size * r)
+
+
+def pieces_of(found: Uncovered) -> list[tuple[int, int, int, int]]:
+    """The uncovered ink joined into pieces of a line, each at least a letter wide (a
+    narrower one is a stroke: the scanner's edge, a rule's end)."""
+    return [p for p in _join(found.boxes, found.size)
+            if p[2] - p[0] >= MIN_PIECE_WIDTH * found.size]
+
+
+def missed_pieces(image: np.ndarray, words: Sequence[Word],
+                  tallest: float = TALLEST_GLYPH) -> list[tuple[int, int, int, int]]:
+    """Boxes (left, top, right, bottom, page pixels) of the page's glyph-sized ink that
+    lies outside every word box, joined into pieces of a line."""
+    return pieces_of(uncovered(image, words, tallest))
+
+
+def unread_share(found: Uncovered, words: Sequence[Word]) -> float:
+    """The share of the page's glyph-sized ink in pieces of a line that none of `words`
+    (the page's words after every reading) covers: text the page shows and its result
+    lacks. 0 on a page without text."""
+    if not found.glyphs:
+        return 0.0
+    pieces = pieces_of(found)
+    unread = [p for p in pieces if not any(_covers(w, p) for w in words)]
+    inside = sum(1 for box in found.boxes if any(_within(box, p) for p in unread))
+    return inside / found.glyphs
+
+
+def _covers(word: Word, piece: tuple[int, int, int, int]) -> bool:
+    left, top, right, bottom = piece
+    return min(word.right, right) > max(word.left, left) and \
+        min(word.bottom, bottom) > max(word.top, top)
+
+
+def _within(box: tuple[int, int, int, int], piece: tuple[int, int, int, int]) -> bool:
+    return box[0] >= piece[0] and box[1] >= piece[1] and box[2] <= piece[2] and \
+        box[3] <= piece[3]
 
 
 MIN_PIECE_WIDTH = 0.6  # glyph sizes

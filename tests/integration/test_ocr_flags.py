@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from ocrmp.corpus import acte_page, ledger_page, write_pdf
+from ocrmp.ocr.engines import Engine, Recognition, load_engine, recognition_from_words
 from ocrmp.ocr.pipeline import Pipeline
 from ocrmp.ocr.result import PageResult
 from ocrmp.ocr.settings import OcrSettings
@@ -57,3 +58,29 @@ def test_flags_reach_the_document_summary(pipeline: Pipeline, tmp_path: Path) ->
     data = pipeline.process(path, "index", source="two.pdf").to_json()
     assert data["flagged_pages"] == [2]
     assert data["flags"]["handwriting"] == 1  # type: ignore[index]
+
+
+class LosingLines:
+    """The real engine, but a layout that loses the lower half of every page it reads
+    whole and reads nothing in a small crop: text left out, as a column the table reader
+    misses is."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.engine, name)
+
+    def recognize(self, image: np.ndarray, *, psm: int = 6,
+                  dpi: float | None = None) -> Recognition:
+        if image.shape[0] < 0.5 * image.shape[1]:
+            return Recognition("")  # a line read again: nothing
+        read = self.engine.recognize(image, psm=psm, dpi=dpi)
+        return recognition_from_words([w for w in read.words if w.top < image.shape[0] / 2])
+
+
+def test_text_the_reading_left_out_is_flagged(tmp_path: Path) -> None:
+    losing = Pipeline(OcrSettings(), engine=LosingLines(load_engine(OcrSettings())))  # type: ignore[arg-type]
+    result = read(losing, acte_page(44).image, tmp_path, "acte")
+    assert result.text  # the upper half, read well
+    assert PageFlag.TEXT_UNREAD in result.flags

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
+from PIL import Image, ImageDraw
+
+from ocrmp.corpus import font
 from ocrmp.ocr.engines import Word
-from ocrmp.ocr.recheck import _overlapping, in_reading_order, is_better
+from ocrmp.ocr.recheck import _overlapping, in_reading_order, is_better, uncovered, unread_share
 
 
 def word(text: str, conf: float, left: int, top: int, key: tuple[int, int, int],
@@ -33,3 +37,25 @@ def test_words_read_again_go_before_the_first_line_below_them() -> None:
     second = [word("province", 90.0, 100, 350, (1, 1, 2))]
     out = in_reading_order([*first, *second], [title, word("VENTE", 90.0, 700, 200, (0, 0, 1))])
     assert [w.text for w in out] == ["ACTE", "VENTE", "Le", "13", "province"]
+
+
+def typed_lines(count: int) -> tuple[np.ndarray, list[Word]]:
+    """A page of `count` typed lines, and a word box over each line, as if all were read."""
+    canvas = Image.new("L", (1700, 2200), 255)
+    draw = ImageDraw.Draw(canvas)
+    typeface = font(40)
+    boxes = []
+    for row in range(count):
+        text = "Le vendeur cède l'immeuble au prix convenu"
+        left, top, right, bottom = draw.textbbox((150, 150 + row * 90), text, font=typeface)
+        draw.text((150, 150 + row * 90), text, font=typeface, fill=0)
+        boxes.append(Word(text, 90.0, left, top, right - left, bottom - top, (1, 1, row)))
+    return np.asarray(canvas, dtype=np.uint8).copy(), boxes
+
+
+def test_the_share_of_text_no_word_covers_is_that_of_the_lines_left_out() -> None:
+    image, lines = typed_lines(12)
+    found = uncovered(image, [])  # before reading, nothing covers anything
+    assert unread_share(found, lines) == 0.0  # read whole
+    assert 0.4 < unread_share(found, lines[:6]) < 0.6  # half the lines left out
+    assert unread_share(found, []) > 0.95  # nothing read at all

@@ -18,9 +18,10 @@ def word(text: str, conf: float = 90.0, line: int = 1, left: int = 0) -> Word:
 
 
 def evidence(text: str = "Le vendeur déclare", confidence: float = 90.0, words: int = 3,
-             glyphs: int = 100, cursive: float = 0.0, uncertain: bool = False) -> Evidence:
+             glyphs: int = 100, cursive: float = 0.0, uncertain: bool = False,
+             unread: float = 0.0) -> Evidence:
     kept = [word(w) for w in text.split()][:words]
-    return Evidence(text, confidence, kept, glyphs, cursive, uncertain)
+    return Evidence(text, confidence, kept, glyphs, cursive, uncertain, unread)
 
 
 def test_short_or_garbled_low_confidence_words_are_left_out_and_counted() -> None:
@@ -90,3 +91,8 @@ def test_handwriting_needs_joined_up_ink_and_a_poor_reading() -> None:
 
 def test_uncertain_orientation_is_flagged_even_on_a_page_read_well() -> None:
     assert page_flags(evidence(uncertain=True), 70.0) == [PageFlag.ORIENTATION_UNCERTAIN]
+
+
+def test_text_left_out_is_flagged_from_a_quarter_of_the_ink() -> None:
+    assert page_flags(evidence(unread=0.3), 70.0) == [PageFlag.TEXT_UNREAD]
+    assert page_flags(evidence(unread=0.1), 70.0) == []  # a stamp, a margin note
