@@ -208,10 +208,6 @@ class Settings:
             return Path(self.ocr.storage_root)
         return None if self.ocr.storage_url_template else self.data_dir / "storage"
 
-    @property
-    def uses_embedded(self) -> bool:
-        return EMBEDDED in self.environments.values()
-
 
 _OCR_FIELDS = frozenset(f.name for f in fields(OcrSettings))
 

@@ -12,9 +12,7 @@ from ocrmp.ocr.pages import PageImage
 from ocrmp.ocr.prepare import prepare_page
 from ocrmp.ocr.reading import page_result
 from ocrmp.ocr.recheck import (
-    in_reading_order,
-    pieces_of,
-    reread_pieces,
+    reread_missed,
     reread_weak_lines,
     uncovered,
     unread_share,
@@ -79,9 +77,9 @@ def read_acte_page(page: PageImage, engine: Engine, settings: OcrSettings) -> Pa
     kept = keep_text(words)
     # Ink under a word left out as noise was read: only ink no word covers is read again.
     gaps = uncovered(image, words, tallest=TITLE_GLYPHS)
-    missed = [w for w in without_remnants(reread_pieces(image, pieces_of(gaps), engine, dpi))
+    missed = [w for w in without_remnants(reread_missed(image, gaps, engine, dpi))
               if w.conf >= MISSED_CONFIDENCE]
-    words = in_page_lines(in_reading_order(kept.words, missed))
+    words = in_page_lines([*kept.words, *missed])  # missed words go where they lie
     done = time.perf_counter()
     timings = {**prepared.timings_ms, **{f"preprocess_{k}": v
                                           for k, v in cleaned.timings_ms.items()}}

@@ -50,15 +50,6 @@ class Died(Exception):
     allocator abort) or exited early. The argument says how."""
 
 
-def run_bounded(call: Callable[[], T], *, timeout_s: float, memory_bytes: int) -> T:
-    """`call()` in a child: its result, or the exception it raised, raised here."""
-    (outcome,) = run_each([call], budget=lambda: timeout_s, memory_bytes=memory_bytes,
-                          max_bytes=0)
-    if isinstance(outcome, BaseException):
-        raise outcome
-    return cast(T, outcome)
-
-
 def run_each(calls: Sequence[Callable[[], T]], *, budget: Budget, memory_bytes: int,
              max_bytes: int) -> list[T | BaseException]:
     """The calls in order in one child, each given `budget()` seconds from the end of the

@@ -31,8 +31,7 @@ from ocrmp.ocr.pages import PageImage
 from ocrmp.ocr.prepare import prepare_page
 from ocrmp.ocr.reading import page_result
 from ocrmp.ocr.recheck import (
-    pieces_of,
-    reread_pieces,
+    reread_missed,
     second_opinion,
     uncovered,
     unread_share,
@@ -85,7 +84,7 @@ def read_index_page(page: PageImage, engine: Engine, settings: OcrSettings) -> P
         second_opinion(image, read_planned(image, plan, engine, dpi), engine, dpi)))
     gaps = uncovered(image, kept.words)
     missed = keep_text(without_remnants(second_opinion(
-        image, reread_pieces(image, pieces_of(gaps), engine, dpi), engine, dpi))).words
+        image, reread_missed(image, gaps, engine, dpi), engine, dpi))).words
     read_at = time.perf_counter()
     words = [*kept.words, *missed]
     table = read_table(words, rules_y, rules_x, plan.columns)

@@ -1,7 +1,9 @@
 """How long a document may take: each page within the page timeout, the whole within
 pages × page timeout, capped by the document timeout.
 
-A page's time covers rendering and recognition together. The heartbeat a worker sends
+Reading a page and recognising it each have the page timeout: pages are read ahead, in a
+child, before the recognition of the page before them ends, so the two cannot share one
+deadline; the whole document's limit still holds them together. The heartbeat a worker sends
 after each page keeps the pool's job timeout from firing on a slow document, so without
 the whole-document limit a thousand slow pages would hold a worker for a day.
 """
@@ -38,7 +40,8 @@ class DocumentClock:
         return self.started + self.limit_s
 
     def next_page(self) -> float:
-        """Start the next page: the seconds it may take (0 when the document is over)."""
+        """Start the next page's recognition: the seconds it may take (0 when the document
+        is over)."""
         now = time.monotonic()
         self.page_deadline = min(now + self.page_timeout_s, self.deadline)
         return max(0.0, self.page_deadline - now)
@@ -46,6 +49,12 @@ class DocumentClock:
     def page_left(self) -> float:
         """Seconds the page being read has left."""
         return max(0.0, self.page_deadline - time.monotonic())
+
+    def page_allowance(self) -> float:
+        """Seconds a page started now may take: its timeout, within the document's limit.
+        A page read ahead, in the child of the page before it, starts when that one ends,
+        not when the reader takes it."""
+        return max(0.0, min(self.page_timeout_s, self.deadline - time.monotonic()))
 
     def document_over(self) -> bool:
         """Whether the document's limit, not the page's own, is what ran out. Uncapped,

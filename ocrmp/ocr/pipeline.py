@@ -126,7 +126,8 @@ class Pipeline:
               clock: DocumentClock) -> PageResult:
         if isinstance(page, PageText):
             return text_layer_result(page)
-        self.engine.set_deadline(clock.page_deadline)  # what rendering left of the page's time
+        clock.next_page()  # read ahead or not, its recognition has the page's time
+        self.engine.set_deadline(clock.page_deadline)
         try:
             return reader(page, self.engine, self.settings)
         except (EngineTimeout, EngineCrashed) as exc:
@@ -137,10 +138,11 @@ class Pipeline:
 
     def _pages(self, data: Document, source: str,
                clock: DocumentClock) -> Iterator[PageImage | PageText]:
-        pages = iter_pages(data, settings=self.settings, source=source, budget=clock.page_left)
+        pages = iter_pages(data, settings=self.settings, source=source,
+                           budget=clock.page_allowance)
         done = 0
         while True:
-            if clock.next_page() <= 0 and done < clock.pages:
+            if clock.page_allowance() <= 0 and done < clock.pages:
                 raise self._overtime(source, clock, done)
             try:
                 page = next(pages)

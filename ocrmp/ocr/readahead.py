@@ -49,7 +49,7 @@ def _read_run(read: Callable[[int], Page], indexes: range, settings: OcrSettings
                         max_bytes=READ_AHEAD_BYTES)
     for index, outcome in zip(indexes, outcomes, strict=False):
         if isinstance(outcome, Died) and index > indexes.start:
-            outcome = run_each(calls[index - indexes.start:][:1], budget=budget,
+            outcome = run_each([calls[index - indexes.start]], budget=budget,
                                memory_bytes=settings.render_memory_bytes, max_bytes=0)[0]
         if isinstance(outcome, BaseException):
             raise page_error(outcome, settings, source, index) from None

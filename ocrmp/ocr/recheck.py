@@ -79,28 +79,26 @@ def is_rule_remnant(text: str) -> bool:
 _RULE_MARKS = "|¦!‖—–_-=‚,.'’‘"
 
 
-def reread_missed(image: np.ndarray, words: Sequence[Word], engine: Engine,
-                  dpi: float, tallest: float = TALLEST_GLYPH) -> list[Word]:
-    """Words read again from the ink no recognised word covers, one piece at a time (a
-    piece's words make one line of their own)."""
-    return reread_pieces(image, pieces_of(uncovered(image, words, tallest)), engine, dpi)
-
-
-def reread_pieces(image: np.ndarray, pieces: Sequence[tuple[int, int, int, int]],
-                  engine: Engine, dpi: float) -> list[Word]:
+def reread_missed(image: np.ndarray, gaps: Uncovered, engine: Engine,
+                  dpi: float) -> list[Word]:
+    """Words read again from the ink no recognised word covers (`uncovered`), one piece
+    at a time (a piece's words make one line of their own)."""
     found: list[Word] = []
-    for n, piece in enumerate(pieces[:MAX_REREADS], 1):
+    for n, piece in enumerate(gaps.pieces[:MAX_REREADS], 1):
         found += _read_box(image, piece, engine, dpi, (0, 0, n))
     return found
+
+
+Box = tuple[int, int, int, int]  # (left, top, right, bottom), page pixels
 
 
 @dataclass(frozen=True)
 class Uncovered:
     """The page's glyph-sized ink that lies outside every word box."""
 
-    boxes: list[tuple[int, int, int, int]]  # (left, top, right, bottom), page pixels
+    boxes: list[Box]  # each glyph-sized component
+    pieces: list[Box]  # the boxes joined into pieces of a line, each at least a letter wide
     glyphs: int  # glyph-sized ink components on the page in all
-    size: float  # the glyph size, page pixels; 0 without text
 
 
 def uncovered(image: np.ndarray, words: Sequence[Word],
@@ -118,7 +116,7 @@ def uncovered(image: np.ndarray, words: Sequence[Word],
     glyphs = analysis.glyph_components(analysis.component_stats(ink.mask), ink.mask.shape)
     size = analysis.glyph_size(glyphs)
     if not size:
-        return Uncovered([], 0, 0.0)
+        return Uncovered([], [], 0)
     boxes, text_sized = [], 0
     for x, y, w, h, _ in glyphs:
         if not 0.5 * size <= h <= tallest * size:
@@ -126,21 +124,9 @@ def uncovered(image: np.ndarray, words: Sequence[Word],
         text_sized += 1
         if not covered[y + h // 2, x + w // 2]:
             boxes.append((round(x * r), round(y * r), round((x + w) * r), round((y + h) * r)))
-    return Uncovered(boxes, text_sized, size * r)
-
-
-def pieces_of(found: Uncovered) -> list[tuple[int, int, int, int]]:
-    """The uncovered ink joined into pieces of a line, each at least a letter wide (a
-    narrower one is a stroke: the scanner's edge, a rule's end)."""
-    return [p for p in _join(found.boxes, found.size)
-            if p[2] - p[0] >= MIN_PIECE_WIDTH * found.size]
-
-
-def missed_pieces(image: np.ndarray, words: Sequence[Word],
-                  tallest: float = TALLEST_GLYPH) -> list[tuple[int, int, int, int]]:
-    """Boxes (left, top, right, bottom, page pixels) of the page's glyph-sized ink that
-    lies outside every word box, joined into pieces of a line."""
-    return pieces_of(uncovered(image, words, tallest))
+    # A piece narrower than a letter is a stroke: the scanner's edge, a rule's end.
+    pieces = [p for p in _join(boxes, size * r) if p[2] - p[0] >= MIN_PIECE_WIDTH * size * r]
+    return Uncovered(boxes, pieces, text_sized)
 
 
 def unread_share(found: Uncovered, words: Sequence[Word]) -> float:
@@ -149,19 +135,18 @@ def unread_share(found: Uncovered, words: Sequence[Word]) -> float:
     lacks. 0 on a page without text."""
     if not found.glyphs:
         return 0.0
-    pieces = pieces_of(found)
-    unread = [p for p in pieces if not any(_covers(w, p) for w in words)]
+    unread = [p for p in found.pieces if not any(_covers(w, p) for w in words)]
     inside = sum(1 for box in found.boxes if any(_within(box, p) for p in unread))
     return inside / found.glyphs
 
 
-def _covers(word: Word, piece: tuple[int, int, int, int]) -> bool:
+def _covers(word: Word, piece: Box) -> bool:
     left, top, right, bottom = piece
     return min(word.right, right) > max(word.left, left) and \
         min(word.bottom, bottom) > max(word.top, top)
 
 
-def _within(box: tuple[int, int, int, int], piece: tuple[int, int, int, int]) -> bool:
+def _within(box: Box, piece: Box) -> bool:
     return box[0] >= piece[0] and box[1] >= piece[1] and box[2] <= piece[2] and \
         box[3] <= piece[3]
 
@@ -262,22 +247,3 @@ def _read_box(image: np.ndarray, box: tuple[int, int, int, int], engine: Engine,
     crop = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
     return [Word(w.text, w.conf, w.left + x0 - pad, w.top + y0 - pad, w.width, w.height, key)
             for w in engine.recognize(crop, psm=LINE_PSM, dpi=dpi).words]
-
-
-def in_reading_order(words: Sequence[Word], extra: Sequence[Word]) -> list[Word]:
-    """`words` in the engine's reading order, each extra word's line put before the first
-    line that starts below it (a single column of text: deeds)."""
-    lines: list[list[Word]] = []
-    for word in words:
-        if lines and lines[-1][0].line_key == word.line_key:
-            lines[-1].append(word)
-        else:
-            lines.append([word])
-    for word in sorted(extra, key=lambda w: w.top):
-        at = next((i for i, line in enumerate(lines) if min(w.top for w in line) > word.top),
-                  len(lines))
-        if at > 0 and lines[at - 1][0].line_key == word.line_key:
-            lines[at - 1].append(word)  # the rest of a missed line read in pieces
-        else:
-            lines.insert(at, [word])
-    return [w for line in lines for w in line]

@@ -116,15 +116,23 @@ class Evidence:
 
 def page_flags(evidence: Evidence, low_confidence: float) -> list[PageFlag]:
     """The flags of one page, in the vocabulary's order."""
+    flags = _reading_flags(evidence, low_confidence) if evidence.text.strip() else \
+        _blank_flags(evidence)
+    if evidence.orientation_uncertain:
+        flags.append(PageFlag.ORIENTATION_UNCERTAIN)
+    if evidence.unread_share >= UNREAD_SHARE:
+        flags.append(PageFlag.TEXT_UNREAD)
+    return flags
+
+
+def _blank_flags(evidence: Evidence) -> list[PageFlag]:
+    """A blank page (a verso, a separator sheet) has no reading to doubt; a page of marks
+    the size of letters of which nothing was read has."""
+    return [PageFlag.LOW_CONFIDENCE] if evidence.glyphs >= UNREAD_GLYPHS else []
+
+
+def _reading_flags(evidence: Evidence, low_confidence: float) -> list[PageFlag]:
     flags = []
-    if not evidence.text.strip():
-        # A blank page (a verso, a separator sheet) has no reading to doubt; a page of
-        # marks the size of letters of which nothing was read has.
-        if evidence.glyphs >= UNREAD_GLYPHS:
-            flags.append(PageFlag.LOW_CONFIDENCE)
-        if evidence.orientation_uncertain:
-            flags.append(PageFlag.ORIENTATION_UNCERTAIN)
-        return flags
     if evidence.confidence < low_confidence:
         flags.append(PageFlag.LOW_CONFIDENCE)
     if len(evidence.words) >= NON_WORD_MIN and non_word_share(evidence.words) >= NON_WORD_SHARE:
@@ -134,8 +142,4 @@ def page_flags(evidence: Evidence, low_confidence: float) -> list[PageFlag]:
         flags.append(PageFlag.OVERLONG)
     if evidence.cursive_share >= HANDWRITING_SHARE and evidence.confidence < low_confidence:
         flags.append(PageFlag.HANDWRITING)
-    if evidence.orientation_uncertain:
-        flags.append(PageFlag.ORIENTATION_UNCERTAIN)
-    if evidence.unread_share >= UNREAD_SHARE:
-        flags.append(PageFlag.TEXT_UNREAD)
     return flags

@@ -27,6 +27,7 @@ from ocrmp.pool import policy
 from ocrmp.pool.coordination import Coordination
 from ocrmp.pool.every import Every
 from ocrmp.pool.observe import Counted, Observer
+from ocrmp.pool.record import FOLLOW_RING
 from ocrmp.pool.scheduler import IdleWorker, Scheduler
 from ocrmp.pool.slots import Command, Phase, Record, SlotSnapshot, SlotTable
 from ocrmp.pool.worker import follow_from_text, job_to_slot
@@ -130,7 +131,10 @@ class Dispatcher:
             slot = table.slot(state.index)
             seq = self.collect(state, slot)
             if slot.follow_ack < seq:
+                full = seq - slot.follow_ack >= FOLLOW_RING  # the worker waits for room
                 slot.follow_ack = seq  # noted: their entries of the ring may be reused
+                if full:
+                    state.bell.ring()
 
     def collect(self, state: SlotState, slot: Record) -> int:
         """What the worker did since the last look: follow-on jobs, each claimed with the

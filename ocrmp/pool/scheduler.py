@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from ocrmp.config import Settings
-from ocrmp.errors import DatabaseError, SchemaError, StaleAttempt
+from ocrmp.errors import DatabaseError, StaleAttempt
 from ocrmp.pool.every import Every
 from ocrmp.pool.listener import ReadyListener
 from ocrmp.pool.policy import backoff, claim_wishes, environment_order
@@ -313,12 +313,9 @@ class Scheduler:
 
 def _check_migrated(env: EnvState) -> None:
     """A database first reached after the start must have its migrations too."""
-    from ocrmp.schema import pending
+    from ocrmp.schema import require_current
 
-    missing = pending(env.store.dsn)
-    if missing:
-        raise SchemaError(f"the {env.name} database lacks migrations {', '.join(missing)}: "
-                          "run `ocrmp db migrate`")
+    require_current(env.name, env.store.dsn)
     env.migrated = True
 
 

@@ -239,10 +239,11 @@ class WorkerLoop:
         self.ctx.master_bell.ring()
         deadline = time.monotonic() + ACK_WAIT_S
         while slot.follow_seq - slot.follow_ack >= FOLLOW_RING:
-            if slot.command != Command.NONE or time.monotonic() > deadline:
+            left = deadline - time.monotonic()
+            if slot.command != Command.NONE or left <= 0:
                 return False
             slot.beat()
-            time.sleep(0.0001)
+            self.ctx.bell.wait(left)  # the master rings once it has noted a full ring
         return True
 
     def _record_failure(self, job: Job, message: str, *, permanent: bool) -> None:

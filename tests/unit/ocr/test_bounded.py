@@ -11,10 +11,19 @@ from pathlib import Path
 import psutil
 import pytest
 
-from ocrmp.ocr.bounded import Died, TimedOut, run_bounded, run_each
+from ocrmp.ocr.bounded import Died, TimedOut, run_each
 from ocrmp.ocr.errors import CorruptDocument
 
 MB = 2**20
+
+
+def run_bounded(call: Callable[[], object], *, timeout_s: float, memory_bytes: int) -> object:
+    """One call in a child: its result, or what stopped it raised here."""
+    (outcome,) = run_each([call], budget=lambda: timeout_s, memory_bytes=memory_bytes,
+                          max_bytes=0)
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
 
 
 class Recorded:

@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+from ocrmp.ocr import pages
 from ocrmp.ocr.engines import PageTimer, Recognition
 from ocrmp.ocr.errors import DocumentTimeout, EngineTimeout, PageTooComplex, RenderTimeout
 from ocrmp.ocr.limits import document_limit_s
@@ -73,6 +74,23 @@ def test_a_document_of_slow_pages_is_stopped_at_its_limit() -> None:
     with pytest.raises(DocumentTimeout) as info:
         pipeline.process(data, "acte", source="d.pdf")
     assert info.value.source == "d.pdf" and not info.value.permanent
+
+
+def test_a_page_read_ahead_has_its_own_time_not_what_the_page_before_left(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    real = pages._read_pdf_page_alone
+
+    def slow(*args: object) -> object:  # runs in the reading child, which inherits it
+        time.sleep(0.7)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pages, "_read_pdf_page_alone", slow)
+    settings = OcrSettings(dpi=100, page_timeout_s=1.2, document_timeout_s=3600)
+    pipeline = Pipeline(settings, engine=SlowEngine(0.0))  # type: ignore[arg-type]
+    # One child reads both pages: 1.4 s in all, 0.7 s each, within 1.2 s a page.
+    result = pipeline.process(scan_pdf([page_pixels(1), page_pixels(2)]), "acte",
+                              source="p.pdf")
+    assert result.pages == 2
 
 
 def test_recognition_gets_what_rendering_left_of_the_page_time() -> None:

@@ -7,7 +7,8 @@ from PIL import Image, ImageDraw
 
 from ocrmp.corpus import font
 from ocrmp.ocr.engines import Word
-from ocrmp.ocr.recheck import _overlapping, in_reading_order, is_better, uncovered, unread_share
+from ocrmp.ocr.recheck import _overlapping, is_better, uncovered, unread_share
+from ocrmp.ocr.rows import in_page_lines
 
 
 def word(text: str, conf: float, left: int, top: int, key: tuple[int, int, int],
@@ -35,7 +36,7 @@ def test_words_read_again_go_before_the_first_line_below_them() -> None:
     title = word("ACTE", 90.0, 600, 200, (0, 0, 1))
     first = [word("Le", 90.0, 100, 300, (1, 1, 1)), word("13", 90.0, 200, 300, (1, 1, 1))]
     second = [word("province", 90.0, 100, 350, (1, 1, 2))]
-    out = in_reading_order([*first, *second], [title, word("VENTE", 90.0, 700, 200, (0, 0, 1))])
+    out = in_page_lines([*first, *second, title, word("VENTE", 90.0, 700, 200, (0, 0, 1))])
     assert [w.text for w in out] == ["ACTE", "VENTE", "Le", "13", "province"]
 
 
