@@ -38,8 +38,10 @@ def test_unreachable_database_is_waited_for(tmp_path: Path, dsn: str) -> None:
     """An outage is not a configuration error: the master starts, says so once and waits."""
     env = {key: value for key, value in os.environ.items()
            if not key.endswith("DATABASE_URL") and not key.startswith("OCR_")}
+    # The slot table is named in /dev/shm for the whole machine, and both cases may run at
+    # once in two test processes whose temporary folders end alike: a name of its own.
     env.update({"OCRMP_RUN_DIR": str(tmp_path / "run"), "OCR_DEV": "true",
-                "DEV_DATABASE_URL": dsn, "OCRMP_POOL_NAME": f"w{tmp_path.name[-10:]}"})
+                "DEV_DATABASE_URL": dsn, "OCRMP_POOL_NAME": f"w{uuid.uuid4().hex[:10]}"})
     log = tmp_path / "pool.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "ocrmp", "run", "--runner", FAKE,
