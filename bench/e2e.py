@@ -54,8 +54,8 @@ from bench.common import OUT_DIR, Server, command_line, postgres, print_table, w
 from bench.quality import Score, ocrmypdf_binary  # noqa: E402
 from ocrmp.config import ocr_from_env  # noqa: E402
 from ocrmp.corpus import GeneratedPage, make_document, write_pdf  # noqa: E402
-from ocrmp.ocr.acte import ACTE_PSM  # noqa: E402
-from ocrmp.ocr.index import PAGE_PSM  # noqa: E402
+from ocrmp.ocr.deed import PAGE_PSM as ACTE_PSM  # noqa: E402
+from ocrmp.ocr.ledger import PAGE_PSM  # noqa: E402
 from ocrmp.ocr.pipeline import PAGE_SEPARATOR  # noqa: E402
 from ocrmp.vocabulary import Kind  # noqa: E402
 

@@ -4,8 +4,9 @@
         [--generated 8] [--no-osd]
 
 Every page is turned by 0, 90, 180 and 270° and given to both detectors: ocrmp's
-(`prepare.orient` on the flattened page, the engine asked on a few lines only when
-the lines leave a doubt) and tesseract's OSD (`--psm 0`, what OCRmyPDF's --rotate-pages
+(`orientation.upright` on the flattened page's analysis, the engine asked on a few lines
+only when the lines leave a doubt; right means the page was turned upright, and an unsure
+decision leaves a page as it is) and tesseract's OSD (`--psm 0`, what OCRmyPDF's --rotate-pages
 uses) on the whole page. A detector is right when it names the angle the page was turned
 by; "unsure" counts answers below its confidence threshold (ocrmp reads those pages as
 they are and flags them; OSD's are those under OCRmyPDF's default threshold of 14). Time
@@ -35,9 +36,8 @@ from common import command_line  # noqa: E402
 from realcorpus import discover  # noqa: E402
 
 from ocrmp.corpus import acte_page, ledger_page  # noqa: E402
-from ocrmp.ocr import preprocess  # noqa: E402
+from ocrmp.ocr import clean, ink, orientation  # noqa: E402
 from ocrmp.ocr.engines import TesserocrEngine  # noqa: E402
-from ocrmp.ocr.prepare import orient  # noqa: E402
 from ocrmp.ocr.settings import OcrSettings  # noqa: E402
 
 OSD_THRESHOLD = 14.0  # OCRmyPDF's --rotate-pages-threshold default
@@ -91,9 +91,10 @@ def measure(args: argparse.Namespace) -> dict[str, dict[str, Tally]]:
         for angle, code in TURN.items():
             image = upright if code is None else np.ascontiguousarray(cv2.rotate(upright, code))
             started = time.perf_counter()
-            found = orient(preprocess.flatten(image).image, engine).orientation
+            flat = clean.flatten(image)
+            found, _ = orientation.upright(ink.analyse(flat), flat, engine)
             ms = (time.perf_counter() - started) * 1000
-            tallies["ocrmp"].add(found.angle == angle, not found.uncertain, ms)
+            tallies["ocrmp"].add(found.angle == angle, not orientation.uncertain(found), ms)
             if not args.no_osd:
                 started = time.perf_counter()
                 osd = engine.detect_orientation(image)

@@ -213,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--no-generated", action="store_true",
                         help="skip the generated pages")
     parser.add_argument("--only", metavar="RE", help="real pages whose collection/name match")
+    parser.add_argument("--half", choices=("tuning", "checking"),
+                        help="real pages of one half only (bench/halves.py)")
     parser.add_argument("--index", default="catalogue", metavar="RE",
                         help="real collections read as index ledgers (default: catalogue)")
     parser.add_argument("--peer-cache", type=Path, metavar="DIR",

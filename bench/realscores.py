@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass, field
 
 from common import write_json
+from halves import real_half, split_real
 from realcorpus import (
     PeerCache,
     Reading,
@@ -69,7 +70,9 @@ def _pipelines(langs: set[str]) -> dict[str, Pipeline]:
 
 
 def measure_real(args: argparse.Namespace) -> list[PageScore]:
-    pages = [p for p in discover(args.real) if matches(args.only, p)]
+    found = discover(args.real)
+    pages = [p for p in found if matches(args.only, p)
+             and (args.half is None or real_half(p, found) == args.half)]
     if not pages:
         raise SystemExit(f"no page with ground truth under {args.real}")
     pipelines = _pipelines({_lang(p) for p in pages})
@@ -128,13 +131,26 @@ def _ratio(ours: float, theirs: float) -> str:
     return f"{ours / theirs:.2f}" if theirs > 0 else "-"
 
 
+def _groups(scores: list[PageScore]) -> list[tuple[str, list[RealPage]]]:
+    """Each collection, each of its halves (bench/halves.py), and all pages; then each
+    half over every collection."""
+    everything = [s.page for s in scores]
+    halves = split_real(everything)
+    groups = []
+    for collection, pages in iter_collections(everything):
+        groups.append((collection, pages))
+        for half, members in halves.items():
+            groups.append((f"{collection} ({half})", [p for p in pages if p in members]))
+    groups += [(f"all ({half})", members) for half, members in halves.items()]
+    groups.append(("all", everything))
+    return groups
+
+
 def report_collections(scores: list[PageScore]) -> None:
     print("\n| collection | pages | system | median CER | pooled CER | median BoW | s/page "
-          "| CER / CLI | BoW / CLI |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    groups = list(iter_collections([s.page for s in scores]))
-    groups.append(("all", [s.page for s in scores]))
-    for collection, pages in groups:
+          "| CER / CLI | BoW / CLI | pooled / CLI |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for collection, pages in _groups(scores):
         group = [s for s in scores if s.page in pages]
         for system in ("ocrmp", "cli", "ocrmypdf"):
             if not any(system in s.cer for s in group):
@@ -142,18 +158,24 @@ def report_collections(scores: list[PageScore]) -> None:
             cer, bow = _median(group, "cer", system), _median(group, "bow", system)
             seconds = _median(group, "seconds", system)
             cli_cer, cli_bow = _median(group, "cer", "cli"), _median(group, "bow", "cli")
+            pooled, cli_pooled = _pooled_cer(group, system), _pooled_cer(group, "cli")
             print(f"| {collection} | {len(group)} | {system} | {cer:.1%} | "
-                  f"{_pooled_cer(group, system):.1%} | {bow:.1%} | {seconds:.2f} | "
-                  f"{_ratio(cer, cli_cer)} | {_ratio(bow, cli_bow)} |")
+                  f"{pooled:.1%} | {bow:.1%} | {seconds:.2f} | "
+                  f"{_ratio(cer, cli_cer)} | {_ratio(bow, cli_bow)} | "
+                  f"{_ratio(pooled, cli_pooled)} |")
 
 
 def report_pages(scores: list[PageScore]) -> None:
-    print("\n| page | kind | CER ocrmp | CLI | OCRmyPDF | BoW ocrmp | CLI | OCRmyPDF | flags |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("\n| page | half | kind | CER ocrmp | CLI | OCRmyPDF | BoW ocrmp | CLI | OCRmyPDF "
+          "| flags |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    everything = [s.page for s in scores]
     for s in scores:
         cells = [f"{s.cer[k]:.1%}" if k in s.cer else "-" for k in ("ocrmp", "cli", "ocrmypdf")]
         cells += [f"{s.bow[k]:.1%}" if k in s.bow else "-" for k in ("ocrmp", "cli", "ocrmypdf")]
-        print(f"| {s.page.collection}/{s.page.name[-40:]} | {s.kind} | " + " | ".join(cells)
+        half = real_half(s.page, everything)
+        print(f"| {s.page.collection}/{s.page.name[-40:]} | {half} | {s.kind} | "
+              + " | ".join(cells)
               + f" | {' '.join(s.flags) or '-'} |")
 
 
@@ -182,9 +204,28 @@ def report_losses(scores: list[PageScore]) -> None:
               f"{margin:+.1%} | {' '.join(s.flags) or '-'} |")
 
 
+def report_guards(scores: list[PageScore]) -> None:
+    """Per group: pages worse than the CLI by more than ten CER points (and how many of
+    those are flagged), pages ocrmp is worse on at all, and the handwriting flag."""
+    print("\n| collection | pages | worse than CLI by > 10 pts (flagged) | worse at all "
+          "| flagged | handwriting | table_unread |")
+    print("|---|---|---|---|---|---|---|")
+    for collection, pages in _groups(scores):
+        group = [s for s in scores if s.page in pages and "cli" in s.cer]
+        if not group:
+            continue
+        far = [s for s in group if s.cer["ocrmp"] - s.cer["cli"] > 0.10]
+        worse = sum(s.cer["ocrmp"] > s.cer["cli"] for s in group)
+        print(f"| {collection} | {len(group)} | {len(far)} ({sum(bool(s.flags) for s in far)}) "
+              f"| {worse} | {sum(bool(s.flags) for s in group)} "
+              f"| {sum('handwriting' in s.flags for s in group)} "
+              f"| {sum('table_unread' in s.flags for s in group)} |")
+
+
 def report_real(scores: list[PageScore]) -> None:
     print(f"\n# real scans: {len(scores)} pages; peers: tesseract CLI defaults "
           f"({tesseract_version()}), OCRmyPDF --rotate-pages --deskew")
     report_collections(scores)
+    report_guards(scores)
     report_pages(scores)
     report_losses(scores)

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,32 +22,11 @@ import numpy as np
 
 from ocrmp import lifetime
 from ocrmp.ocr.errors import EngineCrashed, EngineTimeout, EngineUnavailable
+from ocrmp.ocr.geometry import Box, LineKey, Word, mean_confidence
 from ocrmp.ocr.settings import OcrSettings
 
 # OpenMP reads this once, when tesseract's library loads: set it before any import of it.
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-
-LineKey = tuple[int, int, int]  # (block, paragraph, line), numbered as tesseract does
-
-
-@dataclass(frozen=True)
-class Word:
-    text: str
-    conf: float  # 0-100
-    left: int
-    top: int
-    width: int
-    height: int
-    line_key: LineKey
-
-    @property
-    def right(self) -> int:
-        return self.left + self.width
-
-    @property
-    def bottom(self) -> int:
-        return self.top + self.height
-
 
 @dataclass(frozen=True)
 class Recognition:
@@ -91,10 +70,10 @@ def recognition_from_words(words: Sequence[Word]) -> Recognition:
     """
     lines: list[tuple[LineKey, list[str]]] = []
     for word in words:
-        if lines and lines[-1][0] == word.line_key:
+        if lines and lines[-1][0] == word.key:
             lines[-1][1].append(word.text)
         else:
-            lines.append((word.line_key, [word.text]))
+            lines.append((word.key, [word.text]))
     parts: list[str] = []
     previous: LineKey | None = None
     for key, texts in lines:
@@ -103,11 +82,6 @@ def recognition_from_words(words: Sequence[Word]) -> Recognition:
         parts.append(" ".join(texts))
         previous = key
     return Recognition("".join(parts), list(words), mean_confidence(words))
-
-
-def mean_confidence(words: Iterable[Word]) -> float:
-    confs = [w.conf for w in words]
-    return float(sum(confs) / len(confs)) if confs else 0.0
 
 
 class PageTimer:
@@ -229,7 +203,7 @@ def _tesserocr_word(iterator: Any, level: int, key: LineKey) -> Word | None:
     if not text or box is None:
         return None
     x0, y0, x1, y1 = box
-    return Word(text, float(iterator.Confidence(level)), x0, y0, x1 - x0, y1 - y0, key)
+    return Word(text, float(iterator.Confidence(level)), Box(x0, y0, x1, y1), key)
 
 
 # --- tesseract CLI -----------------------------------------------------------------------
@@ -339,8 +313,8 @@ def parse_tsv(tsv: str) -> list[Word]:
             continue
         block, par, line, left, top, width, height = (int(c) for c in
                                                       (cols[2], cols[3], cols[4], *cols[6:10]))
-        words.append(Word(cols[11].strip(), float(cols[10]), left, top, width, height,
-                          (block, par, line)))
+        words.append(Word(cols[11].strip(), float(cols[10]),
+                          Box(left, top, left + width, top + height), (block, par, line)))
     return words
 
 

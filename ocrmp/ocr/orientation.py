@@ -1,13 +1,16 @@
 """Which way up a page is (0, 90, 180 or 270°), decided before anything else is done to it.
 
-The page's own lines decide first, at the cost of a component pass on the analysis mask:
-text lines run along the reading direction (`analysis.lines_along`), and an upright line
-carries more ink above its x-height band than below (`analysis.ascent`). Where either is
-not clear (capitals and digits only, large print, a page of few lines), the engine settles
-it on a few of the page's lines, each read in the ways up still in question: text upside
-down or sideways reads with a far lower confidence. A page still in doubt is read as it
-is, and flagged. tesseract's own detection (OSD) was measured beside this and is slower
-by an order of magnitude for the same answers (bench/orientation.py).
+The page's own lines decide first, from the page's one ink analysis: text lines run along
+the reading direction (`ink.lines_along`), and an upright line carries more ink above its
+x-height band than below (`ink.ascent`). Where either is not clear (capitals and digits
+only, large print, a page of few lines), the engine settles it on a few of the page's
+lines, each read in the ways up still in question: text upside down or sideways reads with
+a far lower confidence. tesseract's own detection (OSD) was measured beside this and is
+slower by an order of magnitude for the same answers (bench/orientation.py).
+
+Turning a page can lose all of its text, so a page is turned only when the decision is
+sure (`turn_by`): an unsure page is read as it is and flagged, unless its lines surely run
+down the page, which no page can be read as.
 
 Angles follow OpenCV's convention, as skew does: how far the content is turned
 counter-clockwise. Turning it back clockwise by that angle makes it upright.
@@ -21,20 +24,12 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from ocrmp.ocr.analysis import (
-    Ink,
-    Line,
-    ascent,
-    component_stats,
-    glyph_components,
-    glyph_size,
-    level,
-    lines_along,
-    skew_of_ink,
-)
+from ocrmp.ocr.ink import Bar, Ink, ascent, level, lines_along, skew_of, turn
+from ocrmp.ocr.page import Orientation
 
-# One direction holding this many times the other's share of ink in lines is the axis.
-AXIS_RATIO = 1.5
+# One direction holding this many times the other's share of ink in lines is the axis;
+# a page is turned a quarter on the lines alone only when they run down it this surely.
+AXIS_RATIO, AXIS_SURE = 1.5, 3.0
 SURELY_ACROSS = 0.5  # this share of the ink in lines across settles the axis alone
 MIN_LINE_SHARE = 0.15  # less ink than this in lines either way: no axis to speak of
 # An ascent this large settles up and down; upright pages of the real corpus give 0.1-0.7,
@@ -47,21 +42,7 @@ SAMPLE_LENGTH = 12  # line heights: a sample is cut to this length (~20 characte
 # band over which its own confidence goes from "not text" to "text read well".
 ENGINE_MARGIN = 15.0
 ENGINE_READ = (40.0, 70.0)
-UNCERTAIN = 0.5  # below this confidence a page is read as it is, and flagged
-
-_TURN_UPRIGHT = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180,
-                 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
-
-
-@dataclass(frozen=True)
-class Orientation:
-    angle: int  # 0, 90, 180 or 270: how far the content is turned counter-clockwise
-    confidence: float  # 0-1
-    method: str  # lines, engine, or none (a page without text lines)
-
-    @property
-    def uncertain(self) -> bool:
-        return self.method != "none" and self.confidence < UNCERTAIN
+UNCERTAIN = 0.5  # below this confidence a decision is not acted on
 
 
 class LineReader(Protocol):
@@ -71,40 +52,27 @@ class LineReader(Protocol):
 
 
 @dataclass(frozen=True)
-class Upright:
-    """The page's orientation, and its analysis once turned upright."""
-
-    orientation: Orientation
-    ink: Ink  # the mask turned upright (not levelled)
-    size: float  # glyph size, mask pixels
-    lines: tuple[Line, ...]  # of the upright mask, levelled by `skew_deg`
-    glyphs: int  # glyph-sized components: about how many characters the page holds
-    skew_deg: float  # of the upright page, as `preprocess.deskew` takes it
-
-
-@dataclass(frozen=True)
 class _Way:
     """The mask read one way (0: as it is, 90: turned a quarter), levelled."""
 
     skew: float
     share: float  # of the ink in lines across
-    lines: tuple[Line, ...]
+    lines: tuple[Bar, ...]
     turn: int  # 0 or 90: how far the mask was turned back before levelling
     mask: np.ndarray  # turned and levelled: the lines' coordinates are in it
 
 
-def upright(img: np.ndarray, angle: int) -> np.ndarray:
-    """The image turned back by `angle` (a multiple of 90), losslessly."""
-    return cv2.rotate(img, _TURN_UPRIGHT[angle]) if angle in _TURN_UPRIGHT else img
+def uncertain(found: Orientation) -> bool:
+    return found.method != "none" and found.confidence < UNCERTAIN
 
 
-def axis_of(horizontal: float, vertical: float) -> int | None:
+def axis_of(horizontal: float, vertical: float, ratio: float = AXIS_RATIO) -> int | None:
     """0 for lines across the page, 90 for lines down it, None when it is not clear."""
     if max(horizontal, vertical) < MIN_LINE_SHARE:
         return None
-    if horizontal >= AXIS_RATIO * vertical:
+    if horizontal >= ratio * vertical:
         return 0
-    if vertical >= AXIS_RATIO * horizontal:
+    if vertical >= ratio * horizontal:
         return 90
     return None
 
@@ -125,47 +93,61 @@ def by_engine(confidences: dict[int, float]) -> Orientation:
     return Orientation(angle, round(min(1.0, max(0.0, sure)), 3), "engine")
 
 
-def detect(ink: Ink, gray: np.ndarray, reader: LineReader | None) -> Upright:
-    """The orientation of the page `gray`, whose analysis mask is `ink`.
+def turn_by(found: Orientation, shares: tuple[float, float]) -> int:
+    """How far the page is actually turned back: the decision's angle when it is sure;
+    unsure, a quarter turn only when the lines surely run down the page (read as it is,
+    it would read as nothing), else none."""
+    if not uncertain(found):
+        return found.angle
+    if found.angle % 180 == 90 and axis_of(*shares, ratio=AXIS_SURE) == 90:
+        return found.angle
+    return 0
+
+
+def upright(ink: Ink, gray: np.ndarray, reader: LineReader | None) -> tuple[Orientation, Ink]:
+    """The orientation of the page `gray` (as decided, and as acted on: `angle` is how far
+    the page is turned back) and its analysis `ink` turned upright, levelled, its lines
+    found.
 
     Each way the lines might run is levelled first by its own skew: a long line skewed
     by two degrees rises more than its height and would close into no bar at all.
     """
-    glyphs = glyph_components(component_stats(ink.mask), ink.mask.shape)
-    size = glyph_size(glyphs)
-    if not size:
-        return Upright(Orientation(0, 0.0, "none"), ink, size, (), len(glyphs), 0.0)
-    ways = {0: _read_way(ink.mask, size, 0)}
+    if not ink.has_text:
+        return Orientation(0, 0.0, "none"), ink
+    ways = {0: _read_way(ink.mask, ink.size, 0)}
     # Half the ink in lines across: no page turned sideways gives that (its letters,
     # closed across, merge from line to line into blocks), so the other way is spared.
     if ways[0].share < SURELY_ACROSS:
-        ways[90] = _read_way(ink.mask, size, 90)
-    axis = axis_of(ways[0].share, ways[90].share if 90 in ways else 0.0)
+        ways[90] = _read_way(ink.mask, ink.size, 90)
+    shares = (ways[0].share, ways[90].share if 90 in ways else 0.0)
     if not any(way.lines for way in ways.values()):
-        return Upright(Orientation(0, 0.0, "none"), ink, size, (), len(glyphs), 0.0)
-    found = _decide(axis, ways, ink, gray, reader)
-    way = ways.get(found.angle % 180) or _read_way(ink.mask, size, found.angle % 180)
+        return Orientation(0, 0.0, "none"), ink
+    found = _decide(axis_of(*shares), ways, ink, gray, reader)
+    angle = turn_by(found, shares)
+    acted = Orientation(angle, found.confidence, found.method)
+    way = ways.get(angle % 180) or _read_way(ink.mask, ink.size, angle % 180)
     lines = way.lines
-    if found.angle >= 180:
+    levelled = way.mask
+    if angle >= 180:
         lines = tuple(half_turn(line, way.mask.shape) for line in way.lines)
-    mask = upright(ink.mask, found.angle)
-    return Upright(found, Ink(mask, ink.reduction), size, lines, len(glyphs), way.skew)
+        levelled = turn(way.mask, 180)
+    return acted, ink.turned(angle).with_lines(way.skew, levelled, lines)
 
 
-def half_turn(line: Line, shape: tuple[int, ...]) -> Line:
+def half_turn(line: Bar, shape: tuple[int, ...]) -> Bar:
     """The line as it lies in a mask of `shape` turned half a turn: its band flips too."""
     height, width = shape[:2]
-    return Line(width - line.x - line.width, height - line.y - line.height, line.width,
-                line.height, line.height - 1 - line.core_bottom, line.height - 1 - line.core_top)
+    return Bar(width - line.x - line.width, height - line.y - line.height, line.width,
+               line.height, line.height - 1 - line.core_bottom, line.height - 1 - line.core_top)
 
 
-def _read_way(mask: np.ndarray, size: float, turn: int) -> _Way:
-    """The page's mask turned back by `turn` and levelled, and the lines across it."""
-    turned = upright(mask, turn)
-    skew = skew_of_ink(turned)
+def _read_way(mask: np.ndarray, size: float, quarter: int) -> _Way:
+    """The page's mask turned back by `quarter` and levelled, and the lines across it."""
+    turned = turn(mask, quarter)
+    skew = skew_of(turned)
     levelled = level(turned, skew)
-    across = lines_along(levelled, size)
-    return _Way(skew, across.share, across.lines, turn, levelled)
+    share, lines = lines_along(levelled, size)
+    return _Way(skew, share, lines, quarter, levelled)
 
 
 def _decide(axis: int | None, ways: dict[int, _Way], ink: Ink, gray: np.ndarray,
@@ -188,7 +170,7 @@ def _ask_engine(candidates: list[int], ways: dict[int, _Way], ink: Ink, gray: np
     way up leads by the margin: on most pages the first line settles it."""
     crops = {axis: _samples(gray, ink.reduction, ways[axis]) if axis in ways else []
              for axis in {angle % 180 for angle in candidates}}
-    samples = {angle: [upright(c, 180) if angle >= 180 else c for c in crops[angle % 180]]
+    samples = {angle: [turn(c, 180) if angle >= 180 else c for c in crops[angle % 180]]
                for angle in candidates}
     readings: dict[int, list[float]] = {angle: [] for angle in candidates}
     found = Orientation(0, 0.0, "engine")
@@ -210,13 +192,13 @@ def _samples(gray: np.ndarray, reduction: float, way: _Way) -> list[np.ndarray]:
     its opposite differ only by a half turn of the crops, and the whole page is never
     warped for a few lines.
     """
-    page = upright(gray, way.turn)
+    page = turn(gray, way.turn)
     lines = sorted(way.lines, key=lambda line: -line.width)[:SAMPLE_LINES]
     crops = [_sample(page, reduction, way.skew, line) for line in lines]
     return [c for c in crops if c.size]
 
 
-def _sample(page: np.ndarray, reduction: float, skew: float, line: Line) -> np.ndarray:
+def _sample(page: np.ndarray, reduction: float, skew: float, line: Bar) -> np.ndarray:
     """One line cut from the page with a margin, no longer than SAMPLE_LENGTH heights,
     brought to SAMPLE_HEIGHT: enough for the engine to judge, cheap to read, and tiny
     print enlarged so that the engine can read it at all.

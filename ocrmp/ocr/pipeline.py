@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from ocrmp.ocr.acte import read_acte_page
+from ocrmp.ocr.deed import read_deed
 from ocrmp.ocr.engines import Engine, load_engine
 from ocrmp.ocr.errors import (
     DocumentTimeout,
@@ -23,18 +23,19 @@ from ocrmp.ocr.errors import (
     RenderTimeout,
     UnsupportedKind,
 )
-from ocrmp.ocr.index import read_index_page
+from ocrmp.ocr.ledger import read_ledger
 from ocrmp.ocr.limits import DocumentClock
+from ocrmp.ocr.page import Page
 from ocrmp.ocr.pages import Document, PageImage, PageText, count_pages, iter_pages
-from ocrmp.ocr.result import PageResult
+from ocrmp.ocr.result import PageResult, page_result
 from ocrmp.ocr.settings import OcrSettings
 from ocrmp.vocabulary import Kind
 
 PAGE_SEPARATOR = "\n\f\n"
 
-PageReader = Callable[[PageImage, Engine, OcrSettings], PageResult]
-_READERS: dict[str, PageReader] = {Kind.ACTE: read_acte_page,
-                                     Kind.INDEX: read_index_page}
+# A reader is the sequence of steps that reads one kind of page (deed.py, ledger.py).
+PageReader = Callable[[Page, Engine, OcrSettings], None]
+_READERS: dict[str, PageReader] = {Kind.ACTE: read_deed, Kind.INDEX: read_ledger}
 
 
 @dataclass
@@ -129,7 +130,10 @@ class Pipeline:
         clock.next_page()  # read ahead or not, its recognition has the page's time
         self.engine.set_deadline(clock.page_deadline)
         try:
-            return reader(page, self.engine, self.settings)
+            read = Page.of(page)
+            with read.timed("page"):
+                reader(read, self.engine, self.settings)
+            return page_result(read)
         except (EngineTimeout, EngineCrashed) as exc:
             # The engine cannot know which document it was reading: name it here.
             raise type(exc)(f"{source} page {page.index + 1}", exc.detail) from None

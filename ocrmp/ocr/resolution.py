@@ -1,61 +1,55 @@
 """A page's true resolution, and the scale that brings its print to the engine's good range.
 
-Three witnesses, most trusted first: the PDF's placement of its scan image (pixels over
-the inches it covers), the image file's own DPI, and the text itself: typed and printed
-body text has an x-height of about 0.075 in, whatever the page. A declared resolution
-the text contradicts by more than a factor of two (a 1024-pixel JPEG "at 72 dpi", a phone
-photo "at 300") is not believed.
+The file's own resolution is believed unless it is missing or implausible: the PDF's
+placement of its scan image, or the image file's DPI. Implausible means a value that only
+says "unknown" (72 and 96 are what screens and converters write when nobody knew), or a
+page whose size at that resolution is no paper's (a 300-dpi scan placed as if at 72 dpi
+comes out 35 by 46 inches; a 1024-pixel JPEG marked 300 dpi, 3.4 by 4.4). Only then is
+the resolution guessed from the text itself: typed and printed body text has an x-height
+of about 0.075 in, whatever the page. Print is hard to measure on faint or broken
+typing, so the text never overrules a resolution the file states plausibly.
 
-Scaling works on the measured x-height, not on the dpi: what the engine sees is pixels.
-Print smaller than `LOW_X_HEIGHT` px is enlarged (faxes, small JPEGs, 100-dpi scans);
-print larger than `HIGH_X_HEIGHT` is reduced, which costs nothing in accuracy and saves
-recognition time on 400- and 600-dpi scans. The band comes from the real corpus
-(bench/RESULTS.md): enlarging further, or reducing print that is already in the band,
-made no page better.
+Scaling works on the x-height, not on the dpi: what the engine sees is pixels. The
+measured x-height is used when it agrees with the resolution (within a factor of two),
+else the resolution's nominal one. Print smaller than `LOW_X_HEIGHT` px is enlarged
+(faxes, small JPEGs, 100-dpi scans); print larger than `HIGH_X_HEIGHT` is reduced, which
+costs nothing in accuracy and saves recognition time on 400- and 600-dpi scans.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 
+from ocrmp.ocr.page import Resolution
+
 X_HEIGHT_IN = 0.075  # typewriter and book faces at 10-12 points
-TRUST_FACTOR = 2.0  # a declared dpi this far from the text's is wrong
+AGREE_FACTOR = 2.0  # a measured x-height this far from the resolution's is not its print
 LOW_X_HEIGHT, UP_TO = 11.0, 14.0  # px: enlarge smaller print to UP_TO
 HIGH_X_HEIGHT, DOWN_TO = 30.0, 24.0  # px: reduce larger print to DOWN_TO
 MAX_SCALE = 4.0
 MIN_X_HEIGHT = 4.0  # px: no legible print is smaller; a smaller reading is specks
 MAX_SCALED_MEGAPIXELS = 50.0  # an enlarged page stays within the engine's cap
-
-
-@dataclass(frozen=True)
-class Resolution:
-    dpi: float  # the page's true resolution, as best known
-    source: str  # pdf, image, text or default: where `dpi` comes from
-    declared: float | None  # what the file said, when it said anything
-    x_height_px: float  # measured, in the page's own pixels; 0 when not measured
-    scale: float  # the page is resized by this before recognition
-
-    @property
-    def engine_dpi(self) -> float:
-        """The resolution of the page as the engine gets it."""
-        return self.dpi * self.scale
+UNKNOWN_DPI = (72.0, 96.0)  # what a file says when nobody knew
+PAGE_INCHES = (5.0, 30.0)  # the longer side of a whole page: a postcard, a large ledger
 
 
 def text_dpi(x_height_px: float) -> float:
     return x_height_px / X_HEIGHT_IN
 
 
-def believe(declared: float | None, x_height_px: float) -> bool:
-    """Whether a declared resolution agrees with the text's size (or nothing contradicts it)."""
-    if not declared:
+def plausible(declared: float | None, shape: tuple[int, ...]) -> bool:
+    """Whether a declared resolution can be the scan's own (see the module's docstring)."""
+    if not declared or any(abs(declared - value) < 0.5 for value in UNKNOWN_DPI):
         return False
-    if not x_height_px:
-        return True
-    ratio = declared / text_dpi(x_height_px)
-    return 1 / TRUST_FACTOR <= ratio <= TRUST_FACTOR
+    inches = max(shape[:2]) / declared
+    return PAGE_INCHES[0] <= inches <= PAGE_INCHES[1]
+
+
+def agrees(dpi: float, x_height_px: float) -> bool:
+    """Whether measured print of this x-height can be body text at `dpi`."""
+    ratio = dpi / text_dpi(x_height_px)
+    return 1 / AGREE_FACTOR <= ratio <= AGREE_FACTOR
 
 
 def choose_scale(x_height_px: float, megapixels: float) -> float:
@@ -73,19 +67,18 @@ def choose_scale(x_height_px: float, megapixels: float) -> float:
 def resolve(declared: float | None, source: str, x_height_px: float,
             shape: tuple[int, ...], default_dpi: float) -> Resolution:
     """The page's resolution from what its file declared and what its text measures
-    (`x_height_px`, 0 when the analysis could not measure it)."""
+    (`x_height_px` on the upright page, 0 when the analysis could not measure it)."""
     measured = x_height_px if x_height_px >= MIN_X_HEIGHT else 0.0
-    if believe(declared, measured):
-        dpi, where = float(declared or 0), source
+    if declared and plausible(declared, shape):
+        dpi, where = float(declared), source
     elif measured:
-        dpi, where = round(text_dpi(measured)), "text"
+        dpi, where = float(round(text_dpi(measured))), "text"
     else:
         dpi, where = float(default_dpi), "default"
-    # Print the analysis could not measure is taken for body text at the page's resolution.
-    x_height = measured or X_HEIGHT_IN * dpi
+    print_px = measured if measured and agrees(dpi, measured) else X_HEIGHT_IN * dpi
     megapixels = shape[0] * shape[1] / 1e6
     return Resolution(dpi, where, declared, round(measured, 1),
-                      round(choose_scale(x_height, megapixels), 3))
+                      round(choose_scale(print_px, megapixels), 3))
 
 
 def rescale(img: np.ndarray, scale: float) -> np.ndarray:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ocrmp.ocr.geometry import mean_confidence
+from ocrmp.ocr.page import Page
 from ocrmp.vocabulary import PageFlag
 
 
@@ -70,3 +72,21 @@ class PageResult:
         if self.table is not None:
             data["table"] = self.table
         return data
+
+
+def page_result(page: Page) -> PageResult:
+    """What the reader's steps left on the page, as stored: no pixels, no boxes."""
+    found, res = page.orientation, page.resolution
+    assert res is not None
+    geometry = Geometry(rotation_deg=found.angle, rotation_confidence=found.confidence,
+                        rotation_method=found.method, dpi_source=res.source,
+                        x_height_px=res.x_height_px, scale=res.scale)
+    flags = [flag for flag in PageFlag if flag in page.flags]  # in the vocabulary's order
+    height, width = page.scan.image.shape[:2]
+    return PageResult(
+        index=page.scan.index, text=page.text, confidence=mean_confidence(page.words),
+        width=width, height=height, dpi=res.dpi,
+        low_confidence=PageFlag.LOW_CONFIDENCE in flags, flags=flags,
+        skew_deg=page.ink.skew if page.ink is not None else 0.0,
+        extracted=page.scan.extracted, timings_ms=page.timings_ms, rows=page.rows,
+        table=page.table, geometry=geometry, rejected_words=page.rejected)

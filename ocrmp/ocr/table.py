@@ -2,7 +2,7 @@
 
 Pure functions of word boxes (and of the ruling lines found, when there are any).
 
-- Lines: words whose boxes share most of their height, left to right.
+- Lines: the page's lines of words (`geometry.lines_of`).
 - The header: the lines that name columns (two different fields at least), with any line
   right against them (a two-level header's upper or lower labels).
 - Columns: the vertical rules when they frame the table; otherwise where the words of
@@ -24,14 +24,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ocrmp.ocr.engines import Word
+from ocrmp.ocr.geometry import Line, Word
 from ocrmp.ocr.headers import column_field, is_header_line, label_field, label_fields
 from ocrmp.ocr.records import Field
-from ocrmp.ocr.rows import Line
 
-# Two words are on one line when their middles are less than this share of a word's
-# height apart.
-LINE_OVERLAP = 0.5
 # A gap between two lines taller than this share of a line's height starts a new row,
 # where no rule says so: lines of one cell are set closer than the rows are.
 ROW_GAP = 1.1
@@ -49,51 +45,19 @@ _WHOLE_DATE = re.compile(r"\d{1,4} ?[-/.] ?\d{1,2} ?[-/.] ?\d{2,4}|\d{1,2} [^\W\
 _WHOLE_NUMBER = re.compile(r"(?:\d[ -]?){4,}")
 
 
-@dataclass(frozen=True)
-class TextLine(Line):
-    @property
-    def height(self) -> float:
-        return float(statistics.median(w.height for w in self.words))
-
-
 @dataclass
 class Table:
     fields: list[Field] = field(default_factory=list)
-    header: list[TextLine] = field(default_factory=list)
+    header: list[Line] = field(default_factory=list)
     rows: list[list[list[str]]] = field(default_factory=list)  # row, column, lines
+    body: list[Line] = field(default_factory=list)  # the lines the rows were made of
     columns: list[int] = field(default_factory=list)  # boundaries, edges included
-    above: list[TextLine] = field(default_factory=list)
-    below: list[TextLine] = field(default_factory=list)
+    above: list[Line] = field(default_factory=list)
+    below: list[Line] = field(default_factory=list)
 
     @property
     def read(self) -> bool:
         return len(self.columns) >= 3 and bool(self.rows)
-
-
-def _centre_x(word: Word) -> float:
-    return word.left + word.width / 2
-
-
-def visual_lines(words: Sequence[Word]) -> list[TextLine]:
-    """Words grouped into the lines the page shows, top to bottom, each left to right.
-
-    A word joins a line whose words' middles it shares: compared with the line as it
-    started, not with all it has gathered, so that labels set at two levels of a header
-    (and a label centred between them) stay on lines of their own.
-    """
-    lines: list[list[Word]] = []
-    for word in sorted(words, key=lambda w: (w.top + w.bottom) / 2):
-        middle = (word.top + word.bottom) / 2
-        for line in reversed(lines[-4:]):  # a line is among the last few started
-            centre = statistics.median((w.top + w.bottom) / 2 for w in line)
-            height = statistics.median(w.height for w in line)
-            if abs(middle - centre) <= LINE_OVERLAP * max(height, word.height):
-                line.append(word)
-                break
-        else:
-            lines.append([word])
-    return sorted((TextLine(tuple(sorted(line, key=lambda w: w.left))) for line in lines),
-                  key=lambda line: line.top)
 
 
 def column(x: float, columns: Sequence[int]) -> int | None:
@@ -104,35 +68,71 @@ def column(x: float, columns: Sequence[int]) -> int | None:
     return None
 
 
-def columns_from_words(lines: Sequence[TextLine]) -> list[int]:
+def columns_from_words(lines: Sequence[Line]) -> list[int]:
     """Column boundaries where (almost) no line's words cross a wide vertical gap."""
     words = [w for line in lines for w in line.words if any(c.isalnum() for c in w.text)]
     if not words:
         return []
     min_gap = COLUMN_GAP * statistics.median(w.height for w in words)
-    return column_gaps([(w.left, w.right) for w in words], min_gap, len(lines))
+    return column_gaps([(w.left, w.right) for w in words], min_gap)
 
 
-def column_gaps(spans: Sequence[tuple[int, int]], min_gap: float, lines: int) -> list[int]:
+def column_gaps(spans: Sequence[tuple[int, int]], min_gap: float) -> list[int]:
     """Boundaries, edges included, in the gaps at least `min_gap` wide that (almost) no
-    span of text crosses (`lines`: how many lines the spans come from)."""
+    span of text crosses: at most `CROSSING_SHARE` of as many as fill a column there
+    typically (the median, over the x where text stands, of the spans standing there), so
+    that a note running over stays a note, however the spans' lines were counted; and a
+    column filled on a few rows only, with paper on both of its sides, stays a column."""
     left, right = min(a for a, _ in spans), max(b for _, b in spans)
+    coverage = _coverage(spans, left, right)
+    typical = typical_fill(spans)
+    bounds = [left]
+    for start, end in _runs(coverage <= int(typical * CROSSING_SHARE), min_gap):
+        if start == 0:
+            continue
+        # Paper on both sides of what stands in the gap: a sparse column, each side a
+        # boundary; else the gap's middle.
+        clear = _runs(np.append(coverage[start:end] == 0, False), min_gap)
+        if len(clear) >= 2:
+            bounds += [left + start + (a + b) // 2 for a, b in clear]
+        else:
+            bounds.append(left + (start + end) // 2)
+    return [*bounds, right + 1]
+
+
+def _coverage(spans: Sequence[tuple[int, int]], left: int, right: int) -> np.ndarray:
+    """How many spans stand over each x from `left` to `right`."""
     coverage = np.zeros(right - left + 1, dtype=np.int32)
     for a, b in spans:
-        coverage[a - left:b - left] += 1
-    empty = coverage <= int(lines * CROSSING_SHARE)
-    bounds, start = [left], None
+        coverage[max(0, a - left):max(0, b - left)] += 1
+    return coverage
+
+
+def typical_fill(spans: Sequence[tuple[int, int]]) -> float:
+    """How many of the spans stand over a column of text, typically: the median over the
+    x where any stands. A measure of a table's rows that does not depend on how its
+    lines were counted."""
+    if not spans:
+        return 0.0
+    coverage = _coverage(spans, min(a for a, _ in spans), max(b for _, b in spans))
+    return float(np.median(coverage[coverage > 0])) if coverage.any() else 0.0
+
+
+def _runs(empty: np.ndarray, min_gap: float) -> list[tuple[int, int]]:
+    """(start, end) of each run of True at least `min_gap` long, ending before the last
+    element (a run reaching the end is the table's right margin, not a gap)."""
+    runs, start = [], None
     for x, is_empty in enumerate(empty):
         if is_empty and start is None:
             start = x
         elif not is_empty and start is not None:
-            if x - start >= min_gap and start > 0:
-                bounds.append(left + (start + x) // 2)
+            if x - start >= min_gap:
+                runs.append((start, x))
             start = None
-    return [*bounds, right + 1]
+    return runs
 
 
-def columns_from_rules(rules_x: Sequence[int], lines: Sequence[TextLine]) -> list[int]:
+def columns_from_rules(rules_x: Sequence[int], lines: Sequence[Line]) -> list[int]:
     """The vertical rules as column boundaries, closed by the words' own edges where the
     table's outer rules are missing."""
     words = [w for line in lines for w in line.words]
@@ -158,37 +158,57 @@ def columns_from_rules(rules_x: Sequence[int], lines: Sequence[TextLine]) -> lis
 OUTER_WORDS = 2  # words beyond a table's outer rule that make a column there
 
 
-def find_header(lines: Sequence[TextLine],
+def find_header(lines: Sequence[Line],
                 rules_y: Sequence[int] = ()) -> tuple[int, int] | None:
     """(first, last + 1) of the header lines, None on a page whose columns are not named.
 
     The header is the first line that names columns, with the lines around it that are
     labels too: another line naming columns ("DATE  N°" under "ENREGISTREMENT"), or a
     line of label words set right against it (a label's second line, a group label); a
-    rule below it ends it.
+    rule below it ends it, unless the line below the rule names columns too (the labels
+    under a group label, ruled off from it).
     """
     for i, line in enumerate(lines):
         if not _names_columns(line):
             continue
-        first, last = i, i + 1
+        first = i
         while first > 0 and _label_line(lines[first - 1], lines[first]):
             first -= 1
-        while last < len(lines) and not _ruled_between(lines[last - 1], lines[last], rules_y) \
-                and (_names_columns(lines[last]) or _label_line(lines[last], lines[last - 1])):
-            last += 1
-        return first, last
+        return first, _header_end(lines, i + 1, rules_y)
     return None
 
 
-def _ruled_between(upper: TextLine, lower: TextLine, rules_y: Sequence[int]) -> bool:
+def _header_end(lines: Sequence[Line], last: int, rules_y: Sequence[int]) -> int:
+    """Past the header's last line: further lines join it while they name columns or are
+    labels set against it, and a line of neither (labels misread under a stain) when a
+    label line follows it before any figure."""
+    j = last
+    while j < len(lines) and j - last <= HEADER_SKIP:
+        ruled = _ruled_between(lines[j - 1], lines[j], rules_y)
+        if _names_columns(lines[j]) or (not ruled and _label_line(lines[j], lines[j - 1])):
+            last = j + 1
+        elif _has_digit(lines[j]):
+            break
+        j += 1
+    return last
+
+
+HEADER_SKIP = 1  # lines of neither labels nor figures a header may hold between its labels
+
+
+def _has_digit(line: Line) -> bool:
+    return any(c.isdigit() for c in line.text)
+
+
+def _ruled_between(upper: Line, lower: Line, rules_y: Sequence[int]) -> bool:
     return any(upper.bottom <= y <= lower.top + lower.height / 2 for y in rules_y)
 
 
-def _names_columns(line: TextLine) -> bool:
+def _names_columns(line: Line) -> bool:
     return is_header_line([w.text for w in line.words])
 
 
-def _label_line(line: TextLine, neighbour: TextLine) -> bool:
+def _label_line(line: Line, neighbour: Line) -> bool:
     """A line of labels beside a header line: close to it and without figures; below
     it, with a label word too (a first data line set against the header has none:
     "vendeur", a name), where above it a group label need not name a field."""
@@ -199,7 +219,7 @@ def _label_line(line: TextLine, neighbour: TextLine) -> bool:
             and (not below or bool(label_fields(line.text))))
 
 
-def name_columns(header: Sequence[TextLine], columns: Sequence[int]) -> list[Field]:
+def name_columns(header: Sequence[Line], columns: Sequence[int]) -> list[Field]:
     """Each column's field from the header words above it. A label (words of one line
     set close together) that spans several columns is their group ("ENREGISTREMENT" over
     "DATE" and "N°", "NAMES OF PARTIES" over two sides); the others are the column's own,
@@ -224,7 +244,7 @@ def name_columns(header: Sequence[TextLine], columns: Sequence[int]) -> list[Fie
                 own[covered[0]] += texts
             else:
                 for word in label:
-                    index = column(_centre_x(word), columns)
+                    index = column(word.box.centre, columns)
                     if index is not None:
                         own[index].append(word.text)
     fields = []
@@ -236,7 +256,7 @@ def name_columns(header: Sequence[TextLine], columns: Sequence[int]) -> list[Fie
     return fields
 
 
-def _labels(line: TextLine) -> list[list[Word]]:
+def _labels(line: Line) -> list[list[Word]]:
     """A header line's labels: runs of words no further apart than a word space."""
     labels: list[list[Word]] = []
     for word in line.words:
@@ -259,11 +279,11 @@ def header_text(fields: Sequence[Field]) -> list[str]:
     return [CELL_SEPARATOR.join(cells) for cells in (upper, lower) if any(cells)]
 
 
-def split_rows(lines: Sequence[TextLine], rules_y: Sequence[int], columns: Sequence[int],
-               fields: Sequence[Field]) -> list[list[TextLine]]:
+def split_rows(lines: Sequence[Line], rules_y: Sequence[int], columns: Sequence[int],
+               fields: Sequence[Field]) -> list[list[Line]]:
     """Body lines grouped into rows (see the module's docstring)."""
     anchors = [i for i, f in enumerate(fields) if f.key in ANCHORS]
-    rows: list[list[TextLine]] = []
+    rows: list[list[Line]] = []
     for line in lines:
         if rows and not _new_row(rows[-1], line, rules_y, columns, anchors, fields):
             rows[-1].append(line)
@@ -272,7 +292,7 @@ def split_rows(lines: Sequence[TextLine], rules_y: Sequence[int], columns: Seque
     return rows
 
 
-def _new_row(row: Sequence[TextLine], line: TextLine, rules_y: Sequence[int],
+def _new_row(row: Sequence[Line], line: Line, rules_y: Sequence[int],
              columns: Sequence[int], anchors: Sequence[int], fields: Sequence[Field]) -> bool:
     above = row[-1]
     if any(above.bottom <= y <= line.top + line.height / 2 for y in rules_y):
@@ -283,22 +303,22 @@ def _new_row(row: Sequence[TextLine], line: TextLine, rules_y: Sequence[int],
                for a in anchors) and any(_anchor(line, a, columns, fields) for a in anchors)
 
 
-def _anchor(line: TextLine, index: int, columns: Sequence[int],
+def _anchor(line: Line, index: int, columns: Sequence[int],
             fields: Sequence[Field]) -> bool:
     """Whether the line holds a whole value of an anchor column (a date, a number): a
     wrapped one ("25" over "décembre" over "1976") is not one until it is whole."""
-    text = " ".join(w.text for w in line.words if column(_centre_x(w), columns) == index)
+    text = " ".join(w.text for w in line.words if column(w.box.centre, columns) == index)
     pattern = _WHOLE_DATE if fields[index].key == "date" else _WHOLE_NUMBER
     return pattern.search(text) is not None
 
 
-def cells_of(row: Sequence[TextLine], columns: Sequence[int]) -> list[list[str]]:
+def cells_of(row: Sequence[Line], columns: Sequence[int]) -> list[list[str]]:
     """Each column's lines in one row."""
     cells: list[list[str]] = [[] for _ in range(len(columns) - 1)]
     for line in row:
         parts: dict[int, list[str]] = {}
         for word in line.words:
-            index = column(_centre_x(word), columns)
+            index = column(word.box.centre, columns)
             if index is not None:
                 parts.setdefault(index, []).append(word.text)
         for index, texts in parts.items():
@@ -306,10 +326,10 @@ def cells_of(row: Sequence[TextLine], columns: Sequence[int]) -> list[list[str]]
     return cells
 
 
-def in_table(line: TextLine, columns: Sequence[int]) -> bool:
+def in_table(line: Line, columns: Sequence[int]) -> bool:
     """Whether a line is the table's: every word in a column, but for a mark or two of
     the margin (a scanner's edge is often read as "E" or "|" beside each line)."""
-    outside = [w for w in line.words if column(_centre_x(w), columns) is None]
+    outside = [w for w in line.words if column(w.box.centre, columns) is None]
     return len(outside) < len(line.words) and all(map(is_margin_mark, outside))
 
 

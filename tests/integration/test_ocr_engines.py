@@ -40,7 +40,7 @@ def test_reads_french_text_with_word_boxes_and_confidence(engine: Engine) -> Non
     assert 80 < result.mean_confidence <= 100
     first = result.words[0]
     assert first.text == "Acte" and 30 < first.left < 50 and first.height > 20
-    assert {w.line_key for w in result.words} == {(1, 1, 1), (1, 1, 2)}
+    assert {w.key for w in result.words} == {(1, 1, 1), (1, 1, 2)}
 
 
 def test_engines_agree(engine: Engine) -> None:

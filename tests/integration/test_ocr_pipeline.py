@@ -108,3 +108,22 @@ def test_png_input(pipeline: Pipeline) -> None:
     Image.fromarray(page.image).save(buffer, "PNG", dpi=(300, 300))
     result = pipeline.process(buffer.getvalue(), "acte", source="a.png")
     assert cer(page.text, result.text) < 0.01
+
+
+@pytest.mark.parametrize("kind", ["acte", "index"])
+def test_the_ink_of_each_page_is_analysed_once(pipeline: Pipeline, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    from ocrmp.ocr import ink
+
+    calls: list[tuple[int, ...]] = []
+    analyse = ink.analyse
+
+    def counted(flat: np.ndarray) -> ink.Ink:
+        calls.append(flat.shape)
+        return analyse(flat)
+
+    monkeypatch.setattr(ink, "analyse", counted)
+    pages = [acte_page(70, lines=8).image, acte_page(71, orientation_deg=90).image] \
+        if kind == "acte" else [ledger_page(72, rows=4).image, ledger_page(73, rows=4).image]
+    result = pipeline.process(pdf_bytes(pages, tmp_path), kind, source="doc.pdf")
+    assert result.pages == 2 and len(calls) == 2

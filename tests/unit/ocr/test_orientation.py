@@ -7,20 +7,28 @@ import pytest
 from PIL import Image, ImageDraw
 
 from ocrmp.corpus import acte_page, font, ledger_page
-from ocrmp.ocr import analysis, preprocess
+from ocrmp.ocr import clean, ink
 from ocrmp.ocr.engines import load_engine
+from ocrmp.ocr.ink import Ink, lines_along, turn
 from ocrmp.ocr.orientation import (
     SAMPLE_HEIGHT,
+    LineReader,
     Orientation,
     axis_of,
     by_ascent,
     by_engine,
-    detect,
     half_turn,
+    turn_by,
+    uncertain,
     upright,
 )
-from ocrmp.ocr.prepare import orient
 from ocrmp.ocr.settings import OcrSettings
+
+
+def orient(image: np.ndarray, reader: LineReader | None) -> tuple[Orientation, Ink]:
+    """What the readers do first: the page flattened, analysed, turned upright."""
+    flat = clean.flatten(image)
+    return upright(ink.analyse(flat), flat, reader)
 
 
 def test_lines_across_or_down_the_page_set_the_axis_and_a_tie_sets_none() -> None:
@@ -33,40 +41,55 @@ def test_lines_across_or_down_the_page_set_the_axis_and_a_tie_sets_none() -> Non
 def test_the_ascent_turns_a_page_over_and_is_sure_only_when_large() -> None:
     assert by_ascent(0, 0.5) == Orientation(0, 1.0, "lines")
     assert by_ascent(90, -0.5).angle == 270
-    assert by_ascent(0, -0.05).angle == 180 and by_ascent(0, -0.05).uncertain
+    assert by_ascent(0, -0.05).angle == 180 and uncertain(by_ascent(0, -0.05))
 
 
 def test_the_engine_is_believed_by_its_margin_and_only_on_lines_it_reads() -> None:
     assert by_engine({0: 92.0, 180: 40.0}) == Orientation(0, 1.0, "engine")
-    assert by_engine({0: 60.0, 180: 55.0}).uncertain  # no clear winner
-    assert by_engine({90: 35.0, 270: 5.0}).uncertain  # handwriting: nothing reads
+    assert uncertain(by_engine({0: 60.0, 180: 55.0}))  # no clear winner
+    assert uncertain(by_engine({90: 35.0, 270: 5.0}))  # handwriting: nothing reads
 
 
-def test_upright_undoes_each_quarter_turn() -> None:
+def test_an_unsure_decision_is_not_acted_on() -> None:
+    assert turn_by(Orientation(180, 0.9, "lines"), (0.6, 0.1)) == 180
+    assert turn_by(Orientation(180, 0.0, "engine"), (0.6, 0.1)) == 0  # read as it is
+    assert turn_by(Orientation(90, 0.2, "engine"), (0.3, 0.25)) == 0  # axis in doubt too
+    # Lines surely down the page cannot be read as they are: turned, and flagged.
+    assert turn_by(Orientation(270, 0.2, "engine"), (0.05, 0.6)) == 270
+
+
+def test_turn_undoes_each_quarter_turn() -> None:
     page = np.arange(12, dtype=np.uint8).reshape(3, 4)
     for angle in (0, 90, 180, 270):
-        assert np.array_equal(upright(np.rot90(page, angle // 90), angle), page)
+        assert np.array_equal(turn(np.rot90(page, angle // 90), angle), page)
+
+
+def test_turning_the_analysis_turns_its_components_with_its_mask() -> None:
+    analysis = ink.analyse(clean.flatten(acte_page(6, lines=8).image))
+    for angle in (90, 180, 270):
+        turned = analysis.turned(angle)
+        again = ink.component_stats(turned.mask)
+        assert sorted(map(tuple, turned.stats[:, :4])) == sorted(map(tuple, again[:, :4]))
 
 
 @pytest.mark.parametrize("angle", [0, 90, 180, 270])
 def test_a_deed_turned_any_way_is_found_by_its_lines_alone(angle: int) -> None:
     page = acte_page(5, orientation_deg=angle)
-    found = orient(preprocess.flatten(page.image).image, None)
-    assert found.orientation.angle == angle and found.orientation.method == "lines"
-    assert not found.orientation.uncertain
+    found, _ = orient(page.image, None)
+    assert found.angle == angle and found.method == "lines"
+    assert not uncertain(found)
 
 
 @pytest.mark.parametrize("angle", [90, 270])
 def test_a_ruled_ledger_turned_sideways_is_found(angle: int) -> None:
     page = ledger_page(3, format="inscription", orientation_deg=angle)
     image = page.image if page.image.ndim == 2 else page.image.mean(axis=2).astype(np.uint8)
-    assert orient(preprocess.flatten(image).image, None).orientation.angle == angle
+    assert orient(image, None)[0].angle == angle
 
 
 def test_a_blank_page_has_no_orientation_to_doubt() -> None:
-    blank = np.full((1100, 850), 255, np.uint8)
-    found = detect(orient(blank, None).ink, blank, None).orientation
-    assert found.method == "none" and not found.uncertain
+    found, _ = orient(np.full((1100, 850), 255, np.uint8), None)
+    assert found.method == "none" and not uncertain(found)
 
 
 class Unreadable:
@@ -92,19 +115,17 @@ def x_height_page() -> np.ndarray:
 
 def test_a_page_whose_lines_read_no_way_up_is_left_as_it_is_and_flagged_uncertain() -> None:
     reader = Unreadable()
-    found = orient(preprocess.flatten(x_height_page()).image, reader).orientation
+    found, _ = orient(x_height_page(), reader)
     assert reader.asked > 0  # the lines alone could not tell up from down
-    assert found.method == "engine" and found.uncertain
+    assert found.method == "engine" and uncertain(found) and found.angle == 0
 
 
 def test_a_half_turn_puts_each_line_and_its_band_where_the_turned_mask_has_them() -> None:
-    ink = orient(preprocess.flatten(acte_page(7).image).image, None).ink
-    size = analysis.glyph_size(analysis.glyph_components(analysis.component_stats(ink.mask),
-                                                         ink.mask.shape))
-    lines = analysis.lines_along(ink.mask, size).lines
-    turned = analysis.lines_along(np.ascontiguousarray(ink.mask[::-1, ::-1]), size).lines
+    _, analysis = orient(acte_page(7).image, None)
+    _, lines = lines_along(analysis.mask, analysis.size)
+    _, turned = lines_along(np.ascontiguousarray(analysis.mask[::-1, ::-1]), analysis.size)
     assert len(lines) > 10
-    assert {half_turn(line, ink.mask.shape) for line in lines} == set(turned)
+    assert {half_turn(line, analysis.mask.shape) for line in lines} == set(turned)
 
 
 class Recording:
@@ -122,7 +143,7 @@ class Recording:
 def test_sample_lines_are_cut_level_from_a_skewed_page_and_read_upright() -> None:
     turned = Image.fromarray(x_height_page()).rotate(2.0, fillcolor=255, expand=False)
     reader = Recording()
-    found = orient(preprocess.flatten(np.asarray(turned)).image, reader).orientation
+    found, _ = orient(np.asarray(turned), reader)
     assert found == Orientation(0, 1.0, "engine")
     first = reader.samples[0]
     assert first.shape[0] == SAMPLE_HEIGHT

@@ -5,17 +5,16 @@ from __future__ import annotations
 import pytest
 
 from ocrmp.corpus import acte_page
-from ocrmp.ocr import analysis, preprocess
-from ocrmp.ocr.analysis import Line
-from ocrmp.ocr.prepare import orient
+from ocrmp.ocr import clean, ink, orientation
+from ocrmp.ocr.ink import Bar
 from ocrmp.ocr.resolution import (
     DOWN_TO,
     HIGH_X_HEIGHT,
     LOW_X_HEIGHT,
     MAX_SCALE,
     UP_TO,
-    believe,
     choose_scale,
+    plausible,
     resolve,
     text_dpi,
 )
@@ -28,11 +27,26 @@ def test_a_declared_resolution_the_text_agrees_with_is_kept() -> None:
     assert (found.dpi, found.source, found.scale) == (300.0, "pdf", 1.0)
 
 
-def test_a_placeholder_resolution_the_text_contradicts_is_replaced_by_the_texts() -> None:
-    # A 1024-pixel-wide JPEG "at 300 dpi" whose x-height is 9 px: about 120 dpi.
-    found = resolve(300.0, "image", 9.0, (1330, 1024), 300)
-    assert found.source == "text" and 100 <= found.dpi <= 140
-    assert found.scale == pytest.approx(UP_TO / 9.0, abs=0.01)
+def test_a_plausible_resolution_stands_against_print_measured_too_small() -> None:
+    # Light typing at 400 dpi whose broken strokes measure an x-height of 8 px: the
+    # file's resolution stands and its print is not enlarged as if it were 107 dpi.
+    found = resolve(400.0, "image", 8.0, (4400, 3400), 300)
+    assert (found.dpi, found.source) == (400.0, "image") and found.scale <= 1.0
+
+
+def test_an_implausible_resolution_is_replaced_by_the_texts() -> None:
+    # A 300-dpi scan placed as if at 72 dpi: a page of 35 by 46 inches.
+    assert resolve(72.0, "pdf", 22.0, LETTER_300, 300).source == "text"
+    # A 1024-pixel-wide JPEG "at 300 dpi": a page of 3.4 by 4.4 inches.
+    small = resolve(300.0, "image", 9.0, (1330, 1024), 300)
+    assert small.source == "text" and 100 <= small.dpi <= 140
+    assert small.scale == pytest.approx(UP_TO / 9.0, abs=0.01)
+
+
+def test_screen_resolutions_say_nothing() -> None:
+    assert not plausible(72.0, (1100, 850)) and not plausible(96.0, (1100, 850))
+    assert plausible(100.0, (1100, 850)) and plausible(300.0, LETTER_300)
+    assert not plausible(None, LETTER_300) and not plausible(300.0, (600, 400))
 
 
 def test_without_any_declaration_the_text_decides_and_without_text_the_default() -> None:
@@ -59,23 +73,16 @@ def test_enlarging_stays_within_the_pixel_budget() -> None:
     assert 40.0 * scale**2 <= 50.0 + 1e-6
 
 
-def test_believe_tolerates_a_factor_of_two() -> None:
-    assert believe(300.0, 300 * 0.075 * 1.8)
-    assert not believe(300.0, 300 * 0.075 / 2.5)
-    assert not believe(None, 20.0) and believe(200.0, 0.0)
-
-
 @pytest.mark.parametrize("dpi", [100, 150, 200, 300])
 def test_the_text_of_a_generated_page_gives_its_resolution_within_a_third(dpi: int) -> None:
     page = acte_page(8, dpi=dpi)
-    found = orient(preprocess.flatten(page.image).image, None)
-    x_height = analysis.x_height(found.lines) * found.ink.reduction
-    assert abs(text_dpi(x_height) - dpi) <= dpi / 3
+    _, upright = orientation.upright(ink.analyse(clean.flatten(page.image)), page.image, None)
+    assert abs(text_dpi(upright.x_height()) - dpi) <= dpi / 3
 
 
 def test_lines_joined_by_blur_are_not_taken_for_large_print() -> None:
-    joined = [Line(0, 10 * i, 300, 40, 2, 37) for i in range(10)]
-    single = [Line(0, 10 * i, 300, 20, 6, 14) for i in range(10)]
-    assert analysis.x_height(tuple(joined)) == 0.0
-    assert analysis.x_height(tuple(joined + single)) == 9.0
-    assert analysis.x_height(tuple(single[:2])) == 0.0  # two lines are too few to say
+    joined = [Bar(0, 10 * i, 300, 40, 2, 37) for i in range(10)]
+    single = [Bar(0, 10 * i, 300, 20, 6, 14) for i in range(10)]
+    assert ink.x_height(tuple(joined)) == 0.0
+    assert ink.x_height(tuple(joined + single)) == 9.0
+    assert ink.x_height(tuple(single[:2])) == 0.0  # two lines are too few to say

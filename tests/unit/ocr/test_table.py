@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from ocrmp.ocr.engines import Word
-from ocrmp.ocr.index import read_table, table_text
-from ocrmp.ocr.table import name_columns, visual_lines
+from dataclasses import replace
+
+import numpy as np
+
+from ocrmp.ocr.geometry import Word, lines_of
+from ocrmp.ocr.ledger import read_table, table_text, trusted
+from ocrmp.ocr.page import Page
+from ocrmp.ocr.pages import PageImage
+from ocrmp.ocr.table import name_columns
+from ocrmp.vocabulary import PageFlag
+from tests.words import word
 
 H = 30  # text height in pixels
 
@@ -13,9 +21,9 @@ def words_at(cells: list[tuple[str, int]], top: int, key: int = 1) -> list[Word]
     """One table line: each cell's words start at its x, words 12 px apart."""
     out = []
     for text, x in cells:
-        for word in text.split():
-            out.append(Word(word, 90.0, x, top, 14 * len(word), H, (1, 1, key)))
-            x += 14 * len(word) + 12
+        for part in text.split():
+            out.append(word(part, 90.0, x, top, 14 * len(part), H, (1, 1, key)))
+            x += 14 * len(part) + 12
     return out
 
 
@@ -43,7 +51,7 @@ def ledger_words(order: tuple[int, ...] = (0, 1, 2, 3, 4)) -> list[Word]:
 def test_words_make_the_lines_the_page_shows() -> None:
     words = words_at([("Lefebvre, Chloé", 100)], 100) + words_at([("Quittance", 700)], 112)
     words += words_at([("Morin, Rémi", 100)], 150)
-    lines = visual_lines(words)
+    lines = lines_of(words)
     assert [line.text for line in lines] == ["Lefebvre, Chloé Quittance", "Morin, Rémi"]
 
 
@@ -56,13 +64,13 @@ def test_a_ruled_table_gives_one_record_per_row_with_every_field() -> None:
         {"date": "2001-01-02", "nature": "Bail", "numero": "7 654 321", "remarques": ""}]
     assert [f.key for f in table.fields] == ["date", "nature", "parties", "numero",
                                              "remarques"]
-    text = table_text(table, ledger_words()).splitlines()
+    text = table_text(table, lines_of(ledger_words())).splitlines()
     assert text[2] == "Date | Nature de l'acte | Parties | Numéro | Remarques"
     assert text[3] == "1952-09-05 | Vente | Roy, Luc à Côté, Marie | 1 234567 | Radiée"
 
 
 def record_of(table: object, index: int) -> dict:
-    from ocrmp.ocr.index import records
+    from ocrmp.ocr.ledger import records
 
     return records(table)[index]  # type: ignore[arg-type]
 
@@ -85,7 +93,7 @@ def test_columns_are_named_by_their_header_not_their_place() -> None:
 
 
 def test_the_page_header_gives_the_lot_and_the_division() -> None:
-    from ocrmp.ocr.index import table_json
+    from ocrmp.ocr.ledger import table_json
 
     table = read_table(ledger_words(), RULES_Y, COLS)
     assert table_json(table)["page_header"] == {"circonscription": "Laval", "lot": "1 234 567"}
@@ -117,12 +125,12 @@ def test_a_second_whole_date_starts_a_new_row_though_no_gap_or_rule_says_so() ->
 def test_a_page_without_a_table_keeps_all_its_text() -> None:
     words = words_at([("Le vendeur déclare", 100)], 100) + words_at([("que l'acte", 100)], 150)
     table = read_table(words, [], [])
-    assert not table.read and table_text(table, words) == "Le vendeur déclare\nque l'acte"
+    assert not table.read and table_text(table, lines_of(words)) == "Le vendeur déclare\nque l'acte"
 
 
 def test_a_label_running_past_its_column_names_only_that_column() -> None:
     # "DEED" ends past the rule: the label is the nature's; the next column is the number's.
-    header = visual_lines(words_at([("Date", 20), ("NATURE OF THE DEED", 390),
+    header = lines_of(words_at([("Date", 20), ("NATURE OF THE DEED", 390),
                                     ("Numéro", 700)], 100))
     fields = name_columns(header, [0, 300, 600, 900])
     assert [f.key for f in fields] == ["date", "nature", "numero"]
@@ -132,7 +140,7 @@ def test_a_label_running_past_its_column_names_only_that_column() -> None:
 def test_marks_in_the_margin_make_no_column_and_keep_their_rows_in_the_table() -> None:
     words = ledger_words()
     # A scanner's edge read as "E" left of the outer rule, beside two of the rows.
-    words += [Word("E", 40.0, 20, 290, 14, H, (9, 9, 1)), Word("E", 40.0, 20, 370, 14, H,
+    words += [word("E", 40.0, 20, 290, 14, H, (9, 9, 1)), word("E", 40.0, 20, 370, 14, H,
                                                               (9, 9, 2))]
     table = read_table(words, RULES_Y, COLS)
     assert [f.key for f in table.fields] == ["date", "nature", "parties", "numero",
@@ -157,9 +165,32 @@ def test_a_last_column_rarely_filled_keeps_its_rows_in_the_table() -> None:
 def test_marks_by_the_page_edge_are_no_rows() -> None:
     # A torn edge found as one more rule, and read as "1" on two lines below the table.
     below = 210 + 80 * (len(ROWS) + 1)
-    words = ledger_words() + [Word("1", 30.0, 1950, below, 14, H, (9, 9, 1)),
-                              Word("1", 30.0, 1950, below + 80, 14, H, (9, 9, 2))]
+    words = ledger_words() + [word("1", 30.0, 1950, below, 14, H, (9, 9, 1)),
+                              word("1", 30.0, 1950, below + 80, 14, H, (9, 9, 2))]
     table = read_table(words, RULES_Y, [*COLS, 2100])
     assert len(table.rows) == len(ROWS)
     assert [f.key for f in table.fields][:5] == ["date", "nature", "parties", "numero",
                                                  "remarques"]
+
+
+def page_of(words: list[Word], flags: frozenset[PageFlag] = frozenset()) -> Page:
+    page = Page.of(PageImage(0, np.full((10, 10), 255, np.uint8), 300.0, False))
+    page.words, page.flags = words, set(flags)
+    return page
+
+
+def test_rows_read_as_typed_text_reads_are_trusted() -> None:
+    words = ledger_words()
+    assert trusted(read_table(words, RULES_Y, COLS), page_of(words))
+
+
+def test_rows_read_as_only_noise_reads_are_not_given() -> None:
+    # A handwritten register: the engine finds rows and cells, and reads nothing in them.
+    words = [replace(w, conf=35.0) if w.top >= 290 else w for w in ledger_words()]
+    assert not trusted(read_table(words, RULES_Y, COLS), page_of(words))
+
+
+def test_the_rows_of_a_page_of_handwriting_are_not_given() -> None:
+    words = ledger_words()
+    page = page_of(words, frozenset({PageFlag.HANDWRITING}))
+    assert not trusted(read_table(words, RULES_Y, COLS), page)

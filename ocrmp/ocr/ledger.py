@@ -1,50 +1,39 @@
 """Index ledgers: the page read a column at a time, its words placed into the table's cells.
 
-The page is cleaned for a table (deskewed, binarised, its ruling found and removed). Its
-columns are known before anything is read: from the vertical rules, or from the gaps
-that the ink's line pieces leave between columns. Each column is then read as one strip
-(tesseract's single-column layout), the page header above the table and the table's
+The page is prepared as every page is, levelled however little it is skewed (a table's
+rows run across the whole page), its ruling found and painted out. Its columns are known
+before anything is read: from the vertical rules, or from the gaps that the pieces of its
+lines leave between columns (the page's ink analysis). Each column is then read as one
+strip (tesseract's single-column layout), the page header above the table and the table's
 header band as wholes: inside a strip every cell's lines are clean lines, where a
 whole-page pass joins cells set at different heights into one skewed line. No text the
 page shows may be lost: ink that no recognised word covers (a lone digit, a line a pass
 skipped) is read again on its own and added. The words then make the table (`table`):
 rows and columns from the ruling, the header and the words' alignment, every line kept;
 each row becomes a record of the real formats' fields (`records`). A page without
-columns is read whole; one whose table cannot be read keeps its whole text and is
-flagged `table_unread`.
+columns is read whole; one whose table cannot be read, or whose rows read too badly to
+be trusted, keeps its whole text, gives no rows and is flagged `table_unread`.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from ocrmp.ocr import analysis, preprocess
+from ocrmp.ocr import noise, prepare, reread, verdict
 from ocrmp.ocr import ruling as ruling_lines
-from ocrmp.ocr.engines import Engine, Word
+from ocrmp.ocr.engines import Engine
+from ocrmp.ocr.geometry import Box, Line, Word, group_by_line, lines_of, mean_confidence
 from ocrmp.ocr.headers import page_fields
-from ocrmp.ocr.pages import PageImage
-from ocrmp.ocr.prepare import prepare_page
-from ocrmp.ocr.reading import page_result
-from ocrmp.ocr.recheck import (
-    reread_missed,
-    second_opinion,
-    uncovered,
-    unread_share,
-    without_remnants,
-)
+from ocrmp.ocr.page import Page
+from ocrmp.ocr.recognise import Blocks, read_box, read_page
 from ocrmp.ocr.records import Field, make_record, strip_specks
-from ocrmp.ocr.result import PageResult
 from ocrmp.ocr.settings import OcrSettings
 from ocrmp.ocr.table import (
     CELL_SEPARATOR,
     MARGIN_MARK,
     Table,
-    TextLine,
     cells_of,
     column,
     column_gaps,
@@ -56,48 +45,83 @@ from ocrmp.ocr.table import (
     is_margin_mark,
     name_columns,
     split_rows,
-    visual_lines,
+    typical_fill,
 )
-from ocrmp.ocr.trust import keep_text
-from ocrmp.vocabulary import Kind, PageFlag
+from ocrmp.vocabulary import PageFlag
 
 PAGE_PSM = 3  # a page, or the part above its table: automatic layout
 STRIP_PSM = 4  # one column: a single column of text of varying sizes
 BAND_PSM = 6  # the header band: one block of labels
 STRIP_INSET = 3  # px kept clear of a column boundary (a rule's remnant, the next cell)
+MIN_DESKEW_DEG = 0.05  # a table's rows run across the page: any skew breaks them
+# Glyph sizes: pieces for planning close wider spaces than a face's word space (a
+# monospace number's spaces line up from row to row and must not pass for a column gap).
+PLAN_GAP = 1.56
+MIN_TABLE_CELLS = 3  # cells on one line: the table (its header) has started
+SIDE_SHARE = 0.2
+# Mean word confidence of a table's rows under which they are not given: typed rows of
+# the real corpus read at 73 % or more, the rows of handwritten registers at 37-49 %.
+TABLE_CONFIDENCE = 58.0
+# Glyph sizes: cells are set apart by both cells' padding, wider than a word space of any
+# face (a monospace comma and space: 1.6); so is a column whose rule is missing.
+RULED_GAP = 2.0
 
 
-def read_index_page(page: PageImage, engine: Engine, settings: OcrSettings) -> PageResult:
-    started = time.perf_counter()
-    prepared = prepare_page(page, engine, settings.dpi)
-    # Kept grey, as deeds are: tesseract thresholds better than we do, and reads the grey.
-    cleaned = preprocess.clean_page(prepared.image, Kind.INDEX, borders=False, flatten=False,
-                                    threshold=False, skew=prepared.skew_deg)
-    res = prepared.resolution
-    image = ruling_lines.erase_remnants(cleaned.image, res.x_height_px * res.scale)
-    cleaned_at = time.perf_counter()
-    dpi = res.engine_dpi
-    ruling = cleaned.ruling
-    rules_y, rules_x = (ruling.rows_y, ruling.cols_x) if ruling else ([], [])
-    plan = plan_reading(image, rules_y, rules_x)
-    kept = keep_text(without_remnants(
-        second_opinion(image, read_planned(image, plan, engine, dpi), engine, dpi)))
-    gaps = uncovered(image, kept.words)
-    missed = keep_text(without_remnants(second_opinion(
-        image, reread_missed(image, gaps, engine, dpi), engine, dpi))).words
-    read_at = time.perf_counter()
-    words = [*kept.words, *missed]
-    table = read_table(words, rules_y, rules_x, plan.columns)
-    done = time.perf_counter()
-    timings = {**prepared.timings_ms, **{f"preprocess_{k}": v
-                                          for k, v in cleaned.timings_ms.items()}}
-    timings.update(preprocess=(cleaned_at - started) * 1000, engine=(read_at - cleaned_at) * 1000,
-                   table=(done - read_at) * 1000, reread=float(len(missed)))
-    return page_result(page, prepared, settings, text=table_text(table, words), words=words,
-                       rejected=kept.rejected, skew=cleaned.skew_deg, timings=timings,
-                       rows=records(table), table=table_json(table),
-                       also=[] if table.read else [PageFlag.TABLE_UNREAD],
-                       unread=unread_share(gaps, words))
+def read_ledger(page: Page, engine: Engine, settings: OcrSettings) -> None:
+    prepare.prepare(page, engine, settings.dpi, MIN_DESKEW_DEG)
+    with page.timed("ruling"):
+        ruling = ruling_lines.find_ruling_lines(page.image)
+        image = ruling_lines.remove_ruling_lines(page.image, ruling)
+        page.image = ruling_lines.erase_remnants(image, page.x_height_px)
+    rules = (ruling.rows_y, ruling.cols_x)
+    with page.timed("plan"):
+        plan = plan_reading(page, *rules)
+    with page.timed("engine"):
+        words = recognise(page, engine, plan)
+    with page.timed("table"):
+        table = read_table(words, *rules, plan.columns)
+        page.lines = lines_of(words)
+        page.words = words
+        page.columns = list(zip(table.columns, table.columns[1:], strict=False))
+        page.text = table_text(table, page.lines)
+    verdict.judge(page, settings.low_confidence)
+    if not trusted(table, page):
+        table = Table(above=page.lines)  # its whole text, no rows
+        page.flags.add(PageFlag.TABLE_UNREAD)
+        page.text = table_text(table, page.lines)
+    page.rows = records(table)
+    page.table = table_json(table)
+
+
+def trusted(table: Table, page: Page) -> bool:
+    """Whether a table's rows can be given as read: a table was found, its page is not
+    handwriting, and its rows read as typed text reads (at `TABLE_CONFIDENCE` or more):
+    the rows of a register the engine cannot read are noise in cells."""
+    words = [w for line in table.body for w in line.words]
+    return (table.read and PageFlag.HANDWRITING not in page.flags
+            and mean_confidence(words) >= TABLE_CONFIDENCE)
+
+
+def recognise(page: Page, engine: Engine, plan: Plan) -> list[Word]:
+    """The page read as planned, doubtful figures read again, noise left out, then the
+    ink no word covers read again (and judged alike)."""
+    assert page.resolution is not None
+    blocks = Blocks()
+    again = reread.Reread(page, engine, blocks)
+    read = read_planned(page, plan, engine, blocks)
+    kept = noise.keep_text(_text(reread.figures(read, again)))
+    gaps = reread.uncovered(page, kept.words)
+    read_again = [w for piece in reread.missed(gaps, again) for w in piece]
+    found = noise.keep_text(_text(reread.figures(read_again, again))).words
+    page.rejected = kept.rejected
+    page.unread_share = reread.unread_share(gaps, [*kept.words, *found])
+    page.timings_ms["reread"] = float(len(found))
+    return [*kept.words, *found]
+
+
+def _text(words: Sequence[Word]) -> list[Word]:
+    """Without what is left of a rule read as text: bars and dashes alone."""
+    return [w for w in words if not noise.is_rule_remnant(w.text)]
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -111,74 +135,63 @@ class Plan:
     rules_y: Sequence[int] = ()
 
 
-def plan_reading(image: np.ndarray, rules_y: Sequence[int], rules_x: Sequence[int]) -> Plan:
+def plan_reading(page: Page, rules_y: Sequence[int], rules_x: Sequence[int]) -> Plan:
     """Where the table starts and where its columns are, before anything is read.
 
     Columns: the vertical rules, else the gaps that the page's line pieces leave. The
     table starts at its first line whose pieces each keep to one column: the title and
     the page header's lines run across the columns and are read whole above it.
     """
-    ink = analysis.ink_of(image)
-    size = analysis.glyph_size(analysis.glyph_components(analysis.component_stats(ink.mask),
-                                                         ink.mask.shape))
-    if not size:
+    glyph = page.glyph_px
+    pieces = page.pieces(PLAN_GAP)
+    if not glyph or not pieces:
         return Plan(0, [])
-    r = ink.reduction
-    pieces = analysis.segments(ink.mask, PLAN_GAP * size)
-    if not len(pieces):
-        return Plan(0, [])
-    rows = _piece_rows(pieces)
+    rows = [[pieces[i] for i in row] for row in group_by_line(pieces)]
     # Where the table starts: its first rule, else its first line of several pieces. Only
     # the lines from there on say where its columns are; the title and the page header
     # above run across them.
-    start = round(min(rules_y) / r) if rules_y else _first_wide_row(pieces, rows)
-    table_rows = [row for row in rows if min(pieces[i, 1] for i in row) >= start - size]
-    inside = [i for row in table_rows for i in row]
-    spans = [(int(pieces[i, 0] * r), int((pieces[i, 0] + pieces[i, 2]) * r)) for i in inside]
+    start = min(rules_y) if rules_y else _first_wide_row(rows, glyph)
+    table_rows = [row for row in rows if min(p.top for p in row) >= start - glyph]
+    spans = [(p.left, p.right) for row in table_rows for p in row]
     if not spans:
         return Plan(0, [])
-    gaps = column_gaps(spans, analysis.segment_gap(PLAN_GAP * size) * r, len(table_rows))
-    columns = with_rules(gaps, rules_x, size * r, spans, len(table_rows))
+    if len(rules_x) < 2:
+        columns = column_gaps(spans, PLAN_GAP * glyph)
+    else:
+        # Between ruled columns, only a gap wider than any word space is a missing rule.
+        gaps = column_gaps(spans, PLAN_GAP * glyph)
+        columns = refine(sorted(rules_x), gaps, glyph, spans)
     if len(columns) < 3:
         return Plan(0, [])
     if rules_y:
-        return Plan(max(0, round(min(rules_y) - size * r)), columns, rules_y)
+        return Plan(max(0, round(min(rules_y) - glyph)), columns, rules_y)
     for row in table_rows:
-        lefts = [int(pieces[i, 0] * r) for i in row]
-        rights = [int((pieces[i, 0] + pieces[i, 2]) * r) for i in row]
-        held = {column((a + b) / 2, columns) for a, b in zip(lefts, rights, strict=True)}
-        crossing = any(column(a, columns) != column(b - 1, columns)
-                       for a, b in zip(lefts, rights, strict=True))
+        held = {column(p.centre, columns) for p in row}
+        crossing = any(column(p.left, columns) != column(p.right - 1, columns) for p in row)
         if len(held - {None}) >= 2 and not crossing:
-            top = min(int(pieces[i, 1] * r) for i in row)
-            return Plan(max(0, top - round(size * r)), columns)
+            return Plan(max(0, round(min(p.top for p in row) - glyph)), columns)
     return Plan(0, [])
 
 
-MIN_TABLE_CELLS = 3  # pieces on one line: the table (its header) has started
-
-
-def _first_wide_row(pieces: np.ndarray, rows: list[list[int]]) -> float:
+def _first_wide_row(rows: Sequence[Sequence[Box]], glyph: float) -> float:
+    """The top of the first line of cells: pieces set further apart than words are (a
+    title's words in a larger face are pieces too, a word space apart)."""
     for row in rows:
-        if len(row) >= MIN_TABLE_CELLS:
-            return float(min(pieces[i, 1] for i in row))
+        spans = sorted((p.left, p.right) for p in row)
+        apart = 1 + sum(b[0] - a[1] >= RULED_GAP * glyph
+                        for a, b in zip(spans, spans[1:], strict=False))
+        if apart >= MIN_TABLE_CELLS:
+            return float(min(p.top for p in row))
     return 0.0
 
 
-def with_rules(gaps: Sequence[int], rules_x: Sequence[int], glyph: float,
-               spans: Sequence[tuple[int, int]], rows: int) -> list[int]:
-    """The vertical rules, and the gaps between columns where no rule was found (a
-    broken or faint one): a column boundary either way."""
-    if len(rules_x) < 2:
-        return list(gaps)
-    return refine(sorted(rules_x), gaps, glyph, spans, rows)
-
-
 def refine(bounds: Sequence[int], gaps: Sequence[int], glyph: float,
-           spans: Sequence[tuple[int, int]], rows: int) -> list[int]:
+           spans: Sequence[tuple[int, int]]) -> list[int]:
     """`bounds` with the inner `gaps` that split one of their columns in two. A gap
-    counts only where text stands on both sides of it within its column, in a fifth of
-    the rows at least: the empty end of a column of short values is no column."""
+    counts only where text stands on both sides of it within its column, on a fifth as
+    many lines at least as fill a column typically: the empty end of a column of short
+    values is no column."""
+    rows = typical_fill(spans)
     inner = []
     for x in gaps[1:-1]:
         if any(abs(x - bound) <= 2 * glyph for bound in bounds):
@@ -192,58 +205,28 @@ def refine(bounds: Sequence[int], gaps: Sequence[int], glyph: float,
     return sorted({*bounds, *inner})
 
 
-SIDE_SHARE = 0.2
-
-
-# Pieces for planning close wider spaces than a face's word space: a monospace number's
-# spaces line up from row to row and must not pass for a column gap.
-PLAN_GAP = 1.3
-
-
-def _piece_rows(pieces: np.ndarray) -> list[list[int]]:
-    """Indexes of pieces on one line (overlapping vertically), top to bottom."""
-    rows: list[list[int]] = []
-    spans: list[tuple[int, int]] = []
-    for i in np.argsort(pieces[:, 1] + pieces[:, 3] / 2):
-        top, bottom = int(pieces[i, 1]), int(pieces[i, 1] + pieces[i, 3])
-        if spans and min(bottom, spans[-1][1]) - max(top, spans[-1][0]) > 0:
-            rows[-1].append(int(i))
-            spans[-1] = (min(top, spans[-1][0]), max(bottom, spans[-1][1]))
-        else:
-            rows.append([int(i)])
-            spans.append((top, bottom))
-    return rows
-
-
-def read_planned(image: np.ndarray, plan: Plan, engine: Engine, dpi: float) -> list[Word]:
+def read_planned(page: Page, plan: Plan, engine: Engine, blocks: Blocks) -> list[Word]:
     """The page's words read as planned; the table's header band read whole at the end."""
+    assert page.resolution is not None
+    image, dpi = page.image, page.resolution.engine_dpi
     if not plan.columns:
-        return engine.recognize(image, psm=PAGE_PSM, dpi=dpi).words
+        return read_page(image, engine, dpi, PAGE_PSM, blocks)
+    height, width = image.shape[:2]
     top = max(0, plan.top)
-    words = _read_box(image, (0, 0, image.shape[1], top), engine, PAGE_PSM, dpi)
+    words = read_box(image, Box(0, 0, width, top), engine, dpi, blocks, psm=PAGE_PSM)
     for x0, x1 in zip(plan.columns, plan.columns[1:], strict=False):
-        words += _read_box(image, (x0 + STRIP_INSET, top, x1 - STRIP_INSET, image.shape[0]),
-                           engine, STRIP_PSM, dpi)
-    return _header_read_whole(image, words, engine, dpi, plan)
+        words += read_box(image, Box(x0 + STRIP_INSET, top, x1 - STRIP_INSET, height), engine,
+                          dpi, blocks, psm=STRIP_PSM)
+    return _header_read_whole(page, words, engine, blocks, plan)
 
 
-def _read_box(image: np.ndarray, box: tuple[int, int, int, int], engine: Engine, psm: int,
-              dpi: float) -> list[Word]:
-    """Words of one box of the page, in page coordinates; none for an empty box."""
-    x0, y0, x1, y1 = max(0, box[0]), max(0, box[1]), box[2], box[3]
-    crop = image[y0:y1, x0:x1]
-    if crop.size == 0 or not (crop < 128).any():
-        return []
-    return [Word(w.text, w.conf, w.left + x0, w.top + y0, w.width, w.height, w.line_key)
-            for w in engine.recognize(np.ascontiguousarray(crop), psm=psm, dpi=dpi).words]
-
-
-def _header_read_whole(image: np.ndarray, words: list[Word], engine: Engine, dpi: float,
+def _header_read_whole(page: Page, words: list[Word], engine: Engine, blocks: Blocks,
                        plan: Plan) -> list[Word]:
     """Strips cut a group label spanning columns ("ENREGISTREMENT") into pieces: once
     the header is found, its band (from the table's top to its first line with a figure)
     is read again as one block and replaces them."""
-    lines = visual_lines(words)
+    assert page.resolution is not None
+    lines = lines_of(words)
     span = find_header(lines, plan.rules_y)
     if span is None:
         return words
@@ -251,11 +234,12 @@ def _header_read_whole(image: np.ndarray, words: list[Word], engine: Engine, dpi
     first_data = next((line for line in lines[span[1]:]
                        if any(c.isdigit() for c in line.text)), None)
     bottom = first_data.top - 1 if first_data is not None else lines[span[1] - 1].bottom
-    whole = [w for w in _read_box(image, (0, top, image.shape[1], bottom), engine, BAND_PSM,
-                                  dpi) if top <= (w.top + w.bottom) / 2 <= bottom]
+    band = Box(0, top, page.image.shape[1], bottom)
+    whole = [w for w in read_box(page.image, band, engine, page.resolution.engine_dpi, blocks,
+                                 psm=BAND_PSM) if top <= w.box.middle <= bottom]
     if not whole:
         return words
-    outside = [w for w in words if not top <= (w.top + w.bottom) / 2 <= bottom]
+    outside = [w for w in words if not top <= w.box.middle <= bottom]
     return [*outside, *whole]
 
 
@@ -267,7 +251,7 @@ def read_table(words: Sequence[Word], rules_y: Sequence[int], rules_x: Sequence[
     come from the plan the page was read by (the rules, and the gaps its line pieces
     leave, which bridge the spaces of a monospace number where words do not), else from
     the rules alone, else from the words."""
-    lines = visual_lines(words)
+    lines = lines_of(words)
     span = find_header(lines, rules_y)
     if span is None:
         first = _first_ruled_line(lines, rules_y)
@@ -292,12 +276,13 @@ def read_table(words: Sequence[Word], rules_y: Sequence[int], rules_x: Sequence[
         cells = strip_specks(fields, cells_of(row, columns))
         if sum(len(text.replace(" ", "")) for cell in cells for text in cell) > MARGIN_MARK:
             table.rows.append(cells)
+            table.body.extend(row)
         else:  # a mark or two by the page's edge is no row
             table.below.extend(row)
     return table
 
 
-def _first_ruled_line(lines: Sequence[TextLine], rules_y: Sequence[int]) -> int:
+def _first_ruled_line(lines: Sequence[Line], rules_y: Sequence[int]) -> int:
     """Without a header, the table starts at its first rule (the page header is above)."""
     if not rules_y:
         return 0
@@ -305,7 +290,7 @@ def _first_ruled_line(lines: Sequence[TextLine], rules_y: Sequence[int]) -> int:
     return next((i for i, line in enumerate(lines) if line.top >= top), len(lines))
 
 
-def _framing(rules_x: Sequence[int], lines: Sequence[TextLine]) -> list[int]:
+def _framing(rules_x: Sequence[int], lines: Sequence[Line]) -> list[int]:
     """The vertical rules worth taking for column boundaries: at least two, and between
     them the table's words (a margin rule alone frames nothing)."""
     if len(rules_x) < 2 or not lines:
@@ -331,11 +316,11 @@ def table_json(table: Table) -> dict[str, Any]:
             "page_header": page_fields([line.text for line in table.above])}
 
 
-def table_text(table: Table, words: Sequence[Word]) -> str:
+def table_text(table: Table, lines: Sequence[Line]) -> str:
     """The page's text: lines above, the header, one line per row with its cells separated
     by " | " (a cell's lines joined), lines below. Without a table, the lines in order."""
     if not table.read:
-        return "\n".join(line.text for line in visual_lines(words))
+        return "\n".join(line.text for line in lines)
     rows = [CELL_SEPARATOR.join(" ".join(cell) for cell in row).rstrip(" |")
             for row in table.rows]
     header = header_text(table.fields) if table.header else []

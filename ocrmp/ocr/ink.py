@@ -1,24 +1,29 @@
-"""What a page's ink says before any recognition: glyph size, text lines, their direction.
+"""The page's ink, analysed once: glyph size, components, text lines, skew, pieces of lines.
 
-One cheap pass over a reduced copy of the page (glyphs about 10-20 px): the ink mask,
-its glyph-sized connected components, and the text lines found by closing the ink along
-one direction, which merges the letters and words of a line into one long thin bar. The
-orientation, the resolution and the confidence checks all read this one analysis.
+One pass over a reduced copy of the flattened page (glyphs about 10-20 px): the ink mask
+without its rules, its connected components labelled once, the glyph-sized ones and their
+median size. Turning the page upright turns the analysis with it (`Ink.turned`: the mask
+and the component boxes, nothing labelled again); levelling it finds the text lines (ink
+closed along the line, which merges a line's letters into one long thin bar) and their
+x-height band, and the pieces of lines (ink closed across word spaces, not across the
+gaps between columns). Orientation, resolution, layout, the ledger's plan, the words
+left unread and the handwriting flag all read this one analysis.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
+
+from ocrmp.ocr.geometry import Box
 
 # Reduce until the longer side is under this: 150-200 dpi for a letter page, where the
 # x-height of typed print is still ~10 px (the ascent needs that) and a component pass
 # costs a few milliseconds.
 ANALYSIS_MAX_SIDE = 2200
-# A line bar is at least this many times longer than it is thick.
-LINE_ELONGATION = 4.0
+LINE_ELONGATION = 4.0  # a line bar is at least this many times longer than it is thick
 MIN_GLYPHS = 12  # fewer glyph-sized components than this: no text to speak of
 SKEW_RANGE_DEG = 5.0
 # Coarse-to-fine search: (half-width of the window, step) in degrees.
@@ -27,16 +32,18 @@ SKEW_MAX_SIDE = 1100  # px: the profile is searched on a mask no larger
 MAX_CORE_SHARE = 0.75  # an x-height band filling more of its line is two lines joined
 MIN_MEASURED_LINES = 3  # fewer well-formed lines than this: the x-height is not measured
 MIN_OUTER_INK = 0.04  # share of a line's ink outside its x-height band worth judging by
-SEGMENT_GAP = 1.2  # glyph sizes: wider than a typewriter's word space, narrower than a
-# table's column gap (its cells are padded on both sides)
-JOINED_ASPECT = 2.5  # a component this much wider than tall is letters joined up
-MIN_STROKE_EXTENT = 5  # px of the analysis mask: smaller components are specks
+# Glyph sizes: wider than a typewriter's word space, narrower than a table's column gap
+# (its cells are padded on both sides).
+SEGMENT_GAP = 1.2
 RULE_GLYPHS = 4  # a straight run of ink this many glyphs long is a rule
+
+_TURN_UPRIGHT = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180,
+                 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 
 
 @dataclass(frozen=True)
-class Line:
-    """A text line of the analysis mask: its box, and the rows its x-height band spans."""
+class Bar:
+    """A text line of the levelled mask: its box, and the rows its x-height band spans."""
 
     x: int
     y: int
@@ -52,18 +59,77 @@ class Line:
 
 @dataclass(frozen=True)
 class Ink:
-    """The reduced ink mask of a page (ink 1, paper 0) and what it was reduced by."""
+    """The page's ink mask (ink 1, paper 0) reduced by `reduction`, and what it holds.
+
+    `stats` are the mask's components, (left, top, width, height, area) each; `glyphs`
+    the glyph-sized ones; `size` the median glyph's longer side (0: no text). Once the
+    page is upright: `skew`, the degrees its lines run askew, and `lines`, the text lines
+    of the mask levelled by it.
+    """
 
     mask: np.ndarray
-    reduction: float  # page pixels per mask pixel (1, 2, 4, ...)
+    reduction: float
+    stats: np.ndarray
+    glyphs: np.ndarray
+    size: float
+    skew: float = 0.0
+    lines: tuple[Bar, ...] = ()
+    levelled: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def has_text(self) -> bool:
+        return self.size > 0
+
+    def turned(self, angle: int) -> Ink:
+        """The analysis of the page turned back by `angle` (a multiple of 90)."""
+        if angle % 360 == 0:
+            return self
+        height, width = self.mask.shape[:2]
+        return replace(self, mask=turn(self.mask, angle),
+                       stats=_turn_stats(self.stats, angle, width, height),
+                       glyphs=_turn_stats(self.glyphs, angle, width, height),
+                       skew=0.0, lines=(), levelled=None)
+
+    def with_lines(self, skew: float, levelled: np.ndarray, lines: tuple[Bar, ...]) -> Ink:
+        return replace(self, skew=skew, levelled=levelled, lines=lines)
+
+    def x_height(self) -> float:
+        """The median x-height of the lines in page pixels; 0 when not measured."""
+        return x_height(self.lines) * self.reduction
+
+    def glyph_boxes(self) -> list[Box]:
+        """Each glyph-sized component's box, in pixels of the upright page."""
+        r = self.reduction
+        return [Box(round(x * r), round(y * r), round((x + w) * r), round((y + h) * r))
+                for x, y, w, h, _ in self.glyphs]
+
+    def pieces(self, gap_glyphs: float = SEGMENT_GAP) -> np.ndarray:
+        """Pieces of text lines of the levelled mask: glyphs closed across spaces up to
+        `gap_glyphs` glyph sizes, as (left, top, width, height, area) in mask pixels."""
+        if not self.size:
+            return np.zeros((0, 5), np.int32)
+        mask = self.levelled if self.levelled is not None else self.mask
+        return segments(mask, gap_glyphs * self.size, self.size)
 
 
-@dataclass(frozen=True)
-class Direction:
-    """How much of the ink lies in line bars running one way, and those bars."""
+def turn(img: np.ndarray, angle: int) -> np.ndarray:
+    """The image turned back by `angle` (a multiple of 90), losslessly."""
+    return cv2.rotate(img, _TURN_UPRIGHT[angle % 360]) if angle % 360 in _TURN_UPRIGHT else img
 
-    share: float
-    lines: tuple[Line, ...]
+
+def _turn_stats(stats: np.ndarray, angle: int, width: int, height: int) -> np.ndarray:
+    """Component boxes of a (width x height) mask as they lie once it is turned back by
+    `angle` the way `turn` turns it."""
+    out = stats.copy()
+    left, top, w, h = (stats[:, i] for i in range(4))
+    angle %= 360
+    if angle == 90:  # turned clockwise: (x, y) -> (height - 1 - y, x)
+        out[:, 0], out[:, 1], out[:, 2], out[:, 3] = height - top - h, left, h, w
+    elif angle == 180:
+        out[:, 0], out[:, 1] = width - left - w, height - top - h
+    elif angle == 270:  # turned counter-clockwise: (x, y) -> (y, width - 1 - x)
+        out[:, 0], out[:, 1], out[:, 2], out[:, 3] = top, width - left - w, h, w
+    return out
 
 
 def reduce(img: np.ndarray, max_side: int = ANALYSIS_MAX_SIDE) -> tuple[np.ndarray, float]:
@@ -75,12 +141,21 @@ def reduce(img: np.ndarray, max_side: int = ANALYSIS_MAX_SIDE) -> tuple[np.ndarr
     return img, factor
 
 
-def ink_of(flat: np.ndarray) -> Ink:
-    """Otsu's threshold on the reduced page, its background already divided out
-    (`preprocess.flatten`): paper is white there, so stains and lighting are not ink."""
+def analyse(flat: np.ndarray) -> Ink:
+    """The analysis of a flattened page (`clean.flatten`: paper white whatever the
+    lighting): Otsu's threshold of the reduced page, its rules taken out, its components."""
     small, factor = reduce(flat)
     _, mask = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    return Ink(without_rules(mask), factor)
+    stats = component_stats(mask)
+    glyphs = glyph_components(stats, mask.shape)
+    size = glyph_size(glyphs)
+    ruled = _rules(mask, size)
+    if ruled is not None:
+        mask = np.where(ruled > 0, np.uint8(0), mask).astype(np.uint8)
+        stats = component_stats(mask)
+        glyphs = glyph_components(stats, mask.shape)
+        size = glyph_size(glyphs)
+    return Ink(mask, factor, stats, glyphs, size)
 
 
 def _long_runs(mask: np.ndarray, length: int) -> np.ndarray:
@@ -89,23 +164,18 @@ def _long_runs(mask: np.ndarray, length: int) -> np.ndarray:
     return cv2.bitwise_or(across, down)
 
 
-def without_rules(mask: np.ndarray) -> np.ndarray:
-    """The mask without ruling lines and underlines: straight runs of ink several glyphs
-    long, which no stroke of a glyph is.
+def _rules(mask: np.ndarray, size: float) -> np.ndarray | None:
+    """Ruling lines and underlines: straight runs of ink several glyphs long, which no
+    stroke of a glyph is; None on a page without any.
 
     A ledger's rules would otherwise join every cell's text into one grid, and an
     underline under a line would pass for its x-height band. Runs a thirtieth of the page
-    long say whether there are rules at all; most deeds have none, and are spared the
-    glyph measurement that sets the finer length.
+    long say whether there are rules at all; most deeds have none.
     """
-    if not _long_runs(mask, max(15, max(mask.shape) // 30)).any():
-        return mask
-    size = glyph_size(glyph_components(component_stats(mask), mask.shape))
-    if not size:
-        return mask
-    rules = cv2.dilate(_long_runs(mask, max(15, round(RULE_GLYPHS * size))),
-                       np.ones((3, 3), np.uint8))
-    return np.where(rules > 0, np.uint8(0), mask).astype(np.uint8)
+    if not size or not _long_runs(mask, max(15, max(mask.shape) // 30)).any():
+        return None
+    return cv2.dilate(_long_runs(mask, max(15, round(RULE_GLYPHS * size))),
+                      np.ones((3, 3), np.uint8))
 
 
 def component_stats(mask: np.ndarray) -> np.ndarray:
@@ -143,8 +213,10 @@ def _core(profile: np.ndarray) -> tuple[int, int]:
     return int(rows[0]), int(rows[-1])
 
 
-def lines_along(mask: np.ndarray, size: float, horizontal: bool = True) -> Direction:
-    """Line bars running horizontally (or vertically) and the share of ink they hold."""
+def lines_along(mask: np.ndarray, size: float,
+                horizontal: bool = True) -> tuple[float, tuple[Bar, ...]]:
+    """The share of the ink in line bars running horizontally (or vertically), and the
+    horizontal bars with their x-height bands."""
     length = max(3, round(size))
     kernel = np.ones((1, length) if horizontal else (length, 1), np.uint8)
     stats = component_stats(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel))
@@ -154,33 +226,27 @@ def lines_along(mask: np.ndarray, size: float, horizontal: bool = True) -> Direc
     total = float(stats[:, cv2.CC_STAT_AREA].sum())
     share = float(stats[thin, cv2.CC_STAT_AREA].sum()) / total if total else 0.0
     if not horizontal:
-        return Direction(share, ())
-    lines = []
+        return share, ()
+    bars = []
     for x, y, w, h, _ in stats[thin]:
         profile = mask[y:y + h, x:x + w].sum(axis=1)
         if profile.max() > 0:
             top, bottom = _core(profile)
-            lines.append(Line(int(x), int(y), int(w), int(h), top, bottom))
-    return Direction(share, tuple(lines))
+            bars.append(Bar(int(x), int(y), int(w), int(h), top, bottom))
+    return share, tuple(bars)
 
 
-def segments(mask: np.ndarray, size: float) -> np.ndarray:
+def segments(mask: np.ndarray, gap: float, size: float) -> np.ndarray:
     """(left, top, width, height, area) of the mask's pieces of text lines: glyphs closed
-    across their letter and word spaces (`segment_gap`), not across the wider gaps
-    between a table's columns."""
-    length = segment_gap(size)
-    stats = component_stats(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((1, length),
-                                                                             np.uint8)))
+    across spaces up to `gap` mask pixels, kept when as tall as text of `size`."""
+    length = max(3, round(gap))
+    stats = component_stats(cv2.morphologyEx(mask, cv2.MORPH_CLOSE,
+                                             np.ones((1, length), np.uint8)))
     height = stats[:, cv2.CC_STAT_HEIGHT]
     return stats[(height >= 0.4 * size) & (height <= 3 * size)]
 
 
-def segment_gap(size: float) -> int:
-    """The widest space `segments` closes: a word space of any face is narrower."""
-    return max(3, round(SEGMENT_GAP * size))
-
-
-def ascent(mask: np.ndarray, lines: tuple[Line, ...]) -> float:
+def ascent(mask: np.ndarray, lines: tuple[Bar, ...]) -> float:
     """(ink above the x-height band - ink below it) / both, over every line: in [-1, 1].
 
     Latin script has more ascenders, capitals and accents than descenders, so an upright
@@ -211,7 +277,7 @@ def _profile_score(xs: np.ndarray, ys: np.ndarray, angle: float, bins: int) -> f
     return float(counts @ counts)
 
 
-def skew_of_ink(mask: np.ndarray) -> float:
+def skew_of(mask: np.ndarray) -> float:
     """Skew in degrees within ±SKEW_RANGE_DEG of the lines of an ink mask (ink nonzero),
     by projection profile: positive when the content is turned counter-clockwise."""
     while max(mask.shape) > SKEW_MAX_SIDE:  # every other pixel: the angle is the same
@@ -240,7 +306,7 @@ def level(mask: np.ndarray, skew: float) -> np.ndarray:
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
-def x_height(lines: tuple[Line, ...]) -> float:
+def x_height(lines: tuple[Bar, ...]) -> float:
     """The median x-height of the lines, in mask pixels; 0 without enough lines to say.
 
     Only lines whose band is well inside them count: where blur or tight spacing has
@@ -248,17 +314,3 @@ def x_height(lines: tuple[Line, ...]) -> float:
     """
     cores = [line.core for line in lines if line.core <= MAX_CORE_SHARE * line.height]
     return float(np.median(cores)) if len(cores) >= MIN_MEASURED_LINES else 0.0
-
-
-def cursive_share(mask: np.ndarray) -> float:
-    """Share of the ink in joined-up strokes: components at least `JOINED_ASPECT` times
-    wider than tall. Typed and printed glyphs stand apart, or touch in twos; handwriting
-    joins the letters of a word. Measured without the median glyph, which on a page of
-    handwriting is itself a handwritten word. 0 without ink."""
-    stats = component_stats(mask)
-    width, height = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
-    area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
-    marks = (height >= MIN_STROKE_EXTENT) | (width >= MIN_STROKE_EXTENT)  # not specks
-    joined = marks & (width >= JOINED_ASPECT * height) & (height >= MIN_STROKE_EXTENT)
-    total = float(area[marks].sum())
-    return float(area[joined].sum()) / total if total else 0.0
