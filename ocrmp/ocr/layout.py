@@ -2,9 +2,11 @@
 
 A gutter is a band of paper between two columns of text: found on the page's pieces of
 lines (the ink analysis, before anything is read), at least `GUTTER_GLYPHS` glyphs wide,
-with text on both sides of it on `GUTTER_LINES` lines or more, no line crossing it, and
-the lines right of it starting at one edge (a column's left edge), which the typewriter's
-chance rivers of spaces down a page never do.
+with text on both sides of it on `GUTTER_LINES` lines or more, no line crossing it, the
+lines right of it starting at one edge (a column's left edge), which the typewriter's
+chance rivers of spaces down a page never do, and lines of like widths on both sides: a
+narrow column of dates or labels beside running text is read across, a label with its
+line, as a table is.
 
 Then the lines, column by column:
 
@@ -18,8 +20,9 @@ Then the lines, column by column:
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ocrmp.ocr.geometry import (
     Box,
@@ -36,6 +39,7 @@ GUTTER_LINES = 5  # lines with text on both sides of the gap
 ALIGNED_GLYPHS = 1.0  # the lines of a column start this close to its left edge...
 ALIGNED_SHARE = 0.5  # ...on this share of the lines beside the gutter
 ENGINE_GUTTER_GLYPHS = 1.0  # the paper between two of the engine's blocks read as columns
+TEXT_COLUMNS = 0.5  # the narrower column's lines are at least this share of the other's
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class _Band:
     bottom: int
     two_sided: int = 0
     aligned_starts: list[int] | None = None
+    widths: tuple[list[int], list[int]] = field(default_factory=lambda: ([], []))
 
 
 def find_gutters(pieces: Sequence[Box], glyph: float) -> list[Gutter]:
@@ -127,11 +132,14 @@ def _extend(band: _Band, spans: Sequence[tuple[int, int]], top: int, bottom: int
     if right - left < widest:
         return False
     band.left, band.right, band.bottom = left, right, bottom
-    after = [a for a, _ in spans if a >= right]
-    if after and any(b <= left for _, b in spans):
+    after = [(a, b) for a, b in spans if a >= right]
+    before = [(a, b) for a, b in spans if b <= left]
+    if after and before:
         band.two_sided += 1
         assert band.aligned_starts is not None
-        band.aligned_starts.append(min(after))
+        band.aligned_starts.append(after[0][0])
+        band.widths[0].append(before[-1][1] - before[-1][0])
+        band.widths[1].append(after[0][1] - after[0][0])
     return True
 
 
@@ -139,9 +147,17 @@ def _closed(band: _Band, glyph: float) -> list[Gutter]:
     if band.two_sided < GUTTER_LINES or not band.aligned_starts:
         return []
     aligned = sum(start - band.right <= ALIGNED_GLYPHS * glyph for start in band.aligned_starts)
-    if aligned < ALIGNED_SHARE * len(band.aligned_starts):
+    if aligned < ALIGNED_SHARE * len(band.aligned_starts) or not _columns_of_text(*band.widths):
         return []
     return [Gutter(band.left, band.right, band.top, band.bottom)]
+
+
+def _columns_of_text(left: Sequence[float], right: Sequence[float]) -> bool:
+    """Whether two sides of a gap are columns of running text, each read whole: lines of
+    like widths. A narrow side beside a wide one is a column of labels (a date, a number,
+    a marginal note) that goes with the line beside it, read across."""
+    narrow, wide = sorted((statistics.median(left), statistics.median(right)))
+    return narrow >= TEXT_COLUMNS * wide
 
 
 def engine_gutters(words: Sequence[Word], glyph: float) -> list[Gutter]:
@@ -178,7 +194,8 @@ def _between(left: Sequence[Line], right: Sequence[Line], words: Sequence[Word],
     if start - edge < ENGINE_GUTTER_GLYPHS * glyph:
         return None
     aligned = sum(ln.left - start <= ALIGNED_GLYPHS * glyph for ln in beside_right)
-    if aligned < ALIGNED_SHARE * len(beside_right):
+    if aligned < ALIGNED_SHARE * len(beside_right) or not _columns_of_text(
+            [ln.box.width for ln in beside_left], [ln.box.width for ln in beside_right]):
         return None
     if any(w.left < start and w.right > edge and top <= w.box.middle <= bottom for w in words):
         return None  # a word runs across: no gutter
@@ -212,11 +229,11 @@ def page_lines(words: Sequence[Word], gutters: Sequence[Gutter]) -> list[Line]:
     bands = _bands(gutters)
     pieces = cut_at_gutters(lines, gutters)
     places = [_place(piece, bands) for piece in pieces]
-    lines: list[tuple[tuple[int, int], Line]] = []
+    placed: list[tuple[tuple[int, int], Line]] = []
     for place in sorted(set(places)):
         column = [p for p, where in zip(pieces, places, strict=True) if where == place]
-        lines += [(place, line) for line in _join(column)]
-    return _in_order(lines, bands)
+        placed += [(place, _as_one(row)) for row in _join(column)]
+    return _in_order(placed)
 
 
 def _extended(gutter: Gutter, lines: Sequence[Line]) -> Gutter:
@@ -243,9 +260,9 @@ def _place(line: Line, bands: Sequence[_BandOf]) -> tuple[int, int]:
     return -1, 0
 
 
-def _join(pieces: Sequence[Line]) -> list[Line]:
+def _join(pieces: Sequence[Line]) -> list[list[Line]]:
     """Pieces of one column gathered into its lines: a piece joins a line it is level
-    with and beside (each of its pieces), top to bottom, each line left to right."""
+    with and beside (each of its pieces); top to bottom."""
     rows: list[list[Line]] = []
     for piece in sorted(pieces, key=lambda p: p.top):
         row = next((r for r in reversed(rows)
@@ -255,7 +272,7 @@ def _join(pieces: Sequence[Line]) -> list[Line]:
             rows.append([piece])
         else:
             row.append(piece)
-    return [_as_one(row) for row in rows]
+    return rows
 
 
 def _as_one(row: Sequence[Line]) -> Line:
@@ -267,18 +284,17 @@ def _as_one(row: Sequence[Line]) -> Line:
                       for piece in ordered for w in sorted(piece.words, key=lambda w: w.left)))
 
 
-def _in_order(lines: Sequence[tuple[tuple[int, int], Line]],
-              bands: Sequence[_BandOf]) -> list[Line]:
+def _in_order(placed: Sequence[tuple[tuple[int, int], Line]]) -> list[Line]:
     """Lines top to bottom, except that a band's columns come whole, one after the other,
     where the band's first line is."""
     out: list[Line] = []
     done: set[int] = set()
-    for (band, _), line in sorted(lines, key=lambda item: item[1].top):
+    for (band, _), line in sorted(placed, key=lambda item: item[1].top):
         if band < 0:
             out.append(line)
         elif band not in done:
             done.add(band)
-            out += [ln for (b, _), ln in sorted(lines, key=lambda item: (item[0], item[1].top))
+            out += [ln for (b, _), ln in sorted(placed, key=lambda i: (i[0], i[1].top))
                     if b == band]
     return out
 
