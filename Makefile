@@ -6,8 +6,10 @@ STAMP  := $(VENV)/.installed
 # Fonts: the typefaces of ocrmp/corpus/fonts.py (the generated pages are printed in them).
 FONT_PACKAGES := fonts-courier-prime fonts-dejavu-core fonts-dejavu-extra fonts-freefont-ttf \
                  fonts-gnutypewriter fonts-liberation2 fonts-urw-base35
-# qpdf: the tests encrypt a PDF with it.
-APT_PACKAGES := tesseract-ocr tesseract-ocr-fra redis-server gcc qpdf $(FONT_PACKAGES)
+# qpdf: the tests encrypt a PDF with it, and check the searchable PDFs; poppler-utils: its
+# pdftotext reads their text layer back.
+APT_PACKAGES := tesseract-ocr tesseract-ocr-fra redis-server gcc qpdf poppler-utils \
+                $(FONT_PACKAGES)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test test-fast lint bench system-deps clean
