@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ocrmp.ocr.pipeline import OcrResult
 from ocrmp.outputs.errors import OutputNeedsPdf
 
+if TYPE_CHECKING:  # the settings read FORMATS without loading the OCR pipeline
+    from ocrmp.ocr.pipeline import OcrResult
+
 FORMATS = ("text", "json", "alto", "hocr", "pdf")
+# What the pool can write beside a document in storage (the text and the JSON are in the
+# queue's row already).
+STORED = ("alto", "hocr", "pdf")
 # What an output written beside its source adds to the source's name (without its suffix).
 SUFFIXES = {"text": ".txt", "json": ".json", "alto": ".alto.xml", "hocr": ".hocr",
             "pdf": ".ocr.pdf"}
