@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/quality.py
 	$(BIN)/python bench/e2e.py
 	$(BIN)/python bench/review.py
+	$(BIN)/python bench/outputs.py
 
 # System packages, installed only where missing (root, or sudo).
 system-deps:
