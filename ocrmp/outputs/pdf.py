@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import math
 import statistics
+import zlib
 from pathlib import Path
 
 import pikepdf
@@ -43,8 +44,9 @@ def searchable_pdf(document: bytes | Path, result: OcrResult, source: str) -> by
             if lines:
                 _add_text(pdf, page, read, lines, font)
         out = io.BytesIO()
-        # The pages' own streams are copied as they are: no image is decoded or re-encoded.
-        pdf.save(out, compress_streams=True,
+        # The pages' own streams are copied as they are: no image is decoded or re-encoded,
+        # nothing stored uncompressed is compressed (the text layer's own streams are).
+        pdf.save(out, compress_streams=False,
                  stream_decode_level=pikepdf.StreamDecodeLevel.none,
                  object_stream_mode=pikepdf.ObjectStreamMode.preserve)
         return out.getvalue()
@@ -67,7 +69,7 @@ def _text_font(pdf: pikepdf.Pdf) -> pikepdf.Object:
         CharProcs=Dictionary(g=empty), Resources=Dictionary(),
         Encoding=Dictionary(Type=Name.Encoding, Differences=Array([0, *[Name.g] * 256])),
         FirstChar=0, LastChar=255, Widths=Array([GLYPH_WIDTH] * 256),
-        ToUnicode=pdf.make_stream(_to_unicode())))
+        ToUnicode=pdf.make_stream(zlib.compress(_to_unicode(), 9), Filter=Name.FlateDecode)))
 
 
 def _to_unicode() -> bytes:
@@ -90,6 +92,12 @@ def _to_unicode() -> bytes:
 
 def _add_text(pdf: pikepdf.Pdf, page: pikepdf.Page, read: PageResult,
               lines: list[PlacedLine], font: pikepdf.Object) -> None:
+    if "/Resources" not in page.obj:
+        # The page draws with its parent's resources: a dictionary of its own must hold
+        # them too, or adding the font would hide them.
+        inherited = _inherited(page, "/Resources")
+        page.obj.Resources = Dictionary(dict(inherited.items()) if inherited is not None
+                                        else {})
     name = page.add_resource(font, Name.Font, prefix="OcrText")
     shown = _shown_to_user(page)
     width, height = (shown[0], shown[1])
@@ -99,7 +107,8 @@ def _add_text(pdf: pikepdf.Pdf, page: pikepdf.Page, read: PageResult,
         ops.extend(_line_ops(line, pixels, str(name)))
     ops.append("ET Q")
     page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
-    page.contents_add(pdf.make_stream(("Q\n" + "\n".join(ops) + "\n").encode("latin-1")))
+    text = ("Q\n" + "\n".join(ops) + "\n").encode("latin-1")
+    page.contents_add(pdf.make_stream(zlib.compress(text, 9), Filter=Name.FlateDecode))
 
 
 class _Pixels:

@@ -93,6 +93,12 @@ def pdftotext(path: Path) -> str:
                           check=True).stdout
 
 
+def rendered(path: Path) -> list[bytes]:
+    """Every page as a viewer draws it (at 50 dpi), pixel for pixel."""
+    document = pdfium.PdfDocument(path)
+    return [page.render(scale=50 / 72).to_numpy().tobytes() for page in document]
+
+
 def images(path: Path) -> list[bytes]:
     """The raw (still encoded) bytes of every image the PDF's pages draw."""
     with pikepdf.open(path) as pdf:
@@ -106,7 +112,8 @@ def images(path: Path) -> list[bytes]:
     ("degraded", acte_page(65, lines=14, degrade=True), {}),
     ("100 dpi", acte_page(66, lines=14, dpi=100), {"dpi": 100}),
     ("jpeg", acte_page(67, lines=14), {"jpeg_quality": 75}),
-    ("shown turned by /Rotate", acte_page(68, lines=14), {"rotate": 90}),
+    ("shown turned by /Rotate 90", acte_page(68, lines=14), {"rotate": 90}),
+    ("shown turned by /Rotate 180", acte_page(73, lines=14), {"rotate": 180}),
     ("scanned upside down", acte_page(69, lines=14, orientation_deg=180), {}),
     ("scanned turned 270", acte_page(70, lines=14, orientation_deg=270), {}),
 ])
@@ -121,17 +128,40 @@ def test_the_searchable_pdf_keeps_its_pages_and_reads_back_as_the_text(
     assert check.returncode == 0, check.stdout + check.stderr
     assert len(pdfium.PdfDocument(out)) == len(pdfium.PdfDocument(source))
     assert images(out) == images(source)  # the scan as stored, not re-encoded
+    assert rendered(out) == rendered(source)  # and the page looks as it did
     assert out.stat().st_size <= 1.3 * source.stat().st_size + 64 * 1024
     assert cer(page.text, pdftotext(out)) <= 0.02, name
 
 
-def test_a_scan_turned_90_degrees_gives_its_text_in_order_to_a_viewer(
-        pipeline: Pipeline, tmp_path: Path) -> None:
-    """pdfium (Chrome's viewer) reads the lines in order; poppler's pdftotext reverses
-    the lines of text turned 90 degrees counter-clockwise, so only its words are checked
-    there."""
-    page = acte_page(71, lines=14, orientation_deg=90)
-    result, source = read(pipeline, page, tmp_path / "deed.pdf")
+def test_a_page_drawing_with_its_parents_resources_keeps_them(pipeline: Pipeline,
+                                                              tmp_path: Path) -> None:
+    page = acte_page(75, lines=10)
+    write_pdf([page], tmp_path / "plain.pdf")
+    with pikepdf.open(tmp_path / "plain.pdf") as pdf:  # resources moved up the page tree
+        first = pdf.pages[0].obj
+        first.Parent.Resources = first.Resources
+        del first["/Resources"]
+        pdf.save(tmp_path / "inherits.pdf")
+    source = tmp_path / "inherits.pdf"
+    result = pipeline.process(source, "acte", source="inherits.pdf")
+    out = tmp_path / "inherits.ocr.pdf"
+    out.write_bytes(render("pdf", result, source="inherits.pdf", document=source))
+    assert rendered(out) == rendered(source)
+    assert cer(page.text, pdftotext(out)) <= 0.02
+
+
+@pytest.mark.parametrize(("page", "pdf"), [
+    (acte_page(71, lines=14, orientation_deg=90), {}),
+    (acte_page(74, lines=14), {"rotate": 270}),
+])
+def test_text_shown_turned_90_degrees_counter_clockwise_reads_in_order_in_a_viewer(
+        pipeline: Pipeline, tmp_path: Path, page: GeneratedPage,
+        pdf: dict[str, object]) -> None:
+    """pdfium (Chrome's viewer) reads the lines in order. Poppler's pdftotext gives the
+    lines of any text shown turned 90 degrees counter-clockwise last first (a PDF pdfium
+    writes with three such lines of Helvetica reads the same way), so only its words are
+    checked there."""
+    result, source = read(pipeline, page, tmp_path / "deed.pdf", **pdf)
     out = tmp_path / "deed.ocr.pdf"
     out.write_bytes(render("pdf", result, source="deed.pdf", document=source))
     text = pdfium.PdfDocument(out)[0].get_textpage().get_text_range().replace("\r\n", "\n")
