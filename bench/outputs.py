@@ -11,8 +11,9 @@ one core (`OMP_THREAD_LIMIT=1`):
 - OCRmyPDF: `ocrmypdf -l fra --rotate-pages --output-type pdf -j 1 IN OUT` (no PDF/A:
   this machine has no Ghostscript; --rotate-pages so its turned pages are read upright)
 
-For each output: the text `pdftotext` reads from it against the truth (CER per page,
-whitespace collapsed; pages split at pdftotext's form feeds), its size over the input's,
+For each output: the text `pdftotext` (poppler) reads from it against the truth (CER per
+page, whitespace collapsed; pages split at pdftotext's form feeds), the same for the text
+pdfium (Chrome's viewer) reads, its size over the input's,
 whether `qpdf --check` passes, whether its page images are the input's byte for byte, and
 the seconds per page. `--runs` rounds alternate which tool goes first; a speed figure is
 the median over rounds of each round's seconds per page, with its range.
@@ -27,10 +28,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pikepdf
+import pypdfium2 as pdfium
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -58,7 +61,8 @@ class Document:
 class Tool:
     name: str
     seconds: list[float] = field(default_factory=list)  # per round: all documents
-    cers: list[float] = field(default_factory=list)  # per page, last round
+    cers: list[float] = field(default_factory=list)  # per page, last round: pdftotext
+    pdfium_cers: list[float] = field(default_factory=list)  # the same, read by pdfium
     ratios: list[float] = field(default_factory=list)  # output size / input size
     checked: int = 0  # outputs qpdf --check passes
     same_images: int = 0  # outputs whose page images are the input's, byte for byte
@@ -103,6 +107,11 @@ def judge(tool: Tool, doc: Document, out: Path) -> None:
                           check=True).stdout
     for page, read in zip(doc.pages, [*text.split("\f"), *[""] * len(doc.pages)], strict=False):
         tool.cers.append(cer(page.text, read))
+    shown = pdfium.PdfDocument(out)
+    for page, index in zip(doc.pages, range(len(shown)), strict=False):
+        read = shown[index].get_textpage().get_text_range().replace("\r\n", "\n")
+        tool.pdfium_cers.append(cer(page.text, read))
+    shown.close()
     tool.ratios.append(out.stat().st_size / doc.pdf.stat().st_size)
     check = subprocess.run(["qpdf", "--check", str(out)], capture_output=True, check=False)
     tool.checked += check.returncode == 0
@@ -133,16 +142,16 @@ def report(tools: list[Tool], pages: int, docs: list[Document]) -> None:
     rows = []
     for tool in tools:
         per_page = [s / pages for s in tool.seconds]
-        rows.append([tool.name,
-                     f"{100 * statistics.mean(tool.cers):.2f} %" if tool.cers else "-",
-                     f"{100 * statistics.median(tool.cers):.2f} %" if tool.cers else "-",
-                     f"{100 * max(tool.cers):.2f} %" if tool.cers else "-",
+        rows.append([tool.name, _cer(tool.cers, statistics.mean),
+                     _cer(tool.cers, statistics.median), _cer(tool.cers, max),
+                     _cer(tool.pdfium_cers, statistics.mean), _cer(tool.pdfium_cers, max),
                      f"{statistics.median(tool.ratios):.3f}" if tool.ratios else "-",
                      f"{max(tool.ratios):.3f}" if tool.ratios else "-",
                      f"{tool.checked}/{len(docs)}", f"{tool.same_images}/{len(docs)}",
                      f"{statistics.median(per_page):.2f} ({min(per_page):.2f}-"
                      f"{max(per_page):.2f})"])
-    print_table(rows, ["tool", "CER mean", "CER median", "CER worst", "size × input",
+    print_table(rows, ["tool", "CER mean", "CER median", "CER worst", "pdfium CER mean",
+                       "pdfium worst", "size × input",
                        "size worst", "qpdf ok", "images kept", "s/page median (range)"])
     ocrmp, peer = tools
     if ocrmp.seconds and peer.seconds:
@@ -151,6 +160,10 @@ def report(tools: list[Tool], pages: int, docs: list[Document]) -> None:
     for tool in tools:
         for failure in tool.failures:
             print(f"# {tool.name} failed: {failure}")
+
+
+def _cer(values: list[float], how: Callable[[list[float]], float]) -> str:
+    return f"{100 * how(values):.2f} %" if values else "-"
 
 
 def main() -> None:
