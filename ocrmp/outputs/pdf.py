@@ -5,9 +5,8 @@ q/Q pair, so whatever state it leaves cannot move the text, and the text layer f
 a stream of its own. The text is drawn in render mode 3 (neither filled nor stroked) in
 one font made here: a Type 3 font whose every glyph is empty and half an em wide, with a
 ToUnicode map, so that any viewer selects, searches and copies the words. Each word is
-placed on its box: the font's size is the height of its line's words, its horizontal
-scale stretches the word (and the space after it) to reach the next word, and a line's
-words share one baseline.
+placed on its box, a line's words on one baseline, the font's size their height, each
+word's horizontal scale stretching it (and its space) to its box (`_line_ops`).
 
 Boxes are pixels of the page as it was read (its `width` x `height`, the page as a viewer
 shows it: crop box, /Rotate applied). They are turned into the page's own space by one
@@ -32,6 +31,7 @@ from ocrmp.outputs.words import PlacedLine, page_lines
 
 GLYPH_WIDTH = 500  # thousandths of an em: every glyph of the text font
 DESCENT = 0.2  # of the font's size: the baseline is this far above a word's bottom
+WORD_SPACE = 1.5  # of the font's size: a wider gap between two words is not a word space
 ENCODING = "cp1252"  # one byte per character: every letter of French and English
 
 
@@ -140,29 +140,33 @@ class _Pixels:
 
 
 def _line_ops(line: PlacedLine, pixels: _Pixels, font: str) -> list[str]:
-    """The line's words on one straight baseline (at its words' middle height): on a
-    skewed scan a baseline that followed each word would be read as several lines."""
+    """One line: placed once, on one straight baseline at its words' middle height (on a
+    skewed scan words that followed the skew would be read as several lines), each word
+    moved along it from the one before and stretched to its box, with the space after it
+    up to the next word (readers take text with gaps inside a line for columns)."""
     across = [pixels.span(w.box, pixels.down) for w in line.words]
     size_px = statistics.median(end - start for start, end in across)
     if size_px <= 0:
         return []
     middle = statistics.median((start + end) / 2 for start, end in across)
-    baseline = middle + (0.5 - DESCENT) * size_px
     size = size_px * pixels.points(pixels.down)
+    along = pixels.points(pixels.along)
     ux, uy = pixels.along[0], -pixels.along[1]  # reading direction, points, y up
     vx, vy = -uy, ux  # the letters' up
-    ops = [f"{font} {size:.2f} Tf"]
     spans = [pixels.span(w.box, pixels.along) for w in line.words]
+    x, y = pixels.point(spans[0][0], middle + (0.5 - DESCENT) * size_px)
+    ops = [f"{font} {size:.2f} Tf {_numbers((ux, uy, vx, vy, x, y))} Tm"]
     for i, word in enumerate(line.words):
-        last = i + 1 == len(line.words)
-        text = word.text if last else word.text + " "
         start, end = spans[i]
-        reach = end if last else max(end, spans[i + 1][0])
-        length = (reach - start) * pixels.points(pixels.along)
+        text, reach = word.text, end
+        # A word's space reaches the next word when it is a word space; a wider gap (a
+        # mark read as a word far off) is left as it is, not covered by a stretched word.
+        if i + 1 < len(line.words) and spans[i + 1][0] - end <= WORD_SPACE * size_px:
+            text, reach = text + " ", max(end, spans[i + 1][0])
         natural = len(text) * GLYPH_WIDTH / 1000 * size
-        x, y = pixels.point(start, baseline)
-        ops.append(f"{_numbers((ux, uy, vx, vy, x, y))} Tm "
-                   f"{100 * length / natural:.2f} Tz <{_encoded(text)}> Tj")
+        move = f"{(start - spans[i - 1][0]) * along:.2f} 0 Td " if i else ""
+        ops.append(f"{move}{100 * (reach - start) * along / natural:.2f} Tz "
+                   f"<{_encoded(text)}> Tj")
     return ops
 
 

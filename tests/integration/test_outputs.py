@@ -160,7 +160,9 @@ def test_text_shown_turned_90_degrees_counter_clockwise_reads_in_order_in_a_view
     """pdfium (Chrome's viewer) reads the lines in order. Poppler's pdftotext gives the
     lines of any text shown turned 90 degrees counter-clockwise last first (a PDF pdfium
     writes with three such lines of Helvetica reads the same way), so only its words are
-    checked there."""
+    checked there. (pdfium, for its part, gives the words of any upside-down line last
+    first, as it does those of its own Helvetica: the upside-down scan is checked with
+    pdftotext above.)"""
     result, source = read(pipeline, page, tmp_path / "deed.pdf", **pdf)
     out = tmp_path / "deed.ocr.pdf"
     out.write_bytes(render("pdf", result, source="deed.pdf", document=source))
