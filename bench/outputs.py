@@ -13,10 +13,12 @@ one core (`OMP_THREAD_LIMIT=1`):
 
 For each output: the text `pdftotext` (poppler) reads from it against the truth (CER per
 page, whitespace collapsed; pages split at pdftotext's form feeds), the same for the text
-pdfium (Chrome's viewer) reads, its size over the input's,
-whether `qpdf --check` passes, whether its page images are the input's byte for byte, and
-the seconds per page. `--runs` rounds alternate which tool goes first; a speed figure is
-the median over rounds of each round's seconds per page, with its range.
+pdfium (Chrome's viewer) reads and for the tool's own text (ocrmp's text output,
+OCRmyPDF's `--sidecar`, from a run not timed: what the PDF can at best give back), its
+size over the input's, whether `qpdf --check` passes, whether its page images are the
+input's byte for byte, and the seconds per page. `--runs` rounds alternate which tool
+goes first; a speed figure is the median over rounds of each round's seconds per page,
+with its range.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class Tool:
     seconds: list[float] = field(default_factory=list)  # per round: all documents
     cers: list[float] = field(default_factory=list)  # per page, last round: pdftotext
     pdfium_cers: list[float] = field(default_factory=list)  # the same, read by pdfium
+    own_cers: list[float] = field(default_factory=list)  # the tool's own text (its reading)
     ratios: list[float] = field(default_factory=list)  # output size / input size
     checked: int = 0  # outputs qpdf --check passes
     same_images: int = 0  # outputs whose page images are the input's, byte for byte
@@ -102,7 +105,22 @@ def images(path: Path) -> list[bytes]:
                 if x.get("/Subtype") == pikepdf.Name.Image]
 
 
-def judge(tool: Tool, doc: Document, out: Path) -> None:
+def own_text(tool: str, doc: Document, folder: Path, ocrmypdf: str) -> list[str]:
+    """What the tool read, as it gives it: ocrmp's text, OCRmyPDF's sidecar (not timed)."""
+    if tool == "ocrmp":
+        done = subprocess.run([sys.executable, "-m", "ocrmp", "ocr", str(doc.pdf), "--kind",
+                               "acte"], capture_output=True, text=True, check=True)
+        return done.stdout.split("\n\f\n")
+    sidecar = folder / f"{doc.pdf.stem}.sidecar.txt"
+    subprocess.run([ocrmypdf, "-q", "-l", "fra", "--rotate-pages", "--output-type", "pdf",
+                    "-j", "1", "--sidecar", str(sidecar), str(doc.pdf),
+                    str(folder / "sidecar.pdf")], capture_output=True, check=True)
+    return sidecar.read_text().split("\f")
+
+
+def judge(tool: Tool, doc: Document, out: Path, own: list[str]) -> None:
+    for page, read in zip(doc.pages, [*own, *[""] * len(doc.pages)], strict=False):
+        tool.own_cers.append(cer(page.text, read))
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
                           check=True).stdout
     for page, read in zip(doc.pages, [*text.split("\f"), *[""] * len(doc.pages)], strict=False):
@@ -131,7 +149,7 @@ def run_round(tool: Tool, docs: list[Document], folder: Path, ocrmypdf: str,
         if done.returncode != 0:
             tool.failures.append(f"{doc.pdf.name}: exit {done.returncode} {done.stderr[-200:]}")
         elif last:
-            judge(tool, doc, out)
+            judge(tool, doc, out, own_text(tool.name, doc, folder, ocrmypdf))
     tool.seconds.append(spent)
 
 
@@ -142,7 +160,8 @@ def report(tools: list[Tool], pages: int, docs: list[Document]) -> None:
     rows = []
     for tool in tools:
         per_page = [s / pages for s in tool.seconds]
-        rows.append([tool.name, _cer(tool.cers, statistics.mean),
+        rows.append([tool.name, _cer(tool.own_cers, statistics.mean),
+                     _cer(tool.own_cers, max), _cer(tool.cers, statistics.mean),
                      _cer(tool.cers, statistics.median), _cer(tool.cers, max),
                      _cer(tool.pdfium_cers, statistics.mean), _cer(tool.pdfium_cers, max),
                      f"{statistics.median(tool.ratios):.3f}" if tool.ratios else "-",
@@ -150,7 +169,8 @@ def report(tools: list[Tool], pages: int, docs: list[Document]) -> None:
                      f"{tool.checked}/{len(docs)}", f"{tool.same_images}/{len(docs)}",
                      f"{statistics.median(per_page):.2f} ({min(per_page):.2f}-"
                      f"{max(per_page):.2f})"])
-    print_table(rows, ["tool", "CER mean", "CER median", "CER worst", "pdfium CER mean",
+    print_table(rows, ["tool", "read CER mean", "read worst", "CER mean", "CER median",
+                       "CER worst", "pdfium CER mean",
                        "pdfium worst", "size × input",
                        "size worst", "qpdf ok", "images kept", "s/page median (range)"])
     ocrmp, peer = tools
