@@ -66,6 +66,7 @@ class Tool:
     cers: list[float] = field(default_factory=list)  # per page, last round: pdftotext
     pdfium_cers: list[float] = field(default_factory=list)  # the same, read by pdfium
     own_cers: list[float] = field(default_factory=list)  # the tool's own text (its reading)
+    labels: list[str] = field(default_factory=list)  # each page's condition (and turn)
     ratios: list[float] = field(default_factory=list)  # output size / input size
     checked: int = 0  # outputs qpdf --check passes
     same_images: int = 0  # outputs whose page images are the input's, byte for byte
@@ -119,6 +120,9 @@ def own_text(tool: str, doc: Document, folder: Path, ocrmypdf: str) -> list[str]
 
 
 def judge(tool: Tool, doc: Document, out: Path, own: list[str]) -> None:
+    for page in doc.pages:
+        turn = page.options.get("orientation_deg") or 0
+        tool.labels.append(f"{doc.condition} {turn}°" if turn else doc.condition)
     for page, read in zip(doc.pages, [*own, *[""] * len(doc.pages)], strict=False):
         tool.own_cers.append(cer(page.text, read))
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
@@ -173,6 +177,7 @@ def report(tools: list[Tool], pages: int, docs: list[Document]) -> None:
                        "CER worst", "pdfium CER mean",
                        "pdfium worst", "size × input",
                        "size worst", "qpdf ok", "images kept", "s/page median (range)"])
+    by_condition(tools)
     ocrmp, peer = tools
     if ocrmp.seconds and peer.seconds:
         ratio = statistics.median(peer.seconds) / statistics.median(ocrmp.seconds)
@@ -180,6 +185,21 @@ def report(tools: list[Tool], pages: int, docs: list[Document]) -> None:
     for tool in tools:
         for failure in tool.failures:
             print(f"# {tool.name} failed: {failure}")
+
+
+def by_condition(tools: list[Tool]) -> None:
+    """Mean CER per condition (a turned page by its turn): read, pdftotext, pdfium."""
+    labels = list(dict.fromkeys(tools[0].labels))
+    rows = []
+    for label in labels:
+        row = [label]
+        for tool in tools:
+            picked = [i for i, name in enumerate(tool.labels) if name == label]
+            for values in (tool.own_cers, tool.cers, tool.pdfium_cers):
+                row.append(_cer([values[i] for i in picked], statistics.mean))
+        rows.append(row)
+    print_table(rows, ["condition", *(f"{tool.name} {what}" for tool in tools
+                                      for what in ("read", "pdftotext", "pdfium"))])
 
 
 def _cer(values: list[float], how: Callable[[list[float]], float]) -> str:
