@@ -144,8 +144,9 @@ def _line_ops(line: PlacedLine, pixels: _Pixels, font: str) -> list[str]:
     skewed scan words that followed the skew would be read as several lines), each word
     moved along it from the one before and stretched to its box, with the space after it
     up to the next word (readers take text with gaps inside a line for columns)."""
-    across = [pixels.span(w.box, pixels.down) for w in line.words]
-    size_px = statistics.median(end - start for start, end in across)
+    words = [w for w in line.words if w.text]
+    across = [pixels.span(w.box, pixels.down) for w in words]
+    size_px = statistics.median(end - start for start, end in across) if words else 0
     if size_px <= 0:
         return []
     middle = statistics.median((start + end) / 2 for start, end in across)
@@ -153,15 +154,15 @@ def _line_ops(line: PlacedLine, pixels: _Pixels, font: str) -> list[str]:
     along = pixels.points(pixels.along)
     ux, uy = pixels.along[0], -pixels.along[1]  # reading direction, points, y up
     vx, vy = -uy, ux  # the letters' up
-    spans = [pixels.span(w.box, pixels.along) for w in line.words]
+    spans = [pixels.span(w.box, pixels.along) for w in words]
     x, y = pixels.point(spans[0][0], middle + (0.5 - DESCENT) * size_px)
     ops = [f"{font} {size:.2f} Tf {_numbers((ux, uy, vx, vy, x, y))} Tm"]
-    for i, word in enumerate(line.words):
+    for i, word in enumerate(words):
         start, end = spans[i]
         text, reach = word.text, end
         # A word's space reaches the next word when it is a word space; a wider gap (a
         # mark read as a word far off) is left as it is, not covered by a stretched word.
-        if i + 1 < len(line.words) and spans[i + 1][0] - end <= WORD_SPACE * size_px:
+        if i + 1 < len(words) and spans[i + 1][0] - end <= WORD_SPACE * size_px:
             text, reach = text + " ", max(end, spans[i + 1][0])
         natural = len(text) * GLYPH_WIDTH / 1000 * size
         move = f"{(start - spans[i - 1][0]) * along:.2f} 0 Td " if i else ""

@@ -8,6 +8,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pikepdf
 import pypdfium2 as pdfium
 import pytest
@@ -179,3 +180,22 @@ def test_a_searchable_pdf_is_made_from_a_pdf_only(pipeline: Pipeline,
     with pytest.raises(OutputNeedsPdf):
         render("pdf", result, source="deed.png", document=image)
     assert render("alto", result, source="deed.png", document=image).startswith(b"<?xml")
+
+
+def test_words_no_font_encoding_holds_and_empty_words_leave_a_valid_pdf(
+        tmp_path: Path) -> None:
+    from ocrmp.ocr.result import PageResult
+
+    source = tmp_path / "blank.pdf"
+    write_pdf([np.full((1100, 850), 255, np.uint8)], source, dpi=100)
+    words = [[100, 100, 300, 140, 90, "Cœur"], [320, 100, 330, 140, 10, ""],
+             [340, 100, 500, 140, 80, "ŋ→x"], [520, 100, 700, 140, 95, "été"]]
+    layout = {"lines": [{"box": [100, 100, 700, 140], "words": words}]}
+    page = PageResult(index=0, text="Cœur ŋ→x été", confidence=90, width=850, height=1100,
+                      dpi=100, low_confidence=False, layout=layout)
+    result = OcrResult(kind="acte", engine="test", page_results=[page])
+    out = tmp_path / "blank.ocr.pdf"
+    out.write_bytes(render("pdf", result, source="blank.pdf", document=source))
+    assert subprocess.run(["qpdf", "--check", str(out)], capture_output=True,
+                          check=False).returncode == 0
+    assert pdftotext(out).split() == ["Cœur", "??x", "été"]  # what cp1252 cannot say: "?"
