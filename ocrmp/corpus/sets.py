@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ocrmp.corpus.acte import acte_page
+from ocrmp.corpus.acte import LAYOUTS, acte_page
 from ocrmp.corpus.fonts import FACES
 from ocrmp.corpus.formats import FORMATS, get_format
 from ocrmp.corpus.ledger import index_page, ledger_page
@@ -52,7 +52,9 @@ def random_options(seed: int, kind: str, format: str | None = None) -> dict[str,
     if kind == "acte":
         shape = {"face": _pick(rng, list(FACES)), "page_size": _pick(rng, ["letter"] * 4 +
                                                                      ["legal"])}
-        return {**shape, **random_scan(rng, ACTE_DPIS)}
+        # The layout from a stream of its own: the other draws stay what they were.
+        layout = _pick(np.random.default_rng([seed, 13]), list(LAYOUTS))
+        return {**shape, "layout": layout, **random_scan(rng, ACTE_DPIS)}
     if kind == "index":
         return {**_ledger_options(rng, format), **random_scan(rng, LEDGER_DPIS)}
     raise ValueError(f"unknown document kind {kind!r}; expected 'acte' or 'index'")
