@@ -25,8 +25,10 @@ from ocrmp.corpus.page import GeneratedPage, LedgerPage, Mark
 from ocrmp.corpus.scan import Scan
 from ocrmp.corpus.sets import (
     CONDITIONS,
+    LEDGER_LAYOUTS,
     PAGE_MAKERS,
     benchmark_corpus,
+    layout_page,
     make_document,
     random_options,
     random_page,
@@ -37,10 +39,11 @@ from ocrmp.corpus.writers import write_image, write_pdf
 
 __all__ = [
     "CELL_SEPARATOR", "CONDITIONS", "FACES", "FORMATS", "INDEX_HEADER", "INDEX_KEYS", "INKS",
-    "LAYOUTS",
+    "LAYOUTS", "LEDGER_LAYOUTS",
     "PAGE_INCHES", "PAGE_MAKERS", "PAPERS", "RULES", "RULE_WEIGHTS", "TYPEWRITER_FACES",
     "FontMissing", "GeneratedPage", "LedgerPage", "Mark", "Scan", "acte_capacity", "acte_page",
     "benchmark_corpus", "cer", "font", "font_path", "font_px", "index_page", "index_table",
-    "ledger_page", "levenshtein", "main", "make_document", "random_options", "random_page",
+    "layout_page", "ledger_page", "levenshtein", "main", "make_document", "random_options",
+    "random_page",
     "rotate", "turn", "write_image", "write_pdf",
 ]
