@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from ocrmp.corpus import LAYOUTS, acte_page, font, font_px, random_options, random_page
+from ocrmp.corpus import LAYOUTS, acte_page, font, font_px, main, random_options, random_page
+from ocrmp.corpus.documents import VERSE_TITLES
 
 DPI = 100
 
@@ -63,3 +66,9 @@ def test_layout_errors_name_what_is_wrong() -> None:
         acte_page(0, layout="newspaper", dpi=DPI)
     with pytest.raises(ValueError, match="lines"):
         acte_page(0, layout="letter", lines=10, dpi=DPI)
+
+
+def test_the_command_line_writes_pages_of_a_layout(tmp_path: Path) -> None:
+    main([str(tmp_path), "--acte", "1", "--layout", "verse"])
+    truth = (tmp_path / "acte_0000.truth.txt").read_text(encoding="utf-8")
+    assert truth.split("\n")[0] in VERSE_TITLES
