@@ -47,14 +47,7 @@ def test_columns_are_read_one_after_the_other(pipeline: Pipeline, tmp_path: Path
     assert cer(page.text, result.text) <= 0.05
 
 
-# On this stanza the reader drops "efäce" (the engine's reading of "efface") as noise and
-# keeps "nos sentiers." alone, where the CLI keeps the word; strict, so that the mark goes
-# when the reader keeps what the engine read.
-DROPPED_AS_NOISE = pytest.mark.xfail(strict=True, reason="a misread word of a short line "
-                                     "is dropped as noise")
-
-
-@pytest.mark.parametrize("layout", ["letter", pytest.param("verse", marks=DROPPED_AS_NOISE)])
+@pytest.mark.parametrize("layout", ["letter", "verse"])
 def test_the_short_lines_of_a_letter_and_a_stanza_are_kept(pipeline: Pipeline,
                                                            tmp_path: Path, layout: str) -> None:
     page = acte_page(72, layout=layout, dpi=DPI, face="courier")
