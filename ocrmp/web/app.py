@@ -225,7 +225,7 @@ def _overview(console: Console) -> dict[str, Any]:
             "hour_chart": charts.bar_chart(hour, "last hour, per minute", "1 h"),
             "day_chart": charts.bar_chart(day, "last day, per 30 minutes", "24 h")}
     return {"environments": environments, "fleet": fleet_status(console.settings.redis_url),
-            "now": time.time()}
+            "now": time.time(), "as_of": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
 
 
 def _job_of(console: Console, request: Request,
