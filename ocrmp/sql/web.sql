@@ -8,14 +8,16 @@
 SET plan_cache_mode = force_custom_plan;
 
 -- name: pages_done
--- Pages of the documents done in the last `span_s` seconds, per bucket of `bucket_s`
--- seconds (the bucket's start, in unix seconds). extraction_queue_ocr_completed serves it.
-SELECT (floor(extract(epoch FROM ocr_completed_at) / %(bucket_s)s) * %(bucket_s)s)::bigint
-           AS bucket,
+-- Pages of the documents done since the start of the `unit` (minute or hour) `span_s`
+-- seconds ago, per `unit` (its start, in unix seconds). extraction_queue_ocr_completed
+-- serves it; date_trunc (in UTC: buckets start on whole minutes and hours of unix time)
+-- groups without arithmetic on every row.
+SELECT extract(epoch FROM date_trunc(%(unit)s, ocr_completed_at, 'UTC'))::bigint AS bucket,
        sum(coalesce(ocr_page_count, 0))::bigint AS pages
 FROM extraction_queue
-WHERE status_id = 5 AND ocr_completed_at >= now() - make_interval(secs => %(span_s)s)
-GROUP BY 1
+WHERE status_id = 5
+  AND ocr_completed_at >= date_trunc(%(unit)s, now() - make_interval(secs => %(span_s)s), 'UTC')
+GROUP BY date_trunc(%(unit)s, ocr_completed_at, 'UTC')
 ORDER BY 1;
 
 -- name: failures

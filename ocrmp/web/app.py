@@ -38,12 +38,15 @@ from ocrmp.web.security import (
     same,
     session_value,
 )
+from ocrmp.web.snapshot import Snapshot
 
 _JOB_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _MAX_FORM_BYTES = 4096
 _MAX_NAME = 100
-# How often the overview's live part is fetched again, in milliseconds.
+# How often the overview's live part is fetched again, in milliseconds, and how old the
+# snapshot it shows may grow before it is taken again.
 REFRESH_MS = 5000
+OVERVIEW_MAX_AGE_S = 5.0
 
 
 class Console:
@@ -56,6 +59,8 @@ class Console:
         self.environments = {env: Environment(env, dsn)
                              for env, dsn in settings.environments.items()}
         self.images = PageImages(settings)
+        self.overview: Snapshot[dict[str, Any]] = Snapshot(lambda: _overview(self),
+                                                           OVERVIEW_MAX_AGE_S)
 
     def env(self, name: str | None) -> Environment:
         if name in self.environments:
@@ -103,11 +108,11 @@ class Pages:
             status_code=status_code)
 
     async def overview(self, request: Request) -> Response:
-        live = await run_in_threadpool(_overview, self.console)
+        live = await run_in_threadpool(self.console.overview.get)
         return self.page(request, "overview.html", live)
 
     async def overview_live(self, request: Request) -> Response:
-        live = await run_in_threadpool(_overview, self.console)
+        live = await run_in_threadpool(self.console.overview.get)
         return self.page(request, "overview_live.html", live)
 
     async def jobs(self, request: Request) -> Response:
@@ -217,13 +222,13 @@ def _overview(console: Console) -> dict[str, Any]:
         except OcrmpError as error:
             environments[name] = {"reachable": False, "error": str(error)}
             continue
-        hour = charts.series(info["hour"], now=info["now"], span_s=HOUR[0], bucket_s=HOUR[1])
-        day = charts.series(info["day"], now=info["now"], span_s=DAY[0], bucket_s=DAY[1])
+        hour = charts.series(info["hour"], now=info["now"], span_s=HOUR[0], bucket_s=HOUR[2])
+        day = charts.series(info["day"], now=info["now"], span_s=DAY[0], bucket_s=DAY[2])
         environments[name] = info | {
             "reachable": True,
             "hour_rate": hour.mean, "day_rate": day.mean,
             "hour_chart": charts.bar_chart(hour, "last hour, per minute", "1 h"),
-            "day_chart": charts.bar_chart(day, "last day, per 30 minutes", "24 h")}
+            "day_chart": charts.bar_chart(day, "last day, per hour", "24 h")}
     return {"environments": environments, "fleet": fleet_status(console.settings.redis_url),
             "now": time.time(), "as_of": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
 

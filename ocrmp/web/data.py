@@ -24,9 +24,9 @@ from ocrmp.vocabulary import CANCELLED
 
 # Rows per page of the jobs list.
 PAGE_ROWS = 50
-# Each chart: (span, bucket) in seconds.
-HOUR = (3600, 60)
-DAY = (86400, 1800)
+# Each chart: its span in seconds, and its bucket (a unit of date_trunc, and its seconds).
+HOUR = (3600, "minute", 60)
+DAY = (86400, "hour", 3600)
 
 
 class _ConsoleQueries(NamedQueries):
@@ -99,9 +99,10 @@ class Environment:
                 "hour": self.pages_done(*HOUR), "day": self.pages_done(*DAY),
                 "now": float(self._run("now")[0]["now"])}
 
-    def pages_done(self, span_s: int, bucket_s: int) -> dict[int, int]:
-        """Pages done per bucket start (unix seconds) over the last `span_s` seconds."""
-        rows = self._run("pages_done", {"span_s": span_s, "bucket_s": bucket_s})
+    def pages_done(self, span_s: int, unit: str, bucket_s: int) -> dict[int, int]:
+        """Pages done per bucket start (unix seconds; buckets of one `unit`, `bucket_s`
+        seconds) over the last `span_s` seconds."""
+        rows = self._run("pages_done", {"span_s": span_s, "unit": unit})
         return {int(row["bucket"]): int(row["pages"]) for row in rows}
 
     # -- jobs -------------------------------------------------------------------------

@@ -81,3 +81,25 @@ def test_a_cancelled_error_starts_with_its_kind() -> None:
     from ocrmp.errors import error_kind
 
     assert error_kind(cancel_error("marie")) == "cancelled"
+
+
+def test_a_snapshot_is_taken_once_while_young_and_again_behind_the_scenes_when_old() -> None:
+    import threading
+
+    from ocrmp.web.snapshot import Snapshot
+
+    taken: list[int] = []
+
+    def take() -> int:
+        taken.append(len(taken))
+        return len(taken)
+
+    young = Snapshot(take, max_age_s=3600)
+    assert (young.get(), young.get()) == (1, 1)
+    old: Snapshot[int] = Snapshot(take, max_age_s=0)
+    first = old.get()
+    assert old.get() == first  # the old one is served while the new one is taken
+    for thread in threading.enumerate():
+        if thread.name == "ocrmp-web-snapshot":
+            thread.join(timeout=30)
+    assert len(taken) == 3 and old.get() > first

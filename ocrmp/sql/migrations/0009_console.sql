@@ -18,6 +18,16 @@ CREATE INDEX IF NOT EXISTS extraction_queue_ocr_status_created
     ON extraction_queue (status_id, created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS extraction_queue_document_number
     ON extraction_queue (document_number);
+-- Filtered by a flag: the flagged rows alone, in the list's order (the flagged index of
+-- 0005 is ordered by completion, for `ocrmp review`).
+CREATE INDEX IF NOT EXISTS extraction_queue_ocr_flagged_created
+    ON extraction_queue (created_at DESC, id DESC)
+    WHERE status_id = 5 AND ocrmp_has_flagged_pages(ocr_result);
+
+-- The queue's totals by kind and status (`queue_stats`, which `ocrmp status` and the
+-- console's overview run): counted from this narrow index, not from the table's heap.
+CREATE INDEX IF NOT EXISTS extraction_queue_ocr_kind_status
+    ON extraction_queue (document_source, status_id);
 
 -- Pages per minute over the last day: only the done rows of that day are read.
 CREATE INDEX IF NOT EXISTS extraction_queue_ocr_completed
