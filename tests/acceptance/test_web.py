@@ -167,3 +167,39 @@ def test_a_hostile_pdf_ends_in_an_error_image_and_the_console_keeps_answering(
         fine = request(f"{web.url}/jobs/{queue.done}/pages/1.png?env=dev")
         assert fine.body.startswith(b"\x89PNG")
         assert "x-ocrmp-error-kind" not in {k.lower() for k in fine.headers}
+
+
+def test_the_overview_shows_the_fleet_from_redis(dsn: str, tmp_path: Path, queue: Queue,
+                                                 redis_url: str) -> None:
+    import time
+
+    from ocrmp.fleet import FleetRegistry, PoolInfo, WorkerInfo, redis_client
+
+    registry = FleetRegistry(redis_client(redis_url), refresh_interval_s=60)
+    assert registry.publish(
+        PoolInfo(host="host-a", pool="ocr", pid=4242, size=2, modes={"acte": 2},
+                 version="9.9", started_at=time.time() - 7200, environments=["dev"]),
+        [WorkerInfo(slot=0, pid=4243, mode="acte", phase="busy", job_id=queue.ready,
+                    job_env="dev", document_number="READY-5", memory_bytes=150 * 2**20),
+         WorkerInfo(slot=1, pid=4244, mode="acte", phase="idle")])
+    with console(dsn, tmp_path, env={"REDIS_URL": redis_url}) as web:
+        body = request(f"{web.url}/live/overview").body.decode()
+    assert "host-a/ocr" in body and "pid 4242" in body and "up 2.0h" in body
+    assert f'href="/jobs/{queue.ready}?env=dev">READY-5</a>' in body
+    assert "150 MB" in body and "idle" in body
+
+
+def test_the_jobs_list_pages_on_by_the_last_id_shown(dsn: str, tmp_path: Path,
+                                                     queue: Queue) -> None:
+    from tests.integration.test_diagnose import insert
+
+    insert(dsn, 60, status_id=3, document_number="bulk")
+    with console(dsn, tmp_path) as web:
+        first = request(f"{web.url}/jobs?env=dev&status=3").body.decode()
+        more = re.search(r'class="next" href="([^"]+)"', first)
+        assert more is not None
+        second = request(web.url + more.group(1).replace("&amp;", "&")).body.decode()
+    shown = [re.findall(r'<tr data-job="([^"]+)"', page) for page in (first, second)]
+    assert (len(shown[0]), len(shown[1])) == (50, 11)
+    assert not set(shown[0]) & set(shown[1])
+    assert 'class="next"' not in second
