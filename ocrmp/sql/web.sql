@@ -72,15 +72,17 @@ WHERE job_id = %(id)s::uuid
 ORDER BY started_at, id;
 
 -- name: to_review
--- Done documents with flagged pages whose reading no one has accepted, oldest first.
-SELECT q.id::text AS id, q.document_number, q.document_source AS kind, q.ocr_completed_at,
-       q.ocr_result -> 'flags' AS flags, q.ocr_result -> 'flagged_pages' AS flagged_pages
+-- Done documents with flagged pages whose reading no one has accepted, oldest (first
+-- queued) first: extraction_queue_ocr_flagged_created read backwards, a page at a time.
+SELECT q.id::text AS id, q.document_number, q.document_source AS kind, q.created_at,
+       q.ocr_completed_at, q.ocr_result -> 'flags' AS flags,
+       q.ocr_result -> 'flagged_pages' AS flagged_pages
 FROM extraction_queue q
 WHERE q.status_id = 5 AND ocrmp_has_flagged_pages(q.ocr_result)
   AND NOT EXISTS (SELECT 1 FROM ocrmp_reviews r
                   WHERE r.job_id = q.id
                     AND r.completed_at IS NOT DISTINCT FROM q.ocr_completed_at)
-ORDER BY q.ocr_completed_at NULLS FIRST, q.id
+ORDER BY q.created_at, q.id
 LIMIT %(limit)s;
 
 -- name: accept

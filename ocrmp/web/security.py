@@ -30,7 +30,8 @@ CSRF_FIELD = "csrf"
 # A token shorter than this is guessable over the network.
 MIN_TOKEN_CHARS = 16
 # Paths open without the token: the login form and what it is drawn with.
-OPEN_PATHS = ("/login", "/static/")
+LOGIN_PATH = "/login"
+STATIC_PREFIX = "/static/"
 
 HEADERS = {
     "Content-Security-Policy": (
@@ -95,7 +96,7 @@ class Guard(BaseHTTPMiddleware):
     async def dispatch(self, request: Request,
                        call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         path = request.url.path
-        open_path = path == "/login" or path.startswith(OPEN_PATHS[1])
+        open_path = path == LOGIN_PATH or path.startswith(STATIC_PREFIX)
         if not open_path and not authorised(self.token, request.cookies.get(SESSION_COOKIE),
                                             request.headers.get("authorization")):
             response: Response = _unauthorised(request)
