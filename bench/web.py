@@ -81,6 +81,8 @@ PAGES: list[tuple[str, str, list[tuple[str, str, dict[str, Any]]]]] = [
         ("web", "jobs", PEER_JOBS | {"flag": "low_confidence"})]),
     ("jobs: document number", "/jobs?env=dev&number=doc-123457", [
         ("web", "jobs", PEER_JOBS | {"number": "doc-123457"})]),
+    ("review: the oldest 200 to review", "/review?env=dev", [
+        ("web", "to_review", {"limit": 200})]),
 ]
 
 
