@@ -203,3 +203,16 @@ def test_the_jobs_list_pages_on_by_the_last_id_shown(dsn: str, tmp_path: Path,
     assert (len(shown[0]), len(shown[1])) == (50, 11)
     assert not set(shown[0]) & set(shown[1])
     assert 'class="next"' not in second
+
+
+def test_what_a_document_says_is_shown_as_text_never_as_markup(dsn: str, tmp_path: Path,
+                                                               queue: Queue) -> None:
+    from tests.integration.test_diagnose import insert
+
+    markup = '<script>alert("x")</script>'
+    [job_id] = insert(dsn, status_id=4, document_number=markup,
+                      ocr_error=f"corrupt_document: {markup}")
+    with console(dsn, tmp_path) as web:
+        for path in (f"/jobs/{job_id}?env=dev", "/jobs?env=dev&status=4"):
+            body = request(f"{web.url}{path}").body.decode()
+            assert markup not in body and "&lt;script&gt;" in body, path
