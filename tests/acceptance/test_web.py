@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.cookies
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from ocrmp.exitcodes import ExitCode
 from ocrmp.vocabulary import CANCELLED
 from tests.acceptance.test_cli_db import ocrmp, one_line_error
 from tests.console import Answer, Queue, console, request, row, seed
-from tests.hostile import hidden_giants, stroke_bomb
+from tests.hostile import hidden_giants, stroke_bomb, stroke_pages
 
 TOKEN = "a-token-of-twenty-four-c"
 
@@ -151,15 +152,20 @@ def test_a_job_id_that_is_not_a_uuid_is_not_found(dsn: str, tmp_path: Path,
         assert request(f"{web.url}/jobs/1;DROP").status == 404
 
 
-@pytest.mark.parametrize(("document", "kind"), [
-    (stroke_bomb, "render_timeout"),
-    (hidden_giants, "image_too_large"),
+# As `ocrmp ocr` meets them (test_cli_ocr.py): strokes that draw for minutes are stopped
+# by the page timeout, the bomb's two million strokes by the renderer's memory cap, the
+# giant images by the megapixel cap before they are decoded.
+@pytest.mark.parametrize(("document", "timeout", "kind"), [
+    (lambda: stroke_pages(1, 100_000), 2, "render_timeout"),
+    (stroke_bomb, 60, "page_too_complex"),
+    (hidden_giants, 60, "image_too_large"),
 ])
 def test_a_hostile_pdf_ends_in_an_error_image_and_the_console_keeps_answering(
-        dsn: str, tmp_path: Path, queue: Queue, document: object, kind: str) -> None:
+        dsn: str, tmp_path: Path, queue: Queue, document: Callable[[], bytes], timeout: int,
+        kind: str) -> None:
     storage = tmp_path / "storage"
-    (storage / "acte" / "flagged.pdf").write_bytes(document())  # type: ignore[operator]
-    with console(dsn, tmp_path, env={"OCRMP_PAGE_TIMEOUT": "2"}) as web:
+    (storage / "acte" / "flagged.pdf").write_bytes(document())
+    with console(dsn, tmp_path, env={"OCRMP_PAGE_TIMEOUT": str(timeout)}) as web:
         drawn = request(f"{web.url}/jobs/{queue.flagged}/pages/1.png?env=dev")
         assert drawn.status == 200 and drawn.body.startswith(b"\x89PNG")
         assert {k.lower(): v for k, v in drawn.headers.items()}["x-ocrmp-error-kind"] == kind
