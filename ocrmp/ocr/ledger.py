@@ -105,14 +105,17 @@ def trusted(table: Table, page: Page) -> bool:
 
 
 def rows_joined(rows: Sequence[dict[str, Any]]) -> bool:
-    """Whether rows were read as one: a row whose date holds two years or more. Every
-    format gives a row one date; rows run together where the table's row lines were
-    not found, and the cells of several entries then read, confidently, as one."""
-    return any(len(_YEAR.findall(str(row.get("date_text") or row.get("date") or ""))) > 1
-               for row in rows)
+    """Whether rows or columns were read as one: a row's date holds two years, or more
+    digits than a date has (its registration number with it). Every format gives a row
+    one date in a column of its own; where the table's row lines or a column boundary
+    were not found, the cells of several entries read, confidently, as one."""
+    dates = (str(row.get("date_text") or row.get("date") or "") for row in rows)
+    return any(len(_YEAR.findall(date)) > 1 or sum(c.isdigit() for c in date) > DATE_DIGITS
+               for date in dates)
 
 
 _YEAR = re.compile(r"(?<!\d)(?:1[6-9]|20)\d\d(?!\d)")
+DATE_DIGITS = 8  # dd mm yyyy
 
 
 def recognise(page: Page, engine: Engine, plan: Plan) -> list[Word]:

@@ -202,3 +202,8 @@ def test_rows_whose_date_holds_two_years_were_read_as_one() -> None:
              {"date": "12 mars 1938", "date_text": "12 mars 1938"}]
     assert rows_joined(joined)
     assert not rows_joined(apart)
+
+
+def test_a_date_holding_its_number_was_read_with_the_next_column() -> None:
+    assert rows_joined([{"date": "21/9/1969 97538", "numero": ""}])
+    assert not rows_joined([{"date": "21/09/1969", "numero": "97538"}])
