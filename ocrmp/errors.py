@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
+from ocrmp.vocabulary import CANCELLED
+
 JOB_ERROR_KINDS: set[str] = set()  # the kind of every JobError class: see JobError.kind
 
 
@@ -59,6 +61,7 @@ class JobError(OcrmpError):
 
 
 JOB_ERROR_KINDS.add(JobError.kind)
+JOB_ERROR_KINDS.add(CANCELLED)  # no exception: an operator's doing
 
 
 def job_error_text(error: JobError) -> str:
