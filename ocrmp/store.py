@@ -200,7 +200,8 @@ class JobStore:
         return self.fail(ref, reason, permanent=False, retry_in_s=retry_in_s)
 
     def unclaim(self, ref: JobRef) -> int:
-        """Give back a job that was claimed but never started; its attempt is undone."""
+        """Give back a job that was claimed but never started, or whose worker an operator
+        stopped; its attempt is undone."""
         rows = self._run("unclaim", self._fence(ref))
         if not rows:
             raise self._stale(ref, "unclaim")

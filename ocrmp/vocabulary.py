@@ -84,6 +84,12 @@ class StopReason(StrEnum):
     STOP = "stop"  # the pool stops, or the worker left when told
 
 
+# The master's decisions an operator asked for (^C, TERM, `stop`, `restart`, `reload`,
+# `scale`, systemd's stop): a job its worker held then is given back with its attempt,
+# never counted against the document.
+OPERATOR_STOPS = frozenset({StopReason.STOP, StopReason.RELOAD, StopReason.SHRINK})
+
+
 class PageFlag(StrEnum):
     """Why a page's text should be looked at by a person. Stored in `ocr_result` as the value.
 

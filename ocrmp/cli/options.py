@@ -74,7 +74,8 @@ RUN_OPTIONS: list[Callable[[Any], Any]] = [
     click.option("--job-timeout", type=DURATION, help=env_help(
         "Kill a worker silent this long on a job (e.g. 10m)", "OCRMP_JOB_TIMEOUT")),
     click.option("--graceful-timeout", type=DURATION, help=env_help(
-        "On TERM, time given to running jobs", "OCRMP_GRACEFUL_TIMEOUT")),
+        "On TERM, time given to running jobs (stop --wait overrides it)",
+        "OCRMP_GRACEFUL_TIMEOUT")),
     click.option("--max-memory", type=SIZE, help=env_help(
         "Soft limit per worker: recycle after the job (e.g. 2G)", "OCRMP_MAX_MEMORY")),
     click.option("--hard-memory", type=SIZE, help=env_help(

@@ -66,16 +66,21 @@ def check_engine(settings: Settings) -> None:
 
 @main.command()
 @with_options(POOL_OPTIONS)
-@click.option("--wait", "wait_s", type=DURATION, default="120s",
-              help="How long to wait for the pool to finish its jobs and exit")
-@click.option("--now", is_flag=True, help="Release running jobs and stop at once (INT)")
+@click.option("--wait", "wait_s", type=DURATION, default=None,
+              help="How long running jobs may take to finish before they are given back to "
+                   "the queue [default: the pool's graceful timeout]")
+@click.option("--now", is_flag=True, help="Give running jobs back to the queue and stop at "
+                                          "once (INT)")
 @guarded
-def stop(config_file: Path | None, pool_name: str | None, wait_s: float, now: bool) -> None:
-    """Stop a running pool: running jobs finish (or, with --now, are released).
+def stop(config_file: Path | None, pool_name: str | None, wait_s: float | None,
+         now: bool) -> None:
+    """Stop a running pool: running jobs finish, or go back to the queue with their attempt
+    given back (at once with --now, after --wait otherwise).
 
     \b
-    Example:
+    Examples:
       ocrmp stop --pool-name ocr-pool
+      ocrmp stop --wait 15m
     """
     settings = settings_from(config_file, pool_name=pool_name)
     pid = control.stop_master(settings, signal.SIGINT if now else signal.SIGTERM, wait_s)
@@ -145,10 +150,11 @@ def ensure(config_file: Path | None, **flags: Any) -> None:
 
 @main.command()
 @with_options(POOL_OPTIONS + RUN_OPTIONS)
-@click.option("--wait", "wait_s", type=DURATION, default="600s",
-              help="How long the old pool may take to finish its jobs")
+@click.option("--wait", "wait_s", type=DURATION, default=None,
+              help="How long the old pool's running jobs may take to finish before they are "
+                   "given back to the queue [default: its graceful timeout]")
 @guarded
-def restart(config_file: Path | None, wait_s: float, **flags: Any) -> None:
+def restart(config_file: Path | None, wait_s: float | None, **flags: Any) -> None:
     """Drain the running pool gracefully, then start a fresh one in the background.
 
     Takes the options of `ocrmp run` for the new pool.

@@ -4,6 +4,7 @@ is signalled, and waited for until it is gone."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -12,10 +13,12 @@ import psutil
 
 from ocrmp.config import Settings
 from ocrmp.errors import PoolError
+from ocrmp.pool import drain
 from ocrmp.pool.pidfile import pidfile_path, proven_master, running_master
 from ocrmp.rundir import check_run_dir, open_no_follow, private_run_dir
 
 START_TIMEOUT_S = 60
+STOP_MARGIN_S = 60.0
 
 
 class NotRunning(PoolError):
@@ -36,24 +39,37 @@ def master_of(settings: Settings) -> int | None:
     return proven_master(pidfile_path(settings.run_dir, settings.pool_name), settings.pool_name)
 
 
-def signal_master(settings: Settings, signum: int) -> int:
-    """Send signum to the proven master; its pid, or NotRunning."""
+def signal_master(settings: Settings, signum: int, *, drain_s: float | None = None) -> int:
+    """Send signum to the proven master (for TERM, with how long to drain when asked); its
+    pid, or NotRunning."""
     pid = master_of(settings)
     if pid is None:
         path = pidfile_path(settings.run_dir, settings.pool_name)
         raise NotRunning(f"no pool {settings.pool_name!r} is running (no locked pidfile at "
                          f"{path})")
+    if drain_s is not None and signum == signal.SIGTERM:
+        drain.request(settings.run_dir, settings.pool_name, drain_s)
     os.kill(pid, signum)
     return pid
 
 
-def stop_master(settings: Settings, signum: int, timeout_s: float) -> int:
-    """Signal the proven master (TERM: finish the jobs; INT: release them) and wait until it
-    is gone; its pid, or NotRunning, or StillRunning when it outlives timeout_s."""
-    pid = signal_master(settings, signum)
+def stop_master(settings: Settings, signum: int, drain_s: float | None = None) -> int:
+    """Signal the proven master (TERM: finish the jobs within drain_s, by default its
+    graceful timeout, then give them back; INT: give them back now) and wait until it is
+    gone; its pid, or NotRunning, or StillRunning when it outlives the drain by far."""
+    pid = signal_master(settings, signum, drain_s=drain_s)
+    timeout_s = stop_timeout(settings, signum, drain_s)
     if not wait_gone(settings, pid, timeout_s):
         raise StillRunning(f"master {pid} still running after {timeout_s:.0f}s")
     return pid
+
+
+def stop_timeout(settings: Settings, signum: int, drain_s: float | None) -> float:
+    """How long a stop waits for the master: its drain, the kill grace, and a margin for
+    the workers' exits and the master's own."""
+    drain_for = 0.0 if signum != signal.SIGTERM else \
+        settings.graceful_timeout_s if drain_s is None else drain_s
+    return drain_for + settings.kill_grace_s + STOP_MARGIN_S
 
 
 def wait_gone(settings: Settings, pid: int, timeout_s: float) -> bool:

@@ -218,9 +218,10 @@ class Scheduler:
 
     def release(self, job: Job, reason: str, *, started: bool) -> None:
         """Give a job back now (its worker died or the pool stops). A started job's attempt
-        counts: when the database refuses, the release is retried once it is back, so a
-        worker killed for memory or time counts its attempt even across an outage (a lease
-        expiry would give the attempt back)."""
+        counts (`started`: its document's doing): when the database refuses, the release is
+        retried once it is back, so a worker killed for memory or time counts its attempt
+        even across an outage (a lease expiry would give the attempt back). Otherwise the
+        attempt is undone; if the database refuses that, the lease expiry gives it back."""
         try:
             self._give_back(job, reason, started)
         except DatabaseError as error:

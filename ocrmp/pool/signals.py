@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ocrmp import logs
 from ocrmp.config import MAX_POOL_SIZE, reload
+from ocrmp.pool import drain
 from ocrmp.pool.workerslot import Decision, Stopping
 from ocrmp.vocabulary import StopReason
 
@@ -49,13 +50,14 @@ class SignalHandler:
         if master.stopping:
             self.stop_now()
             return
-        log.info("TERM: finishing running jobs (graceful timeout %.0fs)",
-                 master.settings.graceful_timeout_s)
-        master.begin_stop(Stopping.GRACEFUL)
+        asked = drain.take(master.settings.run_dir, master.settings.pool_name)
+        drain_s = master.settings.graceful_timeout_s if asked is None else asked
+        log.info("TERM: finishing running jobs (for %.0fs at most)", drain_s)
+        master.begin_stop(Stopping.GRACEFUL, drain_s)
 
     def stop_now(self) -> None:
         master = self.master
-        log.info("Stopping now: releasing running jobs")
+        log.info("Stopping now: giving running jobs back to the queue")
         master.stopping = Stopping.FAST
         for state in master.live_slots():
             master.kill(Decision(state, StopReason.STOP, "pool stopping"), signal.SIGTERM)

@@ -296,7 +296,8 @@ FROM extraction_queue
 WHERE id = %(id)s;
 
 -- name: unclaim
--- Give back a job its worker never started (the pool is stopping): the attempt is undone.
+-- Give back a job its worker never started, or held when an operator stopped it (stop,
+-- restart, reload, ^C): the attempt is undone, as the document did nothing to earn it.
 UPDATE extraction_queue
 SET status_id = 3,
     ocr_attempts = greatest(ocr_attempts - 1, 0),
