@@ -84,3 +84,11 @@ class TransientJobError(JobError):
     """The job failed for a reason that may pass; it will be retried."""
 
     permanent = False
+
+
+class Cancelled(PermanentJobError):
+    """Cancelled by an operator (`ocrmp cancel`)."""
+
+
+class JobTakenAway(OcrmpError):
+    """The attempt no longer holds its job (cancelled, rescued or requeued): stop reading it."""

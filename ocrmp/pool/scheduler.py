@@ -263,7 +263,8 @@ class Scheduler:
     def _give_back(self, job: Job, reason: str, started: bool) -> None:
         store = self.envs[job.env].store
         try:
-            status = store.release(job.ref, reason) if started else store.unclaim(job.ref)
+            status = store.release(job.ref, reason) if started else \
+                store.unclaim(job.ref, reason)
         except StaleAttempt:
             return  # the worker wrote its outcome before dying, or a rescue came first
         log.info("Released job", extra={"env": job.env, "job_id": job.id,
