@@ -6,7 +6,6 @@ import contextlib
 import json
 import signal
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -102,28 +101,38 @@ def reload(config_file: Path | None, pool_name: str | None) -> None:
     click.echo(f"reload requested (master pid {pid})")
 
 
-@main.command()
+@main.command(context_settings={"ignore_unknown_options": True})
 @with_options(POOL_OPTIONS)
-@click.argument("delta", metavar="±N")
+@click.argument("size", metavar="N|+N|-N")
 @guarded
-def scale(config_file: Path | None, pool_name: str | None, delta: str) -> None:
-    """Add (+N) or remove (-N) workers of a running pool (TTIN / TTOU).
+def scale(config_file: Path | None, pool_name: str | None, size: str) -> None:
+    """Set a running pool's size to N, or change it by +N / -N (as `pm2 scale` does).
 
     \b
     Examples:
-      ocrmp scale +1
-      ocrmp scale -- -2
+      ocrmp scale 3      # three workers
+      ocrmp scale +1     # one more
+      ocrmp scale -1     # one less
     """
     try:
-        count = int(delta)
+        change = scale_request(size)
     except ValueError:
-        raise click.BadParameter(f"expected +N or -N, got {delta!r}", param_hint="±N") from None
-    signum = signal.SIGTTIN if count > 0 else signal.SIGTTOU
+        raise click.BadParameter(f"expected N, +N or -N, got {size!r}",
+                                 param_hint="N|+N|-N") from None
     settings = settings_from(config_file, pool_name=pool_name)
-    for _ in range(abs(count)):
-        control.signal_master(settings, signum)
-        time.sleep(0.05)  # separate signals: the kernel folds identical pending ones
-    click.echo(f"pool size {'+' if count > 0 else ''}{count} requested")
+    pid = control.ask_size(settings, **change)
+    what = f"{size}" if "by" in change else f"set to {size}"
+    click.echo(f"pool size {what} requested (master pid {pid})")
+
+
+def scale_request(text: str) -> dict[str, int]:
+    """`scale`'s argument: N sets the size (at least 1), +N and -N change it (ValueError)."""
+    value = int(text)
+    if text.strip().startswith(("+", "-")):
+        return {"by": value}
+    if value < 1:
+        raise ValueError(text)
+    return {"size": value}
 
 
 @main.command(context_settings={"ignore_unknown_options": True})

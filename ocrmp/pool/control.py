@@ -13,7 +13,7 @@ import psutil
 
 from ocrmp.config import Settings
 from ocrmp.errors import PoolError
-from ocrmp.pool import drain
+from ocrmp.pool import asks
 from ocrmp.pool.pidfile import pidfile_path, proven_master, running_master
 from ocrmp.rundir import check_run_dir, open_no_follow, private_run_dir
 
@@ -44,13 +44,27 @@ def signal_master(settings: Settings, signum: int, *, drain_s: float | None = No
     pid, or NotRunning."""
     pid = master_of(settings)
     if pid is None:
-        path = pidfile_path(settings.run_dir, settings.pool_name)
-        raise NotRunning(f"no pool {settings.pool_name!r} is running (no locked pidfile at "
-                         f"{path})")
+        raise _not_running(settings)
     if drain_s is not None and signum == signal.SIGTERM:
-        drain.request(settings.run_dir, settings.pool_name, drain_s)
+        asks.request(settings.run_dir, settings.pool_name, asks.DRAIN, drain_s=drain_s)
     os.kill(pid, signum)
     return pid
+
+
+def ask_size(settings: Settings, **change: int) -> int:
+    """Ask the proven master for a size (`size=N`) or a change of it (`by=±N`): the request
+    in the run directory, then TTIN; its pid, or NotRunning."""
+    pid = master_of(settings)
+    if pid is None:
+        raise _not_running(settings)
+    asks.request(settings.run_dir, settings.pool_name, asks.SCALE, **change)
+    os.kill(pid, signal.SIGTTIN)
+    return pid
+
+
+def _not_running(settings: Settings) -> NotRunning:
+    path = pidfile_path(settings.run_dir, settings.pool_name)
+    return NotRunning(f"no pool {settings.pool_name!r} is running (no locked pidfile at {path})")
 
 
 def stop_master(settings: Settings, signum: int, drain_s: float | None = None) -> int:

@@ -152,6 +152,12 @@ def stop_reason(code: int, decided: StopReason | None) -> StopReason:
     return StopReason.STOP if code == 0 else StopReason.CRASH
 
 
+def size_after_reload(desired: int, old_size: int, new_size: int) -> int:
+    """The pool's size after a reload: what the configuration says when it changed the
+    size, otherwise the size it had (a `scale` since the start is kept)."""
+    return new_size if new_size != old_size else desired
+
+
 def stopped_by_operator(code: int, decided: StopReason | None) -> bool:
     """Whether a worker ended because an operator stopped it (`OPERATOR_STOPS`), not by its
     document's doing: the master's signal killed it (TERM, or the KILL after the grace), or

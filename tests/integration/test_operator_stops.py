@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ocrmp.pool import drain
+from ocrmp.pool import asks
 from ocrmp.pool.master import Master
 from ocrmp.pool.slots import Phase
 from ocrmp.vocabulary import Status
@@ -89,7 +89,8 @@ def test_the_drain_an_operator_asks_for_outlasts_the_graceful_timeout(
         tmp_path: Path) -> None:
     job_id, pid = busy(master, clock, dsn)
     drain_s = master.settings.graceful_timeout_s * 10
-    drain.request(master.settings.run_dir, master.settings.pool_name, drain_s)
+    asks.request(master.settings.run_dir, master.settings.pool_name, asks.DRAIN,
+                 drain_s=drain_s)
     master.wakeup.signals.append(signal.SIGTERM)
     master.step()
     clock.advance(master.settings.graceful_timeout_s + 1)

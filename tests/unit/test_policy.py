@@ -176,3 +176,8 @@ def test_a_worker_killed_for_its_document_or_dead_on_its_own_counts(
 @pytest.mark.parametrize("code", [1, -signal.SIGSEGV, -signal.SIGABRT])
 def test_a_worker_that_crashed_while_being_stopped_counts(code: int) -> None:
     assert not policy.stopped_by_operator(code, StopReason.STOP)
+
+
+def test_a_reload_keeps_a_scale_unless_the_configuration_changed_the_size() -> None:
+    assert policy.size_after_reload(5, old_size=2, new_size=2) == 5
+    assert policy.size_after_reload(5, old_size=2, new_size=3) == 3
