@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
+import os
 import signal
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +27,16 @@ from ocrmp.cli.options import (
     with_options,
 )
 from ocrmp.config import Settings
+from ocrmp.errors import OcrmpError
 from ocrmp.pool import control
+from ocrmp.pool.startrecord import (
+    StartRecord,
+    configuring,
+    describe,
+    load,
+    save,
+    start_environment,
+)
 from ocrmp.rundir import private_run_dir
 
 
@@ -47,7 +59,21 @@ def run(config_file: Path | None, **flags: Any) -> None:
     logs.setup(settings.log_format, settings.log_file)
     check_engine(settings)
     settings = prepare_databases(settings, wait_for_unreachable=True)
-    sys.exit(int(Master(settings).run()))
+    record = StartRecord(args=command_line(run, {"config_file": config_file, **flags}),
+                         cwd=os.getcwd(), env=configuring(os.environ))
+    sys.exit(int(Master(settings).run(
+        on_acquired=lambda: keep_start_record(settings, record))))
+
+
+def keep_start_record(settings: Settings, record: StartRecord) -> None:
+    """What `restart` and `ensure` start the pool with again; a pool that cannot keep it
+    still runs (they then use their own settings)."""
+    try:
+        save(settings.run_dir, settings.pool_name, record)
+    except (OSError, OcrmpError) as error:
+        logging.getLogger("ocrmp.master").warning(
+            "Could not keep how the pool was started (restart will use its own settings): "
+            "%s", error)
 
 
 def check_engine(settings: Settings) -> None:
@@ -141,7 +167,8 @@ def scale_request(text: str) -> dict[str, int]:
 def ensure(config_file: Path | None, **flags: Any) -> None:
     """Start the pool in the background unless it already runs (for cron: @reboot, */5).
 
-    Takes the options of `ocrmp run`.
+    Takes the options of `ocrmp run`; without any, the pool starts as it was last started
+    (its options, environment and directory, kept in the run directory).
 
     \b
     Example (crontab):
@@ -152,8 +179,8 @@ def ensure(config_file: Path | None, **flags: Any) -> None:
     if pid is not None:
         click.echo(f"pool {settings.pool_name!r} already running (master pid {pid})")
         return
-    pid = control.start_background(settings, command_line(run, {"config_file": config_file,
-                                                                **flags}))
+    start = how_to_start(settings, command_line(run, {"config_file": config_file, **flags}))
+    pid = control.start_background(settings, start.args, env=start.env, cwd=start.cwd)
     click.echo(f"started pool {settings.pool_name!r} (master pid {pid})")
 
 
@@ -166,18 +193,43 @@ def ensure(config_file: Path | None, **flags: Any) -> None:
 def restart(config_file: Path | None, wait_s: float | None, **flags: Any) -> None:
     """Drain the running pool gracefully, then start a fresh one in the background.
 
-    Takes the options of `ocrmp run` for the new pool.
+    The new pool has the settings the running one was started with (its options, its
+    environment, its directory), kept in the run directory; given options of `ocrmp run`,
+    it has those instead, in this command's environment. It says which it uses.
 
     \b
     Example (crontab, nightly):
       0 3 * * * ocrmp restart --size 2
     """
     settings = settings_from(config_file, **flags)
+    start = how_to_start(settings, command_line(run, {"config_file": config_file, **flags}))
     with contextlib.suppress(control.NotRunning):
         control.stop_master(settings, signal.SIGTERM, wait_s)
-    pid = control.start_background(settings, command_line(run, {"config_file": config_file,
-                                                                **flags}))
+    pid = control.start_background(settings, start.args, env=start.env, cwd=start.cwd)
     click.echo(f"restarted pool {settings.pool_name!r} (master pid {pid})")
+
+
+@dataclass(frozen=True)
+class Start:
+    args: list[str]
+    env: dict[str, str] | None = None  # None: this command's own
+    cwd: str | None = None
+
+
+def how_to_start(settings: Settings, given: list[str]) -> Start:
+    """The pool's own settings, as it was last started (options, environment, directory),
+    unless this command was given options of `ocrmp run`: then those, in this command's
+    environment. Says which."""
+    record = load(settings.run_dir, settings.pool_name)
+    if given or record is None:
+        why = "the options given" if given else f"no record of how pool " \
+            f"{settings.pool_name!r} was started"
+        click.echo(f"using this command's settings ({why}): ocrmp run {' '.join(given)}")
+        return Start(given)
+    click.echo(f"using the settings pool {settings.pool_name!r} was started with: "
+               f"{describe(record)}")
+    cwd = record.cwd if os.path.isdir(record.cwd) else None
+    return Start(record.args, start_environment(record, os.environ), cwd)
 
 
 @main.command()

@@ -105,9 +105,10 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def start_background(settings: Settings, run_args: list[str]) -> int:
-    """Start `ocrmp run run_args` detached, its output in the pool's log; the master's pid
-    once it holds the pidfile, or StartFailed."""
+def start_background(settings: Settings, run_args: list[str], *,
+                     env: dict[str, str] | None = None, cwd: str | None = None) -> int:
+    """Start `ocrmp run run_args` detached (in env and cwd, when given), its output in the
+    pool's log; the master's pid once it holds the pidfile, or StartFailed."""
     log_file = settings.log_file or settings.run_dir / f"{settings.pool_name}.log"
     private_run_dir(settings.run_dir)
     command = [sys.executable, "-m", "ocrmp", "run", *run_args]
@@ -116,7 +117,7 @@ def start_background(settings: Settings, run_args: list[str]) -> int:
     log_fd = open_no_follow(log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     with open(os.devnull, "rb") as devnull, open(log_fd, "ab") as out:
         proc = subprocess.Popen(command, stdin=devnull, stdout=out, stderr=out,
-                                start_new_session=True)
+                                start_new_session=True, env=env, cwd=cwd)
     path = pidfile_path(settings.run_dir, settings.pool_name)
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:

@@ -67,9 +67,13 @@ class Master:
 
     # -- life of the master -----------------------------------------------------------
 
-    def run(self) -> ExitCode:
+    def run(self, on_acquired: Callable[[], None] | None = None) -> ExitCode:
+        """Run the pool until it stops; on_acquired runs once this master holds the
+        pidfile (what only the pool's one master may write)."""
         self.pidfile.acquire()
         try:
+            if on_acquired is not None:
+                on_acquired()
             self.start()
             while not self.finished():
                 self.one_pass()
