@@ -287,16 +287,23 @@ class JobStore:
 
     # -- operations: enqueue many, requeue, diagnose ----------------------------------
 
-    def enqueue_many(self, documents: Sequence[tuple[str, str, str]]) -> list[str]:
-        """Queue (kind, supabase_path, document_number) rows as ready, all or none."""
+    def enqueue_many(self, documents: Sequence[tuple[str, str, str]],
+                     shas: Sequence[str | None] | None = None) -> list[str]:
+        """Queue (kind, supabase_path, document_number) rows as ready, all or none, each
+        with the sha256 of its content when given."""
         if not documents:
             return []
         rows = self._run("enqueue_many", {
             "kinds": [kind for kind, _, _ in documents],
             "paths": [path for _, path, _ in documents],
             "numbers": [number for _, _, number in documents],
+            "shas": list(shas) if shas is not None else [None] * len(documents),
         })
         return [str(row["id"]) for row in rows]
+
+    def same_content(self, shas: Sequence[str]) -> list[dict[str, Any]]:
+        """Rows queued with any of these contents (sha256), oldest first."""
+        return self._run("same_content", {"shas": list(shas)}) if shas else []
 
     def requeue(self, *, dry_run: bool, errored: bool, exhausted: bool, stuck: bool,
                 done: bool = False, ids: Sequence[str] | None = None, kind: str | None = None,

@@ -391,13 +391,22 @@ ended AS (
 SELECT id, status_id FROM released;
 
 -- name: enqueue_many
--- Many ready rows in one statement, hence one transaction: all are queued or none.
-INSERT INTO extraction_queue (document_number, document_source, status_id, supabase_path)
-SELECT t.document_number, t.kind, 3, t.supabase_path
-FROM unnest(%(numbers)s::text[], %(kinds)s::text[], %(paths)s::text[])
-     WITH ORDINALITY AS t(document_number, kind, supabase_path, n)
+-- Many ready rows in one statement, hence one transaction: all are queued or none. Each
+-- keeps the sha256 of its document's content.
+INSERT INTO extraction_queue (document_number, document_source, status_id, supabase_path,
+                              ocr_source_sha256)
+SELECT t.document_number, t.kind, 3, t.supabase_path, t.sha256
+FROM unnest(%(numbers)s::text[], %(kinds)s::text[], %(paths)s::text[], %(shas)s::text[])
+     WITH ORDINALITY AS t(document_number, kind, supabase_path, sha256, n)
 ORDER BY t.n
 RETURNING id;
+
+-- name: same_content
+-- Rows already queued with one of these contents (by sha256), oldest first.
+SELECT id::text AS id, document_number, document_source, status_id, ocr_source_sha256 AS sha256
+FROM extraction_queue
+WHERE ocr_source_sha256 = ANY(%(shas)s::text[])
+ORDER BY created_at, id;
 
 -- name: requeue
 -- Back to 3 with a fresh attempt budget: errored (4), ready but out of attempts (3),
