@@ -27,6 +27,11 @@ class DatabaseUnavailable(DatabaseError):
     """The database cannot be reached."""
 
 
+class DatabaseRefused(DatabaseError):
+    """The database server answered and refused us: the database does not exist, or the
+    user or password is wrong. Waiting will not fix it: a configuration error."""
+
+
 class SchemaError(DatabaseError):
     """The database schema is missing or not what ocrmp expects; run `ocrmp db migrate`."""
 

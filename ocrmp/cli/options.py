@@ -125,7 +125,18 @@ def settings_from(config_file: Path | None, **flags: Any) -> Settings:
     elif overrides.get("rate_limits"):
         overrides["rate_limits"] = tuple(overrides["rate_limits"])
     source = config.Source(config_file, tuple(overrides.items()))
-    return config.load(source)
+    settings = config.load(source)
+    report_unknown_names(config_file)
+    return settings
+
+
+def report_unknown_names(config_file: Path | None) -> None:
+    """A warning on stderr for each misspelt-looking variable (see confignames)."""
+    from ocrmp.confignames import reports
+
+    values = config.load_config_file(config_file) if config_file else {}
+    for line in reports(os.environ, values, str(config_file) if config_file else None):
+        click.echo(f"ocrmp: warning: {line}", err=True)
 
 
 def command_line(command: click.Command, values: Mapping[str, Any]) -> list[str]:

@@ -223,5 +223,7 @@ class Dispatcher:
             return False
         if not self.scheduler.last_claim_empty:
             return False
+        if not all(health.reachable for health in self.scheduler.health().values()):
+            return False  # a queue not read is not an empty one: wait for it
         depths = self.scheduler.refresh_depths(self.clock(), force=True)
         return sum(depths.values()) == 0
