@@ -13,7 +13,7 @@ import psutil
 
 from ocrmp.config import Settings
 from ocrmp.errors import PoolError
-from ocrmp.pool import asks
+from ocrmp.pool import asks, startrecord
 from ocrmp.pool.pidfile import pidfile_path, proven_master, running_master
 from ocrmp.rundir import check_run_dir, open_no_follow, private_run_dir
 
@@ -81,8 +81,13 @@ def stop_master(settings: Settings, signum: int, drain_s: float | None = None) -
 def stop_timeout(settings: Settings, signum: int, drain_s: float | None) -> float:
     """How long a stop waits for the master: its drain, the kill grace, and a margin for
     the workers' exits and the master's own."""
-    drain_for = 0.0 if signum != signal.SIGTERM else \
-        settings.graceful_timeout_s if drain_s is None else drain_s
+    if signum != signal.SIGTERM:
+        drain_for = 0.0
+    elif drain_s is None:  # the pool's own graceful timeout, not this shell's
+        drain_for = startrecord.graceful_timeout(
+            startrecord.load(settings.run_dir, settings.pool_name), settings.graceful_timeout_s)
+    else:
+        drain_for = drain_s
     return drain_for + settings.kill_grace_s + STOP_MARGIN_S
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ocrmp.config import parse_duration
 from ocrmp.errors import ConfigError
 from ocrmp.rundir import open_no_follow, private_run_dir
 
@@ -84,3 +85,17 @@ def describe(record: StartRecord) -> str:
     """What a restart uses, for people: the options, and the variables by name only."""
     names = ", ".join(sorted(record.env)) or "none"
     return f"ocrmp run {' '.join(record.args)} (in {record.cwd}; environment: {names})"
+
+
+def graceful_timeout(record: StartRecord | None, default: float) -> float:
+    """The graceful timeout the pool was started with, as far as its options and variables
+    say (a --config file is not read again here); `default` otherwise."""
+    if record is None:
+        return default
+    with contextlib.suppress(ConfigError, ValueError):
+        for n, arg in enumerate(record.args[:-1]):
+            if arg == "--graceful-timeout":
+                return parse_duration(record.args[n + 1])
+        if "OCRMP_GRACEFUL_TIMEOUT" in record.env:
+            return parse_duration(record.env["OCRMP_GRACEFUL_TIMEOUT"])
+    return default

@@ -8,6 +8,7 @@ from ocrmp.pool.startrecord import (
     StartRecord,
     configuring,
     describe,
+    graceful_timeout,
     load,
     record_path,
     save,
@@ -48,3 +49,12 @@ def test_what_is_printed_names_the_variables_never_their_values() -> None:
     text = describe(RECORD)
     assert "DEV_DATABASE_URL" in text and "--size 2" in text
     assert "s3cret" not in text and DSN not in text
+
+
+def test_a_stop_waits_for_the_graceful_timeout_the_pool_was_started_with() -> None:
+    by_option = StartRecord(args=["--graceful-timeout", "10m"], cwd="/", env={})
+    by_variable = StartRecord(args=[], cwd="/", env={"OCRMP_GRACEFUL_TIMEOUT": "90s"})
+    assert graceful_timeout(by_option, 30.0) == 600.0
+    assert graceful_timeout(by_variable, 30.0) == 90.0
+    assert graceful_timeout(None, 30.0) == 30.0
+    assert graceful_timeout(StartRecord(args=[], cwd="/", env={}), 30.0) == 30.0
