@@ -6,8 +6,10 @@ STAMP  := $(VENV)/.installed
 # Fonts: the typefaces of ocrmp/corpus/fonts.py (the generated pages are printed in them).
 FONT_PACKAGES := fonts-courier-prime fonts-dejavu-core fonts-dejavu-extra fonts-freefont-ttf \
                  fonts-gnutypewriter fonts-liberation2 fonts-urw-base35
-# qpdf: the tests encrypt a PDF with it.
-APT_PACKAGES := tesseract-ocr tesseract-ocr-fra redis-server gcc qpdf $(FONT_PACKAGES)
+# qpdf: the tests encrypt a PDF with it. chromium and its driver: the web console's
+# acceptance test drives a real browser.
+APT_PACKAGES := tesseract-ocr tesseract-ocr-fra redis-server gcc qpdf chromium chromium-driver \
+                $(FONT_PACKAGES)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test test-fast lint bench system-deps clean
@@ -53,7 +55,7 @@ $(STAMP): pyproject.toml setup.py setup.cfg native/atomics.c
 	$(MAKE) system-deps
 	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip setuptools wheel
-	$(BIN)/pip install -q -e '.[dev,fast,embedded]'
+	$(BIN)/pip install -q -e '.[dev,fast,embedded,web]'
 	$(BIN)/python -c "import ocrmp.atomics as a; print('ocrmp atomics:', a.IMPLEMENTATION)"
 	touch $(STAMP)
 

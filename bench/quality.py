@@ -4,6 +4,10 @@
     .venv/bin/python bench/quality.py --real ../shared/corpus [--no-generated] [--only RE]
     .venv/bin/python bench/quality.py --ledgers 2 [--no-generated]
 
+Every generated layout (letters, verse, columns, reports, each ledger format, tilted
+ledgers) on seeds of one half of the split, the CLI and the bare engine beside ocrmp:
+bench/generated.py.
+
 With `--real ROOT`, the real scans under ROOT (see bench/realcorpus.py for the layouts and
 the scores) are read by ocrmp, the tesseract CLI with its defaults, and OCRmyPDF with
 `--rotate-pages --deskew`; the report gives CER and bag-of-words error per collection and

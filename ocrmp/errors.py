@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
+from ocrmp.vocabulary import CANCELLED
+
 JOB_ERROR_KINDS: set[str] = set()  # the kind of every JobError class: see JobError.kind
 
 
@@ -64,6 +66,7 @@ class JobError(OcrmpError):
 
 
 JOB_ERROR_KINDS.add(JobError.kind)
+JOB_ERROR_KINDS.add(CANCELLED)  # no exception: an operator's doing
 
 
 def job_error_text(error: JobError) -> str:
@@ -89,10 +92,6 @@ class TransientJobError(JobError):
     """The job failed for a reason that may pass; it will be retried."""
 
     permanent = False
-
-
-class Cancelled(PermanentJobError):
-    """Cancelled by an operator (`ocrmp cancel`)."""
 
 
 class JobTakenAway(OcrmpError):

@@ -25,3 +25,9 @@ def migrations() -> list[tuple[str, str]]:
     folder = resources.files("ocrmp.sql").joinpath("migrations")
     names = sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".sql"))
     return [(name.removesuffix(".sql"), folder.joinpath(name).read_text()) for name in names]
+
+
+@functools.cache
+def web_queries() -> dict[str, str]:
+    """The web console's own queries (`ocrmp web`)."""
+    return parse_named_queries(resources.files("ocrmp.sql").joinpath("web.sql").read_text())

@@ -116,6 +116,11 @@ class PageFlag(StrEnum):
     TEXT_UNREAD = "text_unread"  # lines of text on the page that no word of the result covers
 
 
+# The error kind of a document an operator cancelled (the web console's *cancel*): it goes to
+# 4 with an `ocr_error` that starts `cancelled: `. Every other error kind is a JobError's
+# (`ocrmp.errors.JOB_ERROR_KINDS`, which holds this one too).
+CANCELLED = "cancelled"
+
 # The natures of acts an index page can print: a closed list (reference/index-formats.md).
 NATURES = (
     "Vente", "Hypothèque", "Quittance", "Mainlevée", "Servitude", "Donation", "Bail",

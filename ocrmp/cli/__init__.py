@@ -24,7 +24,7 @@ def _register() -> None:
     import importlib
 
     for name in ("db", "demo", "jobs", "logs", "ocr", "pool", "queue", "review",
-                 "status"):
+                 "status", "web"):
         try:
             importlib.import_module(f"ocrmp.cli.{name}")
         except ModuleNotFoundError as exc:

@@ -14,9 +14,9 @@ from ocrmp.cli.common import Command, guarded, usage_error
 from ocrmp.cli.db import env_option
 from ocrmp.cli.options import POOL_OPTIONS, settings_from, with_options
 from ocrmp.cli.queue import open_store
-from ocrmp.errors import Cancelled, OcrmpError, job_error_text
+from ocrmp.errors import OcrmpError
 from ocrmp.jobview import gather, render, resolve
-from ocrmp.vocabulary import Environment, Status
+from ocrmp.vocabulary import CANCELLED, Environment, Status
 
 
 class NotCancelled(OcrmpError):
@@ -75,7 +75,7 @@ def cancel(config_file: Path | None, pool_name: str | None, key: str, env: str) 
     try:
         job_id = resolve(store, key)
         who = f"{getpass.getuser()}@{socket.gethostname()}"
-        outcome = store.cancel(job_id, job_error_text(Cancelled(f"by {who}")))
+        outcome = store.cancel(job_id, f"{CANCELLED}: cancelled with `ocrmp cancel` by {who}")
     finally:
         store.close()
     if outcome is None:

@@ -9,10 +9,11 @@ seed, so a failing test names the page that broke it.
     acte_page(seed, dpi=150, orientation_deg=270, ink="violet")
     ledger_page(seed, format="inscription", face="courier", rules="horizontal")
     random_page(seed, "index")            # every option drawn from the seed
+    acte_page(seed, layout="columns-2")   # a letter, a poem, columns, a report
     benchmark_corpus(40, "acte", condition="fax")
 """
 
-from ocrmp.corpus.acte import acte_capacity, acte_page
+from ocrmp.corpus.acte import LAYOUTS, acte_capacity, acte_page
 from ocrmp.corpus.cli import main
 from ocrmp.corpus.colour import INKS, PAPERS
 from ocrmp.corpus.degrade import rotate, turn
@@ -24,8 +25,10 @@ from ocrmp.corpus.page import GeneratedPage, LedgerPage, Mark
 from ocrmp.corpus.scan import Scan
 from ocrmp.corpus.sets import (
     CONDITIONS,
+    LEDGER_LAYOUTS,
     PAGE_MAKERS,
     benchmark_corpus,
+    layout_page,
     make_document,
     random_options,
     random_page,
@@ -36,9 +39,11 @@ from ocrmp.corpus.writers import write_image, write_pdf
 
 __all__ = [
     "CELL_SEPARATOR", "CONDITIONS", "FACES", "FORMATS", "INDEX_HEADER", "INDEX_KEYS", "INKS",
+    "LAYOUTS", "LEDGER_LAYOUTS",
     "PAGE_INCHES", "PAGE_MAKERS", "PAPERS", "RULES", "RULE_WEIGHTS", "TYPEWRITER_FACES",
     "FontMissing", "GeneratedPage", "LedgerPage", "Mark", "Scan", "acte_capacity", "acte_page",
     "benchmark_corpus", "cer", "font", "font_path", "font_px", "index_page", "index_table",
-    "ledger_page", "levenshtein", "main", "make_document", "random_options", "random_page",
+    "layout_page", "ledger_page", "levenshtein", "main", "make_document", "random_options",
+    "random_page",
     "rotate", "turn", "write_image", "write_pdf",
 ]

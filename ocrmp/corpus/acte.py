@@ -1,4 +1,5 @@
-"""Deed pages (`acte`): a title, then a notary's paragraphs, in one typeface."""
+"""Deed pages (`acte`): a title, then a notary's paragraphs, in one typeface; or, with
+`layout`, the other pages of a deed's file (`ocrmp.corpus.documents`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ocrmp.corpus import marks
+from ocrmp.corpus import documents, marks
 from ocrmp.corpus import text as words
 from ocrmp.corpus.fonts import font, typeface
 from ocrmp.corpus.layout import draw_line, font_px, page_shape, wrap
@@ -15,6 +16,8 @@ from ocrmp.corpus.page import GeneratedPage
 from ocrmp.corpus.scan import Scan, finish
 
 BODY_POINTS, TITLE_POINTS, LINE_STEP = 11.5, 14, 1.45
+# Every layout of a deed-kind page; "deed" is the notary's deed itself.
+LAYOUTS = ("deed", "letter", "verse", "columns-2", "columns-3", "report")
 
 
 def _deed_lines(
@@ -74,6 +77,17 @@ def _render(
     return np.asarray(canvas, dtype=np.uint8).copy(), truth, (margin, margin, width - margin, y)
 
 
+def _other(layout: str, lines: int | None, sheet: documents.Sheet) -> documents.Drawn:
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}; expected one of {', '.join(LAYOUTS)}")
+    if lines is not None:
+        raise ValueError(f"lines is the deed's line count; a {layout} page has none")
+    if layout.startswith("columns-"):
+        return documents.columns(sheet, int(layout.removeprefix("columns-")))
+    draw = {"letter": documents.letter, "verse": documents.verse, "report": documents.report}
+    return draw[layout](sheet)
+
+
 def acte_page(
     seed: int,
     *,
@@ -83,9 +97,13 @@ def acte_page(
     face: str = "serif",
     page_size: str = "letter",
     landscape: bool = False,
+    layout: str = "deed",
     **conditions: Any,
 ) -> GeneratedPage:
     """A deed page: title line, then `lines` body lines (seeded count when None).
+
+    `layout` (one of LAYOUTS) draws another page of the file instead: a letter, a poem,
+    two or three columns, a report with a margin of dates; `lines` is the deed's only.
 
     `face` is a typeface of `ocrmp.corpus.fonts.FACES` (typewriter faces strike unevenly);
     `conditions` are the fields of `Scan`: orientation_deg, skew_deg, colour, paper, ink,
@@ -94,12 +112,16 @@ def acte_page(
     scan = Scan(dpi=dpi, degrade=degrade, **conditions)
     rng = np.random.default_rng([seed, 1])
     strikes = np.random.default_rng([seed, 9]) if typeface(face).typewriter else None
-    drawing, text, box = _render(rng, dpi, lines, face, page_size, landscape, strikes)
+    if layout == "deed":
+        drawing, text, box = _render(rng, dpi, lines, face, page_size, landscape, strikes)
+    else:
+        drawing, text, box = _other(layout, lines, documents.Sheet(
+            rng, dpi, face, page_size, landscape, strikes))
     layers, drawn = marks.decorate(drawing.shape, np.random.default_rng([seed, 5]), dpi, box,
                                    scan.stamps, scan.handwriting)
     image, skew = finish(drawing, scan, layers, [seed, 2])
     options = {**scan.options(), "lines": lines, "face": face, "page_size": page_size,
-               "landscape": landscape}
+               "landscape": landscape, "layout": layout}
     return GeneratedPage(image=image, text=text, kind="acte", rows=[], skew_deg=skew, dpi=dpi,
                          orientation_deg=scan.orientation_deg, marks=tuple(drawn),
                          options=options)

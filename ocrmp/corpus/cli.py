@@ -9,6 +9,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
+from ocrmp.corpus.acte import LAYOUTS
 from ocrmp.corpus.formats import FORMATS
 from ocrmp.corpus.page import GeneratedPage
 from ocrmp.corpus.sets import CONDITIONS, benchmark_corpus, make_document
@@ -50,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="scan condition of every page (pages then come from the "
                              "benchmark corpus; --degrade is ignored)")
     parser.add_argument("--format", choices=sorted(FORMATS), help="ledger format (index)")
+    parser.add_argument("--layout", choices=LAYOUTS, help="layout of the acte pages: a deed, "
+                        "a letter, verse, columns, a report (not with --condition)")
     parser.add_argument("--json", action="store_true",
                         help="also write NAME.pages.json: every page's whole ground truth")
     return parser
@@ -66,5 +69,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                                         format=args.format if kind == "index" else None)
             else:
                 extra = {"format": args.format} if kind == "index" and args.format else {}
+                if kind == "acte" and args.layout:
+                    extra = {"layout": args.layout}
                 made, _ = make_document(kind, seed, args.pages, args.degrade, **extra)
             _write(args.outdir / f"{kind}_{seed:04d}", kind, made, args.json)

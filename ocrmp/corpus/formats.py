@@ -25,7 +25,8 @@ class Column:
     label: str
     share: float
     group: str = ""  # the upper label of a two-level header ("ENREGISTREMENT")
-    role: str | None = None  # the role every party of this column has (English sides)
+    role: str | None = None  # the role every party of this column has (one side each)
+    side: int = 0  # with a role: which side of the act the column lists, first or second
 
     @property
     def name(self) -> str:
@@ -46,6 +47,7 @@ class Format:
     handwritten: bool = False
     landscape: bool = False
     label_points: float = 8.0
+    preprinted: bool = False  # a printed form: rules and labels down the whole sheet
 
 
 _FORM = "ENREGISTREMENT"
@@ -71,7 +73,7 @@ FORMATS: dict[str, Format] = {
         Format("english", (
             Column("date", "DATE OF THE REGISTRATION", 0.13),
             Column("parties", _EN_SIDES[0], 0.22, "NAMES OF PARTIES", _EN_SIDES[0]),
-            Column("parties", _EN_SIDES[1], 0.22, "NAMES OF PARTIES", _EN_SIDES[1]),
+            Column("parties", _EN_SIDES[1], 0.22, "NAMES OF PARTIES", _EN_SIDES[1], 1),
             Column("nature", "NATURE OF THE DEED", 0.14),
             Column("numero", "No. OF REGISTRATION", 0.12),
             Column("remarques", "REMARKS", 0.17),
@@ -99,6 +101,27 @@ FORMATS: dict[str, Format] = {
             Column("volume", "Vol.", 0.06, _FORM), Column("numero", "N°", 0.08, _FORM),
             Column("radiations", "Radiation", 0.11), Column("remarques", "REMARQUES", 0.17),
         ), 10, ("serif",), label_face="times", handwritten=True),
+        # A register typed over a double page, headed on two levels on both sides: the
+        # parties by side, the inscription's date, number and nature.
+        Format("double-entete", (
+            Column("parties", "Vendeurs, cédants", 0.19, "NOMS DES PARTIES", "cédant"),
+            Column("parties", "Acquéreurs, cessionnaires", 0.19, "NOMS DES PARTIES",
+                   "cessionnaire", 1),
+            Column("date", "Date", 0.11, "INSCRIPTION"), Column("numero", "N°", 0.10,
+                                                                  "INSCRIPTION"),
+            Column("nature", "Nature", 0.13, "INSCRIPTION"),
+            Column("remarques", "REMARQUES", 0.16), Column("radiations", "RADIATIONS", 0.12),
+        ), 9, TYPEWRITER_FACES, label_face="sans", landscape=True),
+        # An older printed form: its labels, and rules at a fixed pitch down to the foot of
+        # the sheet, printed before anything was entered; an entry spans whole pitches,
+        # typed later and never quite on the lines (or written in: `written=True`).
+        Format("formulaire-ancien", (
+            Column("date", "Date", 0.14, "ENREGISTREMENT"),
+            Column("numero", "Numéro", 0.10, "ENREGISTREMENT"),
+            Column("nature", "Nature de l'acte", 0.15),
+            Column("parties", "Noms des parties", 0.29),
+            Column("remarques", "Remarques", 0.18), Column("radiations", "Radiations", 0.14),
+        ), 10, TYPEWRITER_FACES, label_face="schoolbook", preprinted=True),
     )
 }
 
@@ -239,7 +262,7 @@ def cell_lines(entry: Entry, column: Column) -> list[str]:
     parties = [*entry.sides[0], *entry.sides[1]]
     if column.key == "parties":
         if column.role is not None:  # one side per column
-            return list(entry.sides[_EN_SIDES.index(column.role)])
+            return list(entry.sides[column.side])
         return parties
     if column.key == "qualite":
         return [entry.roles[0]] * len(entry.sides[0]) + [entry.roles[1]] * len(entry.sides[1])

@@ -64,6 +64,7 @@ class Style:
     title: ImageFont.FreeTypeFont
     centred_labels: bool
     strikes: Rng | None  # typed entries strike unevenly
+    preprinted: bool = False  # rows span whole printed lines; blanks underlined
 
 
 def _style(fmt: Format, dpi: int, face: str, strikes: Rng | None) -> Style:
@@ -77,7 +78,8 @@ def _style(fmt: Format, dpi: int, face: str, strikes: Rng | None) -> Style:
     return Style(font(font_px(fmt.points, dpi), face=face),
                  font(font_px(fmt.points, dpi), face=printed),
                  font(font_px(fmt.label_points, dpi), True, label_face),
-                 font(font_px(12, dpi), True, printed), fmt.label_face is not None, strikes)
+                 font(font_px(12, dpi), True, printed), fmt.label_face is not None, strikes,
+                 fmt.preprinted)
 
 
 # --------------------------------------------------------------------------- rows
@@ -152,7 +154,10 @@ def _simple_row(rng: Rng, table: Table, face: ImageFont.FreeTypeFont) -> _Row:
 
 
 def _row_height(row: _Row, table: Table, style: Style) -> int:
-    return block_height(max([1, *map(len, row.cells)]), table.row_px, line_step(style.body))
+    height = block_height(max([1, *map(len, row.cells)]), table.row_px, line_step(style.body))
+    if style.preprinted:  # an entry fills as many of the form's printed lines as it needs
+        return -(-height // table.row_px) * table.row_px
+    return height
 
 
 def _make_rows(fmt: Format, rng: Rng, count: int | None, room: int, table: Table,
@@ -216,6 +221,10 @@ def _header_line(sheet: _Sheet, line: HeaderLine, style: Style, x: float, y: int
         sheet.lines.append(line.label)
         return {}
     draw_line(sheet.draw, (value_x, y), line.value, style.body, 0, style.strikes)
+    if style.preprinted:  # the form's blank, printed under where the value was typed
+        under = y + round(1.1 * style.body.size)
+        end = max(value_x + 2.5 * dpi, value_x + style.body.getlength(line.value) + dpi / 4)
+        sheet.draw.line((value_x, under, end, under), fill=60, width=max(1, dpi // 150))
     sheet.lines.append(line.text)
     return dict(line.fields)
 
@@ -236,9 +245,14 @@ def _page_header(sheet: _Sheet, fmt: Format, header: list[HeaderLine], style: St
 
 
 def _draw_rows(sheet: _Sheet, rows: list[_Row], table: Table, ys: list[int], style: Style,
-               rng: Rng, dpi: int) -> None:
+               rng: Rng, dpi: int, typist: Rng | None = None) -> None:
+    """The rows' cells; with `typist`, each typed row a little off the form's lines (the
+    sheet was lined up in the typewriter by eye)."""
     pad = table.pad
     for row, (y0, y1) in zip(rows, pairwise(ys), strict=True):
+        if typist is not None and not row.handwritten:
+            shift = int(typist.integers(-table.row_px // 8, table.row_px // 8 + 1))
+            y0, y1 = y0 + shift, y1 + shift
         for lines, (x0, x1) in zip(row.cells, pairwise(table.cols_x), strict=True):
             if row.handwritten:
                 height = max(dpi * 0.05, (y1 - y0) / (2.8 * len(lines)))
@@ -283,6 +297,17 @@ class _Drawn:
     box: tuple[int, int, int, int]
 
 
+def _printed_rules(ys: list[int], table: Table, style: Style, height: int,
+                   dpi: int) -> list[int]:
+    """The row rules drawn: on a printed form, on down to the foot of the sheet."""
+    if not style.preprinted:
+        return ys
+    ruled = list(ys)
+    while ruled[-1] + table.row_px <= height - round(0.7 * dpi):
+        ruled.append(ruled[-1] + table.row_px)
+    return ruled
+
+
 def _render(seed: int, count: int | None, lay: _Layout) -> _Drawn:
     fmt, dpi, style = lay.fmt, lay.dpi, lay.style
     simple = fmt.name == "simple"
@@ -311,11 +336,14 @@ def _render(seed: int, count: int | None, lay: _Layout) -> _Drawn:
     for row in rows:
         ys.append(ys[-1] + _row_height(row, table, style))
     broken = np.random.default_rng([seed, 10]) if lay.ruling.broken else None
-    draw_rules(sheet.draw, fmt, table, planned, ys, lay.ruling, dpi, broken)
+    draw_rules(sheet.draw, fmt, table, planned, _printed_rules(ys, table, style, height, dpi),
+               lay.ruling, dpi, broken)
     for block in planned.blocks:
         draw_block(sheet.draw, block.lines, block.box, style.label, table.pad, block.centred)
     sheet.lines += planned.text
-    _draw_rows(sheet, rows, table, ys[1:], style, np.random.default_rng([seed, 11]), dpi)
+    typist = np.random.default_rng([seed, 14]) if style.preprinted else None
+    _draw_rows(sheet, rows, table, ys[1:], style, np.random.default_rng([seed, 11]), dpi,
+               typist)
     image = np.minimum(np.asarray(sheet.canvas, dtype=np.uint8), sheet.hand)
     return _Drawn(image, sheet.lines, fields, rows, (table.left, table.top, table.cols_x[-1],
                                                      ys[-1]))
@@ -336,6 +364,7 @@ def ledger_page(
     landscape: bool | None = None,
     continued: bool = False,
     nature_slips: bool = False,
+    written: bool = False,
     **conditions: Any,
 ) -> LedgerPage:
     """An index page of `format` (see `formats.FORMATS`) with its whole ground truth.
@@ -345,9 +374,14 @@ def ledger_page(
     vertical or none, `rule_weight` hairline, normal or bold, `broken_rules` with gaps
     and missing rules; `landscape` (the format's habit when None); `continued` prints a
     continuation note; `nature_slips` prints some natures misread, each with its
-    `nature_canonical`. `conditions` are the fields of `Scan`.
+    `nature_canonical`; `written` has a printed form's entries written in by hand.
+    `conditions` are the fields of `Scan`.
     """
     fmt = get_format(format)
+    if written:
+        if fmt.label_face is None:
+            raise ValueError(f"written entries go on a printed form; {format!r} is a report")
+        fmt = replace(fmt, handwritten=True)
     chosen = face or fmt.faces[0]
     scan = Scan(dpi=dpi, degrade=degrade, **conditions)
     strikes = np.random.default_rng([seed, 9]) if typeface(chosen).typewriter else None
@@ -361,7 +395,7 @@ def ledger_page(
     options = {**scan.options(), "format": format, "rows": rows, "face": chosen,
                "rules": rules, "rule_weight": rule_weight, "broken_rules": broken_rules,
                "page_size": page_size, "landscape": flat, "continued": continued,
-               "nature_slips": nature_slips}
+               "nature_slips": nature_slips, "written": written}
     return LedgerPage(
         image=image, text="\n".join(drawn.lines), kind="index",
         rows=[row.record for row in drawn.rows], skew_deg=skew, dpi=dpi,

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ocrmp.corpus.acte import acte_page
+from ocrmp.corpus.acte import LAYOUTS, acte_page
 from ocrmp.corpus.fonts import FACES
 from ocrmp.corpus.formats import FORMATS, get_format
 from ocrmp.corpus.ledger import index_page, ledger_page
@@ -23,7 +23,7 @@ ACTE_DPIS = [100, 150, 200, 240, 300, 300, 400]
 LEDGER_DPIS = [200, 240, 300, 300, 400]
 # Typed and printed formats more often than the handwritten register.
 _FORMAT_WEIGHTS = {"simple": 3, "formulaire": 3, "english": 2, "inscription": 3,
-                   "radiation": 2, "manuscrit": 1}
+                   "radiation": 2, "manuscrit": 1, "double-entete": 2, "formulaire-ancien": 2}
 PAGE_MAKERS: dict[str, Callable[..., GeneratedPage]] = {"acte": acte_page, "index": index_page}
 
 
@@ -31,11 +31,14 @@ def _pick(rng: Rng, items: list[Any]) -> Any:
     return items[int(rng.integers(len(items)))]
 
 
-def _ledger_options(rng: Rng, fmt: str | None) -> dict[str, Any]:
+def _ledger_options(rng: Rng, fmt: str | None, hand: Rng) -> dict[str, Any]:
     names = list(_FORMAT_WEIGHTS)
     weights = np.array([_FORMAT_WEIGHTS[n] for n in names], float)
     chosen = fmt or names[int(rng.choice(len(names), p=weights / weights.sum()))]
+    # The old printed form was filled in by hand now and then (`hand`: a stream of its own).
+    written = chosen == "formulaire-ancien" and bool(hand.random() < 0.25)
     return {
+        "written": written,
         "format": chosen,
         "face": _pick(rng, list(get_format(chosen).faces)),
         "rules": _pick(rng, ["full", "full", "full", "horizontal", "vertical", "none"]),
@@ -52,9 +55,12 @@ def random_options(seed: int, kind: str, format: str | None = None) -> dict[str,
     if kind == "acte":
         shape = {"face": _pick(rng, list(FACES)), "page_size": _pick(rng, ["letter"] * 4 +
                                                                      ["legal"])}
-        return {**shape, **random_scan(rng, ACTE_DPIS)}
+        # The layout from a stream of its own: the other draws stay what they were.
+        layout = _pick(np.random.default_rng([seed, 13]), list(LAYOUTS))
+        return {**shape, "layout": layout, **random_scan(rng, ACTE_DPIS)}
     if kind == "index":
-        return {**_ledger_options(rng, format), **random_scan(rng, LEDGER_DPIS)}
+        hand = np.random.default_rng([seed, 15])
+        return {**_ledger_options(rng, format, hand), **random_scan(rng, LEDGER_DPIS)}
     raise ValueError(f"unknown document kind {kind!r}; expected 'acte' or 'index'")
 
 
@@ -62,6 +68,30 @@ def random_page(seed: int, kind: str, **fixed: Any) -> GeneratedPage:
     """A page with every option drawn from `seed`, except those given in `fixed`."""
     options = {**random_options(seed, kind, fixed.get("format")), **fixed}
     return acte_page(seed, **options) if kind == "acte" else ledger_page(seed, **options)
+
+
+# Ledger layouts of the benchmarks: every typed format, and a ledger tilted 1-3 degrees.
+LEDGER_LAYOUTS = (*(name for name, fmt in FORMATS.items() if not fmt.handwritten), "tilted")
+
+
+def layout_page(seed: int, layout: str) -> GeneratedPage:
+    """A page of `layout` with every other option drawn from `seed`.
+
+    `layout` is a deed-kind layout (`acte.LAYOUTS`), a typed ledger format (entries
+    typed, never written in), or "tilted": a typed ledger of any format, skewed 1-3 degrees
+    either way. Font, resolution, turn, fax, colour, marks and damage are the seed's.
+    """
+    if layout in LAYOUTS:
+        return random_page(seed, "acte", layout=layout)
+    if layout not in LEDGER_LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}; expected one of "
+                         f"{', '.join((*LAYOUTS, *LEDGER_LAYOUTS))}")
+    if layout != "tilted":
+        return random_page(seed, "index", format=layout, written=False)
+    rng = np.random.default_rng([seed, 16])
+    typed = [name for name in LEDGER_LAYOUTS if name != "tilted"]
+    skew = round(float(rng.uniform(1.0, 3.0)) * (1 if rng.random() < 0.5 else -1), 2)
+    return random_page(seed, "index", format=_pick(rng, typed), written=False, skew_deg=skew)
 
 
 def make_document(

@@ -17,6 +17,7 @@ be trusted, keeps its whole text, gives no rows and is flagged `table_unread`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -85,11 +86,12 @@ def read_ledger(page: Page, engine: Engine, settings: OcrSettings) -> None:
         page.columns = list(zip(table.columns, table.columns[1:], strict=False))
         page.text = table_text(table, page.lines)
     verdict.judge(page, settings.low_confidence)
-    if not trusted(table, page):
-        table = Table(above=page.lines)  # its whole text, no rows
+    rows = records(table)
+    if not trusted(table, page) or rows_joined(rows):
+        table, rows = Table(above=page.lines), []  # its whole text, no rows
         page.flags.add(PageFlag.TABLE_UNREAD)
         page.text = table_text(table, page.lines)
-    page.rows = records(table)
+    page.rows = rows
     page.table = table_json(table)
 
 
@@ -100,6 +102,17 @@ def trusted(table: Table, page: Page) -> bool:
     words = [w for line in table.body for w in line.words]
     return (table.read and PageFlag.HANDWRITING not in page.flags
             and mean_confidence(words) >= TABLE_CONFIDENCE)
+
+
+def rows_joined(rows: Sequence[dict[str, Any]]) -> bool:
+    """Whether rows were read as one: a row whose date holds two years or more. Every
+    format gives a row one date; rows run together where the table's row lines were
+    not found, and the cells of several entries then read, confidently, as one."""
+    return any(len(_YEAR.findall(str(row.get("date_text") or row.get("date") or ""))) > 1
+               for row in rows)
+
+
+_YEAR = re.compile(r"(?<!\d)(?:1[6-9]|20)\d\d(?!\d)")
 
 
 def recognise(page: Page, engine: Engine, plan: Plan) -> list[Word]:

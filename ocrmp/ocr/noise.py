@@ -15,12 +15,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ocrmp.ocr.geometry import Word, engine_lines, mean_confidence
+from ocrmp.ocr.geometry import LineKey, Word, engine_lines, mean_confidence
 
 NOISE_CONFIDENCE, NOISE_LENGTH = 20.0, 4  # a word this short read with less is noise
 GARBLED_CONFIDENCE = 70.0  # ... and a non-word or a lone mark read with less
 NOISE_LINE_CONFIDENCE = 30.0  # a line whose words average less is noise whole
 NON_WORD_SHARE = 0.5  # words mostly not of a language: noise, or a page to flag
+SOUND_CONFIDENCE = 80.0  # a word of a language read this surely vouches for its line...
+SOUND_NEIGHBOURS = 2  # ...and this many such words, most of the line, keep a misread word
 
 _LETTER_OR_DIGIT = re.compile(r"\w", re.UNICODE)
 _VOWEL = re.compile(r"[aeiouyàâäéèêëîïôöùûüÿœæ]", re.IGNORECASE)
@@ -52,8 +54,29 @@ def keep_text(words: Sequence[Word]) -> Kept:
     """The words worth writing, in order, and how many were left out as noise."""
     noisy_lines = {line.key for line in engine_lines(words)
                    if mean_confidence(line.words) < NOISE_LINE_CONFIDENCE}
-    kept = [w for w in words if w.key not in noisy_lines and not is_noise(w)]
+    vouched = _vouched_lines(words)
+    kept = [w for w in words if w.key not in noisy_lines
+            and not (is_noise(w) and not (w.key in vouched and _misread_word(w)))]
     return Kept(kept, len(words) - len(kept))
+
+
+def _vouched_lines(words: Sequence[Word]) -> set[LineKey]:
+    """Lines most of whose words are words of a language read surely: a garbled word there
+    is a word the engine misread ("efä&ce"), not a speck, and the engine alone keeps it."""
+    vouched: set[LineKey] = set()
+    for line in engine_lines(words):
+        sound = sum(w.conf >= SOUND_CONFIDENCE and not is_mark(w.text)
+                    and looks_like_a_word(w.text) for w in line.words)
+        if sound >= SOUND_NEIGHBOURS and 2 * sound > len(line.words):
+            vouched.add(line.key)
+    return vouched
+
+
+def _misread_word(word: Word) -> bool:
+    """Letters enough to be a word, read with some confidence: not a mark, not a speck."""
+    letters = sum(c.isalpha() for c in word.text)
+    return (word.conf >= NOISE_CONFIDENCE and letters >= NOISE_LENGTH
+            and 2 * letters > len(word.text))
 
 
 def is_noise(word: Word) -> bool:

@@ -18,9 +18,10 @@ import functools
 import io
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -46,6 +47,7 @@ from ocrmp.ocr.textlayer import visible_text
 _COVER = 0.97
 # How deep forms nest before pdfium stops looking inside them for images.
 _FORM_DEPTH = 16
+T = TypeVar("T")
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 
 
@@ -111,6 +113,26 @@ def iter_pages(data: Document, *, settings: OcrSettings, source: str,
     if detect_format(_head(data), source) == "pdf":
         return _pdf_pages(data, settings, source, budget)
     return _image_pages(data, settings, source, budget)
+
+
+def read_page(data: Document, index: int, shape: Callable[[PageImage | PageText], T], *,
+              settings: OcrSettings, source: str) -> T:
+    """Page `index` (0-based) alone, read as `iter_pages` reads it (in a child, under the
+    page timeout and the megapixel and memory caps), and `shape`d in that child: the web
+    console draws a page this way, so a hostile document costs it a child, never itself."""
+    if detect_format(_head(data), source) == "pdf":
+        with _open_pdf(data, source) as pdf:
+            count = len(pdf)
+        read: Callable[[int], PageImage | PageText] = functools.partial(
+            _read_pdf_page_alone, data, settings, source)
+    else:
+        with _open_image(data, source) as image:
+            count = getattr(image, "n_frames", 1)
+        read = functools.partial(_read_frame, data, settings, source)
+    _check_page_count(count, settings, source)
+    if not 0 <= index < count:
+        raise EmptyDocument(source, f"no page {index + 1}: the document has {count}")
+    return next(read_pages(lambda _: shape(read(index)), 1, settings, source, None))
 
 
 def count_pages(data: Document, *, source: str) -> int:

@@ -289,18 +289,43 @@ WHERE q.id = ready.id
 RETURNING q.id;
 
 -- name: queue_stats
-SELECT coalesce(document_source, '') AS kind,
-       status_id,
-       count(*) AS total,
-       count(*) FILTER (WHERE status_id = 3 AND ocr_attempts < ocr_max_attempts
-                          AND (ocr_next_attempt_at IS NULL OR ocr_next_attempt_at <= now())) AS claimable,
-       count(*) FILTER (WHERE status_id = 3 AND ocr_attempts < ocr_max_attempts
-                          AND ocr_next_attempt_at > now()) AS backoff,
-       count(*) FILTER (WHERE status_id = 3 AND ocr_attempts >= ocr_max_attempts) AS exhausted,
-       count(*) FILTER (WHERE status_id = 6 AND ocr_lease_expires_at < now()) AS stuck,
-       extract(epoch FROM now() - min(created_at) FILTER (WHERE status_id = 3)) AS oldest_ready_s
-FROM extraction_queue
-GROUP BY 1, 2
+-- Rows per kind and status, and the claim's view of the ready rows and the running ones.
+-- The totals come from the narrow index extraction_queue_ocr_kind_status (an index-only
+-- scan: the heap of a million rows is not read); only the ready and running rows, which
+-- the partial indexes find, are read for their details.
+WITH totals AS (
+    SELECT coalesce(document_source, '') AS kind, status_id, count(*) AS total
+    FROM extraction_queue
+    GROUP BY 1, 2
+),
+ready AS (
+    SELECT coalesce(document_source, '') AS kind,
+           count(*) FILTER (WHERE ocr_attempts < ocr_max_attempts
+                              AND (ocr_next_attempt_at IS NULL OR ocr_next_attempt_at <= now())) AS claimable,
+           count(*) FILTER (WHERE ocr_attempts < ocr_max_attempts
+                              AND ocr_next_attempt_at > now()) AS backoff,
+           count(*) FILTER (WHERE ocr_attempts >= ocr_max_attempts) AS exhausted,
+           extract(epoch FROM now() - min(created_at)) AS oldest_ready_s
+    FROM extraction_queue
+    WHERE status_id = 3
+    GROUP BY 1
+),
+running AS (
+    SELECT coalesce(document_source, '') AS kind,
+           count(*) FILTER (WHERE ocr_lease_expires_at < now()) AS stuck
+    FROM extraction_queue
+    WHERE status_id = 6
+    GROUP BY 1
+)
+SELECT t.kind, t.status_id, t.total,
+       CASE WHEN t.status_id = 3 THEN r.claimable ELSE 0 END AS claimable,
+       CASE WHEN t.status_id = 3 THEN r.backoff ELSE 0 END AS backoff,
+       CASE WHEN t.status_id = 3 THEN r.exhausted ELSE 0 END AS exhausted,
+       CASE WHEN t.status_id = 6 THEN s.stuck ELSE 0 END AS stuck,
+       CASE WHEN t.status_id = 3 THEN r.oldest_ready_s END AS oldest_ready_s
+FROM totals t
+LEFT JOIN ready r ON r.kind = t.kind
+LEFT JOIN running s ON s.kind = t.kind
 ORDER BY 1, 2;
 
 -- name: flagged_counts

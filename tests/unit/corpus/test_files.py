@@ -155,3 +155,16 @@ def test_makefile_installs_every_font_package() -> None:
     declared = re.search(r"FONT_PACKAGES := ((?:.*\\\n)*.*)", makefile)
     assert declared is not None
     assert sorted(declared.group(1).replace("\\", " ").split()) == apt_packages()
+
+
+def test_layout_pages_keep_their_layout_and_draw_the_rest_from_the_seed() -> None:
+    deeds = [corpus.layout_page(seed, "columns-2") for seed in range(6)]
+    assert {p.options["layout"] for p in deeds} == {"columns-2"}
+    assert len({(p.options["face"], p.dpi) for p in deeds}) > 1
+    tilted = [corpus.layout_page(seed, "tilted") for seed in range(6)]
+    assert all(1.0 <= abs(p.skew_deg) <= 3.0 for p in tilted)
+    assert len({p.format for p in tilted}) > 1
+    forms = [corpus.layout_page(seed, "formulaire-ancien") for seed in range(8)]
+    assert not any(p.handwritten for p in forms)
+    with pytest.raises(ValueError, match="layout"):
+        corpus.layout_page(0, "manuscrit")

@@ -232,3 +232,38 @@ def test_ledger_pages_are_pure_functions_of_the_seed(name: str) -> None:
     options = {"face": FORMATS[name].faces[-1], "colour": True, "stamps": 1, "skew_deg": 2.5}
     a, b = page(name, 5, **options), ledger_page(5, format=name, dpi=DPI, **options)
     assert np.array_equal(a.image, b.image) and a.rows == b.rows and a.text == b.text
+
+
+def test_two_level_headers_on_both_sides_name_each_column_by_its_pair() -> None:
+    made = page("double-entete")
+    assert made.columns[:5] == (
+        "NOMS DES PARTIES / Vendeurs, cédants", "NOMS DES PARTIES / Acquéreurs, cessionnaires",
+        "INSCRIPTION / Date", "INSCRIPTION / N°", "INSCRIPTION / Nature")
+    lines = made.text.split("\n")
+    first = lines.index("NOMS DES PARTIES | INSCRIPTION | REMARQUES | RADIATIONS")
+    assert lines[first + 1] == "Vendeurs, cédants | Acquéreurs, cessionnaires | Date | N° | Nature"
+    sides = {party["role"] for row in made.rows for party in row["parties"]}
+    assert sides == {"cédant", "cessionnaire"}
+
+
+def _ruled_ys(made: LedgerPage) -> np.ndarray:
+    rows = np.flatnonzero((made.image < 128).mean(axis=1) > 0.6)
+    return rows[np.diff(rows, prepend=-10) > 1]  # the first pixel row of each rule
+
+
+def test_an_old_printed_form_is_ruled_to_the_foot_of_the_sheet_at_its_pitch() -> None:
+    made = page("formulaire-ancien", rows=4)
+    ruled = _ruled_ys(made)
+    pitch = np.diff(ruled)[-3:]
+    assert len(ruled) > 4 + 10  # empty printed lines below the entries
+    assert ruled[-1] > made.image.shape[0] - DPI  # down to the foot of the sheet
+    assert len(set(pitch.tolist())) == 1  # the empty lines at one printed pitch
+    assert all(step % pitch[0] == 0 for step in np.diff(ruled[1:]))
+
+
+def test_an_old_printed_form_can_be_written_in_by_hand() -> None:
+    made = page("formulaire-ancien", written=True)
+    assert made.handwritten and all(row["handwritten"] for row in made.rows)
+    assert made.header == {}
+    with pytest.raises(ValueError, match="printed form"):
+        ledger_page(1, format="inscription", written=True, dpi=DPI)

@@ -42,3 +42,18 @@ def test_words_numbers_and_codes_look_like_words_noise_does_not() -> None:
 def test_non_word_share_ignores_punctuation() -> None:
     words = [word(t) for t in ("Le", ",", "vendeur", "rtkqz", "—")]
     assert non_word_share(words) == 1 / 3
+
+
+def test_a_misread_word_among_words_read_surely_is_kept() -> None:
+    # "efface" read "efä&ce": a word the engine misread, where the line around it reads well.
+    words = [word("la", line=1), word("neige", line=1), word("efä&ce", conf=60, line=2),
+             word("nos", line=2), word("sentiers.", line=2)]
+    kept = keep_text(words)
+    assert [w.text for w in kept.words] == ["la", "neige", "efä&ce", "nos", "sentiers."]
+
+
+def test_a_garbled_word_in_a_line_of_doubtful_words_is_still_noise() -> None:
+    words = [word("g6bré", conf=62, line=1), word("ay", conf=40, line=1),
+             word("vendeur", conf=70, line=1)]
+    kept = keep_text(words)
+    assert "g6bré" not in [w.text for w in kept.words]

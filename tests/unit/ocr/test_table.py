@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 
 from ocrmp.ocr.geometry import Word, lines_of
-from ocrmp.ocr.ledger import read_table, table_text, trusted
+from ocrmp.ocr.ledger import read_table, rows_joined, table_text, trusted
 from ocrmp.ocr.page import Page
 from ocrmp.ocr.pages import PageImage
 from ocrmp.ocr.table import name_columns
@@ -194,3 +194,11 @@ def test_the_rows_of_a_page_of_handwriting_are_not_given() -> None:
     words = ledger_words()
     page = page_of(words, frozenset({PageFlag.HANDWRITING}))
     assert not trusted(read_table(words, RULES_Y, COLS), page)
+
+
+def test_rows_whose_date_holds_two_years_were_read_as_one() -> None:
+    joined = [{"date": "2004-03-11 2022-08-02", "numero": "3 087 618"}]
+    apart = [{"date": "2004-03-11", "numero": "3 087 618"},
+             {"date": "12 mars 1938", "date_text": "12 mars 1938"}]
+    assert rows_joined(joined)
+    assert not rows_joined(apart)

@@ -1,0 +1,1 @@
+"""The web console (`ocrmp web`): the queue, the fleet and the pages to review, in a browser."""
