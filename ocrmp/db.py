@@ -9,7 +9,13 @@ from collections.abc import Iterator
 import psycopg
 from psycopg import errors as pgerrors
 
-from ocrmp.errors import ConfigError, DatabaseError, DatabaseUnavailable, SchemaError
+from ocrmp.errors import (
+    ConfigError,
+    DatabaseError,
+    DatabaseRefused,
+    DatabaseUnavailable,
+    SchemaError,
+)
 
 _PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
 _PASSWORD_KV = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
@@ -38,6 +44,21 @@ def check_dsn(dsn: str, env: str) -> None:
         raise ConfigError(f"invalid DSN for {env}: {redact(str(error))}") from None
 
 
+# What a server that answered says when it will never let us in as configured (libpq gives
+# these as text only: a failed connection has no SQLSTATE). A server starting up, shutting
+# down or out of connection slots is not among them: that passes.
+_REFUSALS = re.compile(r'FATAL:\s+(database "[^"]*" does not exist|role "[^"]*" does not exist'
+                       r'|password authentication failed for user "[^"]*"'
+                       r'|no pg_hba\.conf entry for [^\n]*'
+                       r'|permission denied for database "[^"]*")')
+
+
+def refused(message: str) -> str | None:
+    """The server's refusal in a connection error's message, if it is one (redacted)."""
+    match = _REFUSALS.search(message)
+    return redact(match.group(1)) if match else None
+
+
 def translate(error: psycopg.Error, where: str) -> DatabaseError:
     """One of our exceptions for a driver error, with a message that names where."""
     first_line = redact(str(error).strip().splitlines()[0] if str(error).strip() else repr(error))
@@ -45,6 +66,9 @@ def translate(error: psycopg.Error, where: str) -> DatabaseError:
                   | pgerrors.UndefinedFunction):
         return SchemaError(f"{where}: {first_line} (run `ocrmp db migrate`)")
     if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
+        if refused(str(error)):
+            return DatabaseRefused(f"{where}: the server refused the connection: "
+                                   f"{refused(str(error))} (check the DSN)")
         return DatabaseUnavailable(f"{where}: cannot reach the database: {first_line}")
     return DatabaseError(f"{where}: {first_line}")
 

@@ -29,6 +29,11 @@ class DatabaseUnavailable(DatabaseError):
     """The database cannot be reached."""
 
 
+class DatabaseRefused(DatabaseError):
+    """The database server answered and refused us: the database does not exist, or the
+    user or password is wrong. Waiting will not fix it: a configuration error."""
+
+
 class SchemaError(DatabaseError):
     """The database schema is missing or not what ocrmp expects; run `ocrmp db migrate`."""
 
@@ -87,3 +92,7 @@ class TransientJobError(JobError):
     """The job failed for a reason that may pass; it will be retried."""
 
     permanent = False
+
+
+class JobTakenAway(OcrmpError):
+    """The attempt no longer holds its job (cancelled, rescued or requeued): stop reading it."""

@@ -176,6 +176,10 @@ class PoolMetrics:
         self._jobs = Counter("ocrmp_jobs_total", "Jobs ended, by outcome: done, retry, error, "
                              "released (its worker died or the pool stopped)",
                              ["env", "kind", "outcome"], registry=r)
+        self._given_back = Counter("ocrmp_jobs_given_back_total", "Jobs released because an "
+                                   "operator stopped their worker (stop, restart, reload, "
+                                   "scale, ^C): back to ready, their attempt not counted",
+                                   ["env", "kind"], registry=r)
         self._job_seconds = Histogram("ocrmp_job_duration_seconds", "Time a worker spent on a "
                                       "job, whatever its outcome", ["kind"],
                                       buckets=JOB_BUCKETS, registry=r)
@@ -240,6 +244,9 @@ class PoolMetrics:
         per_page = self._page_seconds.labels(kind)
         for _ in range(pages):  # pages are streamed, not timed one by one: the mean per page
             per_page.observe(seconds / pages)
+
+    def job_given_back(self, env: str, kind: str) -> None:
+        self._given_back.labels(env, kind).inc()
 
     def job_flagged(self, env: str, kind: str, flags: DocumentFlags) -> None:
         """Count a done job's flags. Every series of (env, kind) exists from its first done

@@ -88,6 +88,18 @@ def age_text(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f}h"
 
 
+def modes_text(modes: Any) -> str:
+    """A pool's workers per mode, for people: `index 1, acte 1`."""
+    if isinstance(modes, dict):
+        return ", ".join(f"{mode} {count}" for mode, count in modes.items()) or "none"
+    return str(modes)
+
+
+def unreachable(status: dict[str, Any]) -> list[str]:
+    """The environments whose database could not be read."""
+    return [env for env, info in status["environments"].items() if not info["reachable"]]
+
+
 def render(status: dict[str, Any]) -> str:
     lines = ["QUEUE"]
     header = (f"  {'env':<8}{'kind':<17}{'ready':>7}{'claim':>7}{'backoff':>8}{'exhaust':>8}"
@@ -113,7 +125,7 @@ def render(status: dict[str, Any]) -> str:
         for pool in fleet["pools"]:
             busy = sum(1 for w in pool["workers"] if w["phase"] == "busy")
             lines.append(f"  {pool['host']}/{pool['pool']}  pid {pool['pid']}  size "
-                         f"{pool['size']}  busy {busy}  modes {pool['modes']}  "
+                         f"{pool['size']}  busy {busy}  modes {modes_text(pool['modes'])}  "
                          f"rate limiter {pool['ratelimit_state']}  v{pool['version']}")
             for env, limit in pool.get("rate_limits", {}).items():
                 held = pool.get("rate_limit_wait_s", {}).get(env, 0.0)

@@ -63,12 +63,17 @@ def _expand_one(argument: str) -> list[Path]:
     raise InputError(f"{argument}: no such file or directory")
 
 
-def content_hash(path: Path) -> str:
+def sha256_of(path: Path) -> str:
+    """The sha256 of a file's content, in hex."""
     digest = hashlib.sha256()
     with path.open("rb") as source:
         while chunk := source.read(_CHUNK):
             digest.update(chunk)
-    return digest.hexdigest()[:10]
+    return digest.hexdigest()
+
+
+def content_hash(path: Path) -> str:
+    return sha256_of(path)[:10]
 
 
 def stored_name(path: Path, digest: str) -> str:

@@ -8,6 +8,7 @@ instead of overwriting the newer attempt.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -187,9 +188,11 @@ class JobStore:
         it; its attempt is undone."""
         return self._run("unclaim_follow_on", self._fence(ref))
 
-    def fail(self, ref: JobRef, error: str, *, permanent: bool, retry_in_s: float = 0.0) -> int:
-        """Record a failure; return the new status (3 to retry later, 4 for good)."""
-        rows = self._run("fail", {**self._fence(ref), "error": error[:2000],
+    def fail(self, ref: JobRef, error: str, *, permanent: bool, retry_in_s: float = 0.0,
+             kind: str | None = None) -> int:
+        """Record a failure (of an error `kind`, when it has one); return the new status (3
+        to retry later, 4 for good)."""
+        rows = self._run("fail", {**self._fence(ref), "error": error[:2000], "error_kind": kind,
                                   "permanent": permanent, "retry_in_s": retry_in_s})
         if not rows:
             raise self._stale(ref, "failure")
@@ -199,9 +202,10 @@ class JobStore:
         """Give a job back after its worker died; the attempt stays counted."""
         return self.fail(ref, reason, permanent=False, retry_in_s=retry_in_s)
 
-    def unclaim(self, ref: JobRef) -> int:
-        """Give back a job that was claimed but never started; its attempt is undone."""
-        rows = self._run("unclaim", self._fence(ref))
+    def unclaim(self, ref: JobRef, reason: str = "never started") -> int:
+        """Give back a job that was claimed but never started, or whose worker an operator
+        stopped; its attempt is undone (`reason` goes to its attempt's history)."""
+        rows = self._run("unclaim", {**self._fence(ref), "reason": reason[:2000]})
         if not rows:
             raise self._stale(ref, "unclaim")
         return int(rows[0]["status_id"])
@@ -210,6 +214,26 @@ class JobStore:
                        unleased_after_s: float = 1800.0) -> list[dict[str, Any]]:
         """Return running jobs whose lease ran out to 3 (or 4 when attempts are spent)."""
         return self._run("rescue_expired", {"limit": limit, "unleased_after_s": unleased_after_s})
+
+    def still_held(self, ref: JobRef) -> bool:
+        """Whether this attempt still holds its job (not cancelled, rescued or requeued)."""
+        return bool(self._run("still_held", self._fence(ref))[0]["held"])
+
+    def cancel(self, job_id: str, error: str) -> tuple[int, bool] | None:
+        """A ready or running job to 4 (error kind `cancelled`): its status before, and
+        whether it was cancelled (done and failed jobs are not); None if there is no such
+        job."""
+        rows = self._run("cancel", {"id": job_id, "error": error[:2000]})
+        return (int(rows[0]["was"]), bool(rows[0]["cancelled"])) if rows else None
+
+    def find_jobs(self, key: str, limit: int = 10) -> list[str]:
+        """The ids of the jobs `key` names: an id, or a document number."""
+        rows = self._run("find_jobs", {"key": key, "uuid": as_uuid(key), "limit": limit})
+        return [row["id"] for row in rows]
+
+    def attempts(self, job_id: str) -> list[dict[str, Any]]:
+        """A job's attempts, oldest first (ocrmp_job_attempts)."""
+        return self._run("job_attempts", {"id": job_id})
 
     def skip_plans(self, limit: int = 500) -> int:
         return len(self._run("skip_plans", {"limit": limit}))
@@ -263,16 +287,23 @@ class JobStore:
 
     # -- operations: enqueue many, requeue, diagnose ----------------------------------
 
-    def enqueue_many(self, documents: Sequence[tuple[str, str, str]]) -> list[str]:
-        """Queue (kind, supabase_path, document_number) rows as ready, all or none."""
+    def enqueue_many(self, documents: Sequence[tuple[str, str, str]],
+                     shas: Sequence[str | None] | None = None) -> list[str]:
+        """Queue (kind, supabase_path, document_number) rows as ready, all or none, each
+        with the sha256 of its content when given."""
         if not documents:
             return []
         rows = self._run("enqueue_many", {
             "kinds": [kind for kind, _, _ in documents],
             "paths": [path for _, path, _ in documents],
             "numbers": [number for _, _, number in documents],
+            "shas": list(shas) if shas is not None else [None] * len(documents),
         })
         return [str(row["id"]) for row in rows]
+
+    def same_content(self, shas: Sequence[str]) -> list[dict[str, Any]]:
+        """Rows queued with any of these contents (sha256), oldest first."""
+        return self._run("same_content", {"shas": list(shas)}) if shas else []
 
     def requeue(self, *, dry_run: bool, errored: bool, exhausted: bool, stuck: bool,
                 done: bool = False, ids: Sequence[str] | None = None, kind: str | None = None,
@@ -300,3 +331,11 @@ class JobStore:
         return self._run("stalled_jobs", {"unleased_after_s": unleased_after_s,
                                           "downloading_after_s": downloading_after_s,
                                           "examples": examples})
+
+
+def as_uuid(text: str) -> str | None:
+    """text as a job id, or None when it is none (then it can only be a document number)."""
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return None

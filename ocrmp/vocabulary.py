@@ -84,6 +84,23 @@ class StopReason(StrEnum):
     STOP = "stop"  # the pool stops, or the worker left when told
 
 
+# The master's decisions an operator asked for (^C, TERM, `stop`, `restart`, `reload`,
+# `scale`, systemd's stop): a job its worker held then is given back with its attempt,
+# never counted against the document.
+OPERATOR_STOPS = frozenset({StopReason.STOP, StopReason.RELOAD, StopReason.SHRINK})
+
+
+class AttemptOutcome(StrEnum):
+    """How an attempt at a job ended (`ocrmp_job_attempts.outcome`, NULL while it runs).
+    The statements of ocrmp/sql/queries.sql that end attempts write these words."""
+
+    DONE = "done"
+    FAILED = "failed"  # the job ended in 4
+    RETRY = "retry"  # failed, back to 3 with the attempt counted
+    RELEASED = "released"  # back to 3, the attempt not counted: an operator's stop, a rescue
+    CANCELLED = "cancelled"  # `ocrmp cancel`
+
+
 class PageFlag(StrEnum):
     """Why a page's text should be looked at by a person. Stored in `ocr_result` as the value.
 

@@ -60,13 +60,13 @@ class FakeBehaviour:
 class FakeRunner:
     """Sleeps, fails, crashes, hangs or eats memory on purpose. A document whose path starts
     with `fake:` gets that behaviour; others get the engine's default. With
-    OCRMP_FAKE_RECORD set, every execution appends `id attempt pid` to that file."""
+    FAKE_RUNNER_RECORD set, every execution appends `id attempt pid` to that file."""
 
     def __init__(self, spec: str = "") -> None:
         self.default = FakeBehaviour.parse(spec)
         if self.default.action == "crash-on-start":
             raise SystemExit("fake engine: crash on start")
-        self.record = os.environ.get("OCRMP_FAKE_RECORD")
+        self.record = os.environ.get("FAKE_RUNNER_RECORD")
         self.kept: list[bytearray] = []
 
     def run(self, job: Job, progress: Progress) -> Outcome:

@@ -31,7 +31,7 @@ class Pool:
         self.log_path = tmp / f"{self.name}.log"
         self.env = {**os.environ, "OCR_DEV": "true", "DEV_DATABASE_URL": dsn,
                     "OCRMP_RUN_DIR": str(self.run_dir), "OCRMP_POOL_NAME": self.name,
-                    "OCRMP_FAKE_RECORD": str(self.record), "OCRMP_POLL_INTERVAL": "1s",
+                    "FAKE_RUNNER_RECORD": str(self.record), "OCRMP_POLL_INTERVAL": "1s",
                     "OCRMP_RESCUE_INTERVAL": "2s", "OCRMP_MEMORY_RESERVE": "1%",
                     **(env or {})}
         self.args = list(args)

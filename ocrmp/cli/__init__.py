@@ -23,7 +23,8 @@ def main() -> None:
 def _register() -> None:
     import importlib
 
-    for name in ("db", "demo", "ocr", "pool", "queue", "review", "status", "web"):
+    for name in ("db", "demo", "jobs", "logs", "ocr", "pool", "queue", "review",
+                 "status", "web"):
         try:
             importlib.import_module(f"ocrmp.cli.{name}")
         except ModuleNotFoundError as exc:

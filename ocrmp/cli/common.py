@@ -12,6 +12,7 @@ import click
 from ocrmp.errors import (
     ConfigError,
     DatabaseError,
+    DatabaseRefused,
     DatabaseUnavailable,
     JobError,
     OcrmpError,
@@ -32,6 +33,7 @@ _EXIT_FOR: list[tuple[type[OcrmpError], ExitCode]] = [
     (PoolAlreadyRunning, ExitCode.ALREADY_RUNNING),
     (NotRunning, ExitCode.NOT_RUNNING),
     (ConfigError, ExitCode.CONFIG),
+    (DatabaseRefused, ExitCode.CONFIG),  # waiting cannot fix a wrong DSN
     (DatabaseUnavailable, ExitCode.DATABASE),
     (SchemaError, ExitCode.DATABASE),
     (DatabaseError, ExitCode.DATABASE),

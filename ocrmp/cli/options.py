@@ -74,7 +74,8 @@ RUN_OPTIONS: list[Callable[[Any], Any]] = [
     click.option("--job-timeout", type=DURATION, help=env_help(
         "Kill a worker silent this long on a job (e.g. 10m)", "OCRMP_JOB_TIMEOUT")),
     click.option("--graceful-timeout", type=DURATION, help=env_help(
-        "On TERM, time given to running jobs", "OCRMP_GRACEFUL_TIMEOUT")),
+        "On TERM, time given to running jobs (stop --wait overrides it)",
+        "OCRMP_GRACEFUL_TIMEOUT")),
     click.option("--max-memory", type=SIZE, help=env_help(
         "Soft limit per worker: recycle after the job (e.g. 2G)", "OCRMP_MAX_MEMORY")),
     click.option("--hard-memory", type=SIZE, help=env_help(
@@ -124,7 +125,18 @@ def settings_from(config_file: Path | None, **flags: Any) -> Settings:
     elif overrides.get("rate_limits"):
         overrides["rate_limits"] = tuple(overrides["rate_limits"])
     source = config.Source(config_file, tuple(overrides.items()))
-    return config.load(source)
+    settings = config.load(source)
+    report_unknown_names(config_file)
+    return settings
+
+
+def report_unknown_names(config_file: Path | None) -> None:
+    """A warning on stderr for each misspelt-looking variable (see confignames)."""
+    from ocrmp.confignames import reports
+
+    values = config.load_config_file(config_file) if config_file else {}
+    for line in reports(os.environ, values, str(config_file) if config_file else None):
+        click.echo(f"ocrmp: warning: {line}", err=True)
 
 
 def command_line(command: click.Command, values: Mapping[str, Any]) -> list[str]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
+import os
 import signal
 import sys
-import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,16 @@ from ocrmp.cli.options import (
     with_options,
 )
 from ocrmp.config import Settings
+from ocrmp.errors import OcrmpError
 from ocrmp.pool import control
+from ocrmp.pool.startrecord import (
+    StartRecord,
+    configuring,
+    describe,
+    load,
+    save,
+    start_environment,
+)
 from ocrmp.rundir import private_run_dir
 
 
@@ -48,7 +59,21 @@ def run(config_file: Path | None, **flags: Any) -> None:
     logs.setup(settings.log_format, settings.log_file)
     check_engine(settings)
     settings = prepare_databases(settings, wait_for_unreachable=True)
-    sys.exit(int(Master(settings).run()))
+    record = StartRecord(args=command_line(run, {"config_file": config_file, **flags}),
+                         cwd=os.getcwd(), env=configuring(os.environ))
+    sys.exit(int(Master(settings).run(
+        on_acquired=lambda: keep_start_record(settings, record))))
+
+
+def keep_start_record(settings: Settings, record: StartRecord) -> None:
+    """What `restart` and `ensure` start the pool with again; a pool that cannot keep it
+    still runs (they then use their own settings)."""
+    try:
+        save(settings.run_dir, settings.pool_name, record)
+    except (OSError, OcrmpError) as error:
+        logging.getLogger("ocrmp.master").warning(
+            "Could not keep how the pool was started (restart will use its own settings): "
+            "%s", error)
 
 
 def check_engine(settings: Settings) -> None:
@@ -66,16 +91,21 @@ def check_engine(settings: Settings) -> None:
 
 @main.command()
 @with_options(POOL_OPTIONS)
-@click.option("--wait", "wait_s", type=DURATION, default="120s",
-              help="How long to wait for the pool to finish its jobs and exit")
-@click.option("--now", is_flag=True, help="Release running jobs and stop at once (INT)")
+@click.option("--wait", "wait_s", type=DURATION, default=None,
+              help="How long running jobs may take to finish before they are given back to "
+                   "the queue [default: the pool's graceful timeout]")
+@click.option("--now", is_flag=True, help="Give running jobs back to the queue and stop at "
+                                          "once (INT)")
 @guarded
-def stop(config_file: Path | None, pool_name: str | None, wait_s: float, now: bool) -> None:
-    """Stop a running pool: running jobs finish (or, with --now, are released).
+def stop(config_file: Path | None, pool_name: str | None, wait_s: float | None,
+         now: bool) -> None:
+    """Stop a running pool: running jobs finish, or go back to the queue with their attempt
+    given back (at once with --now, after --wait otherwise).
 
     \b
-    Example:
+    Examples:
       ocrmp stop --pool-name ocr-pool
+      ocrmp stop --wait 15m
     """
     settings = settings_from(config_file, pool_name=pool_name)
     pid = control.stop_master(settings, signal.SIGINT if now else signal.SIGTERM, wait_s)
@@ -97,28 +127,38 @@ def reload(config_file: Path | None, pool_name: str | None) -> None:
     click.echo(f"reload requested (master pid {pid})")
 
 
-@main.command()
+@main.command(context_settings={"ignore_unknown_options": True})
 @with_options(POOL_OPTIONS)
-@click.argument("delta", metavar="±N")
+@click.argument("size", metavar="N|+N|-N")
 @guarded
-def scale(config_file: Path | None, pool_name: str | None, delta: str) -> None:
-    """Add (+N) or remove (-N) workers of a running pool (TTIN / TTOU).
+def scale(config_file: Path | None, pool_name: str | None, size: str) -> None:
+    """Set a running pool's size to N, or change it by +N / -N (as `pm2 scale` does).
 
     \b
     Examples:
-      ocrmp scale +1
-      ocrmp scale -- -2
+      ocrmp scale 3      # three workers
+      ocrmp scale +1     # one more
+      ocrmp scale -1     # one less
     """
     try:
-        count = int(delta)
+        change = scale_request(size)
     except ValueError:
-        raise click.BadParameter(f"expected +N or -N, got {delta!r}", param_hint="±N") from None
-    signum = signal.SIGTTIN if count > 0 else signal.SIGTTOU
+        raise click.BadParameter(f"expected N, +N or -N, got {size!r}",
+                                 param_hint="N|+N|-N") from None
     settings = settings_from(config_file, pool_name=pool_name)
-    for _ in range(abs(count)):
-        control.signal_master(settings, signum)
-        time.sleep(0.05)  # separate signals: the kernel folds identical pending ones
-    click.echo(f"pool size {'+' if count > 0 else ''}{count} requested")
+    pid = control.ask_size(settings, **change)
+    what = f"{size}" if "by" in change else f"set to {size}"
+    click.echo(f"pool size {what} requested (master pid {pid})")
+
+
+def scale_request(text: str) -> dict[str, int]:
+    """`scale`'s argument: N sets the size (at least 1), +N and -N change it (ValueError)."""
+    value = int(text)
+    if text.strip().startswith(("+", "-")):
+        return {"by": value}
+    if value < 1:
+        raise ValueError(text)
+    return {"size": value}
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
@@ -127,7 +167,8 @@ def scale(config_file: Path | None, pool_name: str | None, delta: str) -> None:
 def ensure(config_file: Path | None, **flags: Any) -> None:
     """Start the pool in the background unless it already runs (for cron: @reboot, */5).
 
-    Takes the options of `ocrmp run`.
+    Takes the options of `ocrmp run`; without any, the pool starts as it was last started
+    (its options, environment and directory, kept in the run directory).
 
     \b
     Example (crontab):
@@ -138,31 +179,57 @@ def ensure(config_file: Path | None, **flags: Any) -> None:
     if pid is not None:
         click.echo(f"pool {settings.pool_name!r} already running (master pid {pid})")
         return
-    pid = control.start_background(settings, command_line(run, {"config_file": config_file,
-                                                                **flags}))
+    start = how_to_start(settings, command_line(run, {"config_file": config_file, **flags}))
+    pid = control.start_background(settings, start.args, env=start.env, cwd=start.cwd)
     click.echo(f"started pool {settings.pool_name!r} (master pid {pid})")
 
 
 @main.command()
 @with_options(POOL_OPTIONS + RUN_OPTIONS)
-@click.option("--wait", "wait_s", type=DURATION, default="600s",
-              help="How long the old pool may take to finish its jobs")
+@click.option("--wait", "wait_s", type=DURATION, default=None,
+              help="How long the old pool's running jobs may take to finish before they are "
+                   "given back to the queue [default: its graceful timeout]")
 @guarded
-def restart(config_file: Path | None, wait_s: float, **flags: Any) -> None:
+def restart(config_file: Path | None, wait_s: float | None, **flags: Any) -> None:
     """Drain the running pool gracefully, then start a fresh one in the background.
 
-    Takes the options of `ocrmp run` for the new pool.
+    The new pool has the settings the running one was started with (its options, its
+    environment, its directory), kept in the run directory; given options of `ocrmp run`,
+    it has those instead, in this command's environment. It says which it uses.
 
     \b
     Example (crontab, nightly):
       0 3 * * * ocrmp restart --size 2
     """
     settings = settings_from(config_file, **flags)
+    start = how_to_start(settings, command_line(run, {"config_file": config_file, **flags}))
     with contextlib.suppress(control.NotRunning):
         control.stop_master(settings, signal.SIGTERM, wait_s)
-    pid = control.start_background(settings, command_line(run, {"config_file": config_file,
-                                                                **flags}))
+    pid = control.start_background(settings, start.args, env=start.env, cwd=start.cwd)
     click.echo(f"restarted pool {settings.pool_name!r} (master pid {pid})")
+
+
+@dataclass(frozen=True)
+class Start:
+    args: list[str]
+    env: dict[str, str] | None = None  # None: this command's own
+    cwd: str | None = None
+
+
+def how_to_start(settings: Settings, given: list[str]) -> Start:
+    """The pool's own settings, as it was last started (options, environment, directory),
+    unless this command was given options of `ocrmp run`: then those, in this command's
+    environment. Says which."""
+    record = load(settings.run_dir, settings.pool_name)
+    if given or record is None:
+        why = "the options given" if given else f"no record of how pool " \
+            f"{settings.pool_name!r} was started"
+        click.echo(f"using this command's settings ({why}): ocrmp run {' '.join(given)}")
+        return Start(given)
+    click.echo(f"using the settings pool {settings.pool_name!r} was started with: "
+               f"{describe(record)}")
+    cwd = record.cwd if os.path.isdir(record.cwd) else None
+    return Start(record.args, start_environment(record, os.environ), cwd)
 
 
 @main.command()

@@ -19,7 +19,7 @@ from ocrmp.cli.db import chosen_environments, env_option
 from ocrmp.cli.options import POOL_OPTIONS, env_help, one_of, settings_from, with_options
 from ocrmp.config import Settings
 from ocrmp.exitcodes import ExitCode
-from ocrmp.storage_put import InputError, copy_into, expand, reference_in
+from ocrmp.storage_put import InputError, copy_into, expand, reference_in, sha256_of
 from ocrmp.store import JobStore
 from ocrmp.vocabulary import Environment, Kind, Status
 
@@ -43,6 +43,8 @@ def open_store(settings: Settings, env: str) -> JobStore:
               "default: each file's name without extension)")
 @click.option("--copy/--reference", "copy", default=True,
               help="Copy the files into the storage root, or reference files already there")
+@click.option("--allow-duplicate", is_flag=True,
+              help="Queue a document even if the same content is queued already")
 @click.option("--storage-root", type=click.Path(file_okay=False, path_type=Path),
               envvar="OCRMP_STORAGE_ROOT", show_envvar=False,
               help=env_help("Where workers read documents (default: DATA_DIR/storage)",
@@ -50,9 +52,14 @@ def open_store(settings: Settings, env: str) -> JobStore:
 @guarded
 def enqueue(config_file: Path | None, pool_name: str | None, files: tuple[str, ...],
             kind: str, env: str, document_number: str | None, copy: bool,
-            storage_root: Path | None) -> None:
+            allow_duplicate: bool, storage_root: Path | None) -> None:
     """Put PDFs or images (FILES: files, directories, globs) in storage and queue them
     ready for OCR (status 3), all in one transaction.
+
+    Every file is checked first as the OCR would check it (a PDF or an image by its bytes,
+    readable, not damaged or encrypted, with pages), and the same content is not queued
+    twice (the row it repeats is named) unless --allow-duplicate: one bad file, nothing
+    queued.
 
     \b
     Examples:
@@ -65,7 +72,7 @@ def enqueue(config_file: Path | None, pool_name: str | None, files: tuple[str, .
     try:
         count = _enqueue(settings, files, kind, env, document_number,
                          lambda path: copy_into(root, kind, path) if copy
-                         else reference_in(root, path))
+                         else reference_in(root, path), allow_duplicate=allow_duplicate)
     except InputError as error:
         fail(str(error), ExitCode.INPUT)
     except OSError as error:
@@ -74,19 +81,51 @@ def enqueue(config_file: Path | None, pool_name: str | None, files: tuple[str, .
 
 
 def _enqueue(settings: Settings, files: tuple[str, ...], kind: str, env: str,
-             document_number: str | None, place: Callable[[Path], str]) -> int:
+             document_number: str | None, place: Callable[[Path], str], *,
+             allow_duplicate: bool = False) -> int:
     """Check every file, then store them all, then queue them all: one bad file, nothing."""
     paths = expand(files)
     if document_number is not None and len(paths) > 1:
         raise usage_error(f"--document-number names one document, but {len(paths)} files "
                           "were given")
-    store = open_store(settings, env)  # first: an unreachable database stores nothing
+    shas = _check(paths, settings)
+    store = open_store(settings, env)  # before storing: an unreachable database stores nothing
     try:
+        if not allow_duplicate:
+            _refuse_duplicates(paths, shas, store, env)
         with _progress(paths, "storing") as items:
             documents = [(kind, place(path), document_number or path.stem) for path in items]
-        return len(store.enqueue_many(documents))
+        return len(store.enqueue_many(documents, shas))
     finally:
         store.close()
+
+
+def _check(paths: list[Path], settings: Settings) -> list[str]:
+    """Each file as the OCR would take it (its DocumentError otherwise); their sha256."""
+    from ocrmp.ocr.admission import admit  # pdfium loads here, not with every command
+
+    shas = []
+    with _progress(paths, "checking") as items:
+        for path in items:
+            admit(path, settings.ocr)
+            shas.append(sha256_of(path))
+    return shas
+
+
+def _refuse_duplicates(paths: list[Path], shas: list[str], store: JobStore, env: str) -> None:
+    """InputError for a file whose content is queued already, or given twice."""
+    first: dict[str, Path] = {}
+    for path, sha in zip(paths, shas, strict=True):
+        if sha in first:
+            raise InputError(f"{path}: same content as {first[sha]}, given too; "
+                             "--allow-duplicate queues both")
+        first[sha] = path
+    for row in store.same_content(shas):
+        status = Status.of(row["status_id"])
+        raise InputError(f"{first[row['sha256']]}: same content as job {row['id']} "
+                         f"({row['document_number'] or '-'}, {row['document_source']}, "
+                         f"{status.words if status else row['status_id']}) in {env}; "
+                         "--allow-duplicate queues it again")
 
 
 def _progress(paths: list[Path], label: str) -> AbstractContextManager[Iterable[Path]]:

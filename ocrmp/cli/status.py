@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import click
 from ocrmp.cli import main
 from ocrmp.cli.common import guarded
 from ocrmp.cli.options import DURATION, POOL_OPTIONS, settings_from, with_options
+from ocrmp.exitcodes import ExitCode
 
 
 @main.command()
@@ -22,6 +24,7 @@ from ocrmp.cli.options import DURATION, POOL_OPTIONS, settings_from, with_option
 def status(config_file: Path | None, pool_name: str | None, as_json: bool,
            watch_s: float | None) -> None:
     """Show every enabled environment's queue, the fleet of pools and this host's workers.
+    Exits 4 when an environment's database cannot be read.
 
     For each environment and kind: jobs by status, how many are claimable now, waiting on
     backoff, with attempts exhausted, stuck (running with an expired lease), the age of
@@ -48,5 +51,9 @@ def status(config_file: Path | None, pool_name: str | None, as_json: bool,
                 click.clear()
             click.echo("\n".join([render(report), *render_pools(report["local_pools"])]))
         if not watch_s:
-            return
+            break
         time.sleep(watch_s)
+    from ocrmp.status import unreachable
+
+    if unreachable(report):  # printed above; a script must not take it for a healthy queue
+        sys.exit(int(ExitCode.DATABASE))

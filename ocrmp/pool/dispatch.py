@@ -191,16 +191,20 @@ class Dispatcher:
         plan = [(state.index, table.slot(state.index).mode, True) for state in live]
         return {index for index, _ in policy.plan_switches(plan, self.mode_target)}
 
-    def give_back(self, state: SlotState, reason: str, snap: SlotSnapshot) -> None:
+    def give_back(self, state: SlotState, reason: str, snap: SlotSnapshot, *,
+                  operator: bool = False) -> None:
         """Release the job of a worker that died (`snap`: its slot as it left it), unless it
-        finished it first; and what it may have claimed for itself unbeknown to us."""
+        finished it first; and what it may have claimed for itself unbeknown to us. A job
+        its worker never started, or held when an operator stopped it, gets its attempt
+        back: only the document's own doing counts one."""
         self.collect(state, snap)
         job, seq = state.job, state.job_seq
         state.job = None
         if job is not None:
             started = bool(state.follow) or snap.taken_seq >= seq
-            self.scheduler.release(job, f"{state.name} died: {reason}", started=started)
-            self.observer.released(state.index, job)
+            why = f"{state.name} {'stopped' if operator else 'died'}: {reason}"
+            self.scheduler.release(job, why, started=started and not operator)
+            self.observer.released(state.index, job, given_back=operator)
         if state.may_follow and state.last_job is not None:
             self.scheduler.unclaim_follow_on(state.last_job)
 
@@ -219,5 +223,7 @@ class Dispatcher:
             return False
         if not self.scheduler.last_claim_empty:
             return False
+        if not all(health.reachable for health in self.scheduler.health().values()):
+            return False  # a queue not read is not an empty one: wait for it
         depths = self.scheduler.refresh_depths(self.clock(), force=True)
         return sum(depths.values()) == 0

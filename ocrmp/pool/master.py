@@ -32,7 +32,7 @@ from ocrmp.pool.slots import Command, Phase, SlotTable
 from ocrmp.pool.wakeup import Wakeup
 from ocrmp.pool.worker import WorkerContext, work
 from ocrmp.pool.workerslot import Decision, Processes, SlotState, Stopping
-from ocrmp.vocabulary import StopReason
+from ocrmp.vocabulary import OPERATOR_STOPS, StopReason
 
 log = logging.getLogger("ocrmp.master")
 
@@ -67,9 +67,13 @@ class Master:
 
     # -- life of the master -----------------------------------------------------------
 
-    def run(self) -> ExitCode:
+    def run(self, on_acquired: Callable[[], None] | None = None) -> ExitCode:
+        """Run the pool until it stops; on_acquired runs once this master holds the
+        pidfile (what only the pool's one master may write)."""
         self.pidfile.acquire()
         try:
+            if on_acquired is not None:
+                on_acquired()
             self.start()
             while not self.finished():
                 self.one_pass()
@@ -125,9 +129,12 @@ class Master:
 
     # -- stopping -----------------------------------------------------------------------
 
-    def begin_stop(self, how: Stopping) -> None:
+    def begin_stop(self, how: Stopping, drain_s: float | None = None) -> None:
+        """Stop claiming and tell every worker to leave once idle; running jobs get drain_s
+        (the graceful timeout unless the operator said otherwise), then are given back."""
         self.stopping = how
-        self.stop_deadline = self.clock() + self.settings.graceful_timeout_s
+        drain = self.settings.graceful_timeout_s if drain_s is None else drain_s
+        self.stop_deadline = self.clock() + drain
         for state in self.live_slots():
             self.command(state, Command.DRAIN)
 
@@ -185,7 +192,8 @@ class Master:
         expected = bool(leaving or self.stopping) and (code == 0 or state.killed is not None)
         log.log(logging.INFO if expected else logging.WARNING, "%s exited: %s", state.name,
                 text, extra={"pid": state.pid, "jobs": finished})
-        self.dispatcher.give_back(state, text, last)
+        operator = policy.stopped_by_operator(code, leaving.reason if leaving else None)
+        self.dispatcher.give_back(state, text, last, operator=operator)
         self.observer.exited(state.name, reason, state.recycled.reason if state.recycled else None)
         state.pid = 0
         if state.died(self.clock(), bool(finished or expected), self.settings):
@@ -216,7 +224,10 @@ class Master:
         state = decision.state
         state.killed = decision
         state.kill_deadline = self.clock() + self.settings.kill_grace_s
-        log.warning("Killing %s: %s", state.name, decision.detail, extra={"pid": state.pid})
+        ordinary = decision.reason in OPERATOR_STOPS  # asked for: no person needs to look
+        log.log(logging.INFO if ordinary else logging.WARNING, "%s %s: %s",
+                "Stopping" if ordinary else "Killing", state.name, decision.detail,
+                extra={"pid": state.pid})
         self.processes.kill_group(state.pid, signum)
 
     def recycle(self, decision: Decision) -> None:
@@ -250,10 +261,10 @@ class Master:
 
     def _manage_stop(self) -> None:
         if self.stopping is Stopping.GRACEFUL and self.clock() >= self.stop_deadline:
-            log.warning("Graceful timeout reached: releasing the remaining jobs")
+            log.info("Drain time over: giving the remaining jobs back to the queue")
             self.stopping = Stopping.FAST
             for state in self.live_slots():
-                self.kill(Decision(state, StopReason.STOP, "graceful timeout reached"),
+                self.kill(Decision(state, StopReason.STOP, "drain time over"),
                           signal.SIGTERM)
 
     # -- teardown -----------------------------------------------------------------------

@@ -111,10 +111,12 @@ class Observer:
         if outcome == "done":
             self.metrics.job_flagged(job.env, job.kind, DocumentFlags.from_bits(snap.job_flags))
 
-    def released(self, slot: int, job: Job) -> None:
+    def released(self, slot: int, job: Job, *, given_back: bool = False) -> None:
         handed = self.handed.pop(slot, None)
         seconds = self.clock() - handed.at if handed else 0.0
         self.metrics.job_finished(job.env, job.kind, "released", seconds, 0)
+        if given_back:
+            self.metrics.job_given_back(job.env, job.kind)
 
     def exited(self, name: str, reason: StopReason, recycled: StopReason | None) -> None:
         """Count a worker's end, and its recycling (why it was told to leave) if it was."""

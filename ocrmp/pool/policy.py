@@ -10,7 +10,7 @@ import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ocrmp.vocabulary import MODES, Environment, Kind, StopReason
+from ocrmp.vocabulary import MODES, OPERATOR_STOPS, Environment, Kind, StopReason
 
 INDEX, ACTE = Kind.INDEX, Kind.ACTE
 
@@ -150,6 +150,20 @@ def stop_reason(code: int, decided: StopReason | None) -> StopReason:
     if code == -signal.SIGKILL:
         return StopReason.OOM_SUSPECTED
     return StopReason.STOP if code == 0 else StopReason.CRASH
+
+
+def size_after_reload(desired: int, old_size: int, new_size: int) -> int:
+    """The pool's size after a reload: what the configuration says when it changed the
+    size, otherwise the size it had (a `scale` since the start is kept)."""
+    return new_size if new_size != old_size else desired
+
+
+def stopped_by_operator(code: int, decided: StopReason | None) -> bool:
+    """Whether a worker ended because an operator stopped it (`OPERATOR_STOPS`), not by its
+    document's doing: the master's signal killed it (TERM, or the KILL after the grace), or
+    it left when told. A worker that crashed on its own meanwhile had its document's doing."""
+    killed_by_us = code in (0, -signal.SIGTERM, -signal.SIGKILL)
+    return decided in OPERATOR_STOPS and killed_by_us
 
 
 def describe_exit(code: int, detail: str, *, boot_error: int) -> str:

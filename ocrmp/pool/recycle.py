@@ -87,9 +87,10 @@ class Recycler:
         self.memory_pressure = memory.share_available < reserve
         target = policy.capacity_target(desired, self.capacity, memory.available, memory.total,
                                         reserve)
-        if target != self.capacity:
-            log.warning("Host memory %.0f%% available (reserve %.0f%%): pool size %d → %d",
-                        100 * memory.share_available, 100 * reserve, self.capacity, target)
+        if target != self.capacity:  # shrinking needs a look; growing back is the cure
+            log.log(logging.WARNING if target < self.capacity else logging.INFO,
+                    "Host memory %.0f%% available (reserve %.0f%%): pool size %d → %d",
+                    100 * memory.share_available, 100 * reserve, self.capacity, target)
             self.capacity = target
         return self.capacity
 

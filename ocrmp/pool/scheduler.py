@@ -218,9 +218,10 @@ class Scheduler:
 
     def release(self, job: Job, reason: str, *, started: bool) -> None:
         """Give a job back now (its worker died or the pool stops). A started job's attempt
-        counts: when the database refuses, the release is retried once it is back, so a
-        worker killed for memory or time counts its attempt even across an outage (a lease
-        expiry would give the attempt back)."""
+        counts (`started`: its document's doing): when the database refuses, the release is
+        retried once it is back, so a worker killed for memory or time counts its attempt
+        even across an outage (a lease expiry would give the attempt back). Otherwise the
+        attempt is undone; if the database refuses that, the lease expiry gives it back."""
         try:
             self._give_back(job, reason, started)
         except DatabaseError as error:
@@ -262,7 +263,8 @@ class Scheduler:
     def _give_back(self, job: Job, reason: str, started: bool) -> None:
         store = self.envs[job.env].store
         try:
-            status = store.release(job.ref, reason) if started else store.unclaim(job.ref)
+            status = store.release(job.ref, reason) if started else \
+                store.unclaim(job.ref, reason)
         except StaleAttempt:
             return  # the worker wrote its outcome before dying, or a rescue came first
         log.info("Released job", extra={"env": job.env, "job_id": job.id,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ocrmp import logs
 from ocrmp.config import MAX_POOL_SIZE, reload
+from ocrmp.pool import asks, policy
 from ocrmp.pool.workerslot import Decision, Stopping
 from ocrmp.vocabulary import StopReason
 
@@ -49,13 +50,14 @@ class SignalHandler:
         if master.stopping:
             self.stop_now()
             return
-        log.info("TERM: finishing running jobs (graceful timeout %.0fs)",
-                 master.settings.graceful_timeout_s)
-        master.begin_stop(Stopping.GRACEFUL)
+        asked = asks.take_drain(master.settings.run_dir, master.settings.pool_name)
+        drain_s = master.settings.graceful_timeout_s if asked is None else asked
+        log.info("TERM: finishing running jobs (for %.0fs at most)", drain_s)
+        master.begin_stop(Stopping.GRACEFUL, drain_s)
 
     def stop_now(self) -> None:
         master = self.master
-        log.info("Stopping now: releasing running jobs")
+        log.info("Stopping now: giving running jobs back to the queue")
         master.stopping = Stopping.FAST
         for state in master.live_slots():
             master.kill(Decision(state, StopReason.STOP, "pool stopping"), signal.SIGTERM)
@@ -71,8 +73,9 @@ class SignalHandler:
         except Exception as error:  # a bad edit must not take the pool down
             log.error("HUP: configuration not reloaded: %s", error)
             return
+        master.desired = policy.size_after_reload(master.desired, master.settings.size,
+                                                  settings.size)
         master.settings = settings
-        master.desired = settings.size
         master.scheduler.reconfigure(settings)
         master.dispatcher.settings = settings
         master.recycler.settings = master.observer.settings = settings
@@ -87,7 +90,13 @@ class SignalHandler:
             self.master.processes.signal(state.pid, signal.SIGUSR1)
 
     def resize(self, by: int) -> None:
-        """TTIN / TTOU: one worker more or less."""
+        """TTIN / TTOU: one worker more or less; or, for TTIN, the size `ocrmp scale` asked
+        for (set or changed)."""
         master = self.master
-        master.desired = max(1, min(MAX_POOL_SIZE, master.desired + by))
-        log.info("%s: pool size %d", "TTIN" if by > 0 else "TTOU", master.desired)
+        before = master.desired
+        asked = asks.take_size(master.settings.run_dir, master.settings.pool_name, before) \
+            if by > 0 else None
+        wanted = before + by if asked is None else asked
+        master.desired = max(1, min(MAX_POOL_SIZE, wanted))
+        log.info("%s: pool size %d → %d", "scale" if asked is not None else
+                 "TTIN" if by > 0 else "TTOU", before, master.desired)

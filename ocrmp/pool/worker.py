@@ -24,6 +24,7 @@ from ocrmp.errors import (
     DatabaseError,
     DatabaseUnavailable,
     JobError,
+    JobTakenAway,
     StaleAttempt,
     job_error_text,
 )
@@ -40,6 +41,7 @@ from ocrmp.vocabulary import Status
 
 log = logging.getLogger("ocrmp.worker")
 ACK_WAIT_S = 1.0  # at most, for the master to note follow-on jobs (it passes every 0.5 s)
+HELD_CHECK_S = 1.0  # between two looks, at a page's end, whether the job is still ours
 
 # Signals the master handles; a worker resets them so it does not act as a master.
 MASTER_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGTTIN,
@@ -115,6 +117,8 @@ class WorkerLoop:
         self.env = ""
         self.rng = random.Random()
         self.retried = False  # the last write was answered, after tries lost to an outage
+        self.job: Job | None = None
+        self.held_checked = 0.0
         self.slot.phase = Phase.STARTING
         self.slot.beat()
         try:
@@ -164,6 +168,7 @@ class WorkerLoop:
         slot.phase = Phase.BUSY
         started = time.monotonic()
         self.env = job.env
+        self.job, self.held_checked = job, started
         try:
             return self._execute(job, started)
         finally:
@@ -173,15 +178,37 @@ class WorkerLoop:
         self.slot.current_page = pages
         self.slot.beat()
         reopen_log_if_asked()
+        self._check_held()
         # A pages-per-minute limit: the next page waits for its turn (heartbeat kept).
         self.ctx.coordination.wait_for_page(self.env, self.slot.beat)
+
+    def _check_held(self) -> None:
+        """JobTakenAway once the job is no longer this attempt's (`ocrmp cancel`, a rescue):
+        its next pages would be read for nothing. Looked at most every HELD_CHECK_S; an
+        unreachable database is no answer, and the reading goes on."""
+        now = time.monotonic()
+        job = self.job
+        if job is None or now - self.held_checked < HELD_CHECK_S:
+            return
+        self.held_checked = now
+        try:
+            held = self._store(job.env).still_held(job.ref)
+        except DatabaseError:
+            return
+        if not held:
+            raise JobTakenAway(f"job {job.id} attempt {job.attempt} is no longer "
+                               f"{job.worker_id}'s (cancelled, rescued or requeued)")
 
     def _execute(self, job: Job, started: float) -> Job | None:
         """Run the job and write its outcome; the follow-on job claimed with it, if any."""
         try:
             outcome = self.runner.run(job, self._progress)
+        except JobTakenAway as error:
+            log.info("%s: stopped reading: %s", self.ctx.name, error)
+            return None
         except JobError as error:
-            self._record_failure(job, job_error_text(error), permanent=error.permanent)
+            self._record_failure(job, job_error_text(error), permanent=error.permanent,
+                                 kind=error.kind)
             return None
         except Exception as error:  # an engine bug is this job's failure, not the worker's
             log.exception("%s: job %s failed unexpectedly", self.ctx.name, job.id)
@@ -220,7 +247,8 @@ class WorkerLoop:
             seq = self.slot.follow_on(follow_to_text(job, counts(self.slot)))
         except ValueError as error:  # or a path longer than the slot holds
             log.warning("%s: %s; job %s given back", self.ctx.name, error, job.id)
-            self._write(lambda store: store.unclaim(job.ref), job)
+            why = f"{self.ctx.name}: {error}"
+            self._write(lambda store: store.unclaim(job.ref, why), job)
             return 0
         if seq - self.slot.follow_ack >= FOLLOW_RING // 2:
             self.ctx.master_bell.ring()  # half the ring: the master notes them now
@@ -246,12 +274,13 @@ class WorkerLoop:
             self.ctx.bell.wait(left)  # the master rings once it has noted a full ring
         return True
 
-    def _record_failure(self, job: Job, message: str, *, permanent: bool) -> None:
+    def _record_failure(self, job: Job, message: str, *, permanent: bool,
+                        kind: str | None = None) -> None:
         delay = retry_delay(job.attempt, self.ctx.settings.retry_base_s,
                             self.ctx.settings.retry_max_s, self.rng)
         statuses: list[int] = []
         self._write(lambda store: statuses.append(store.fail(
-            job.ref, message, permanent=permanent, retry_in_s=delay)), job)
+            job.ref, message, permanent=permanent, retry_in_s=delay, kind=kind)), job)
         self.slot.jobs_failed = self.slot.jobs_failed + 1
         if statuses == [Status.ERROR]:  # failed for good: the metrics count it apart
             self.slot.jobs_errored = self.slot.jobs_errored + 1

@@ -28,40 +28,56 @@ picked AS (
 assigned AS (
     SELECT picked.id, wish.worker_id
     FROM picked JOIN wish ON wish.kind = picked.kind AND wish.rank = picked.rank
+),
+claimed AS (
+    UPDATE extraction_queue q
+    SET status_id = 6,
+        ocr_worker_id = assigned.worker_id,
+        ocr_started_at = now(),
+        ocr_completed_at = NULL,
+        ocr_attempts = q.ocr_attempts + 1,
+        ocr_lease_expires_at = now() + make_interval(secs => %(lease_s)s)
+    FROM assigned
+    WHERE q.id = assigned.id
+    RETURNING q.id, q.document_number, q.document_source, q.supabase_path,
+              q.ocr_worker_id, q.ocr_attempts, q.ocr_max_attempts
+),
+attempt AS (
+    -- The attempt's history row, in the statement that starts it.
+    INSERT INTO ocrmp_job_attempts (job_id, attempt, worker, host)
+    SELECT id, ocr_attempts, ocr_worker_id, split_part(ocr_worker_id, '/', 1) FROM claimed
 )
-UPDATE extraction_queue q
-SET status_id = 6,
-    ocr_worker_id = assigned.worker_id,
-    ocr_started_at = now(),
-    ocr_completed_at = NULL,
-    ocr_attempts = q.ocr_attempts + 1,
-    ocr_lease_expires_at = now() + make_interval(secs => %(lease_s)s)
-FROM assigned
-WHERE q.id = assigned.id
-RETURNING q.id, q.document_number, q.document_source, q.supabase_path,
-          q.ocr_worker_id, q.ocr_attempts, q.ocr_max_attempts;
+SELECT * FROM claimed;
 
 -- name: claim_one
 -- The steady state, one idle worker: the same claim as above in its cheapest form.
-UPDATE extraction_queue q
-SET status_id = 6,
-    ocr_worker_id = %(worker_id)s,
-    ocr_started_at = now(),
-    ocr_completed_at = NULL,
-    ocr_attempts = q.ocr_attempts + 1,
-    ocr_lease_expires_at = now() + make_interval(secs => %(lease_s)s)
-WHERE q.id = (
-    SELECT id FROM extraction_queue
-    WHERE status_id = 3
-      AND document_source = %(kind)s
-      AND ocr_attempts < ocr_max_attempts
-      AND (ocr_next_attempt_at IS NULL OR ocr_next_attempt_at <= now())
-    ORDER BY created_at, id
-    LIMIT 1
-    FOR UPDATE SKIP LOCKED
+WITH claimed AS (
+    UPDATE extraction_queue q
+    SET status_id = 6,
+        ocr_worker_id = %(worker_id)s,
+        ocr_started_at = now(),
+        ocr_completed_at = NULL,
+        ocr_attempts = q.ocr_attempts + 1,
+        ocr_lease_expires_at = now() + make_interval(secs => %(lease_s)s)
+    WHERE q.id = (
+        SELECT id FROM extraction_queue
+        WHERE status_id = 3
+          AND document_source = %(kind)s
+          AND ocr_attempts < ocr_max_attempts
+          AND (ocr_next_attempt_at IS NULL OR ocr_next_attempt_at <= now())
+        ORDER BY created_at, id
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING q.id, q.document_number, q.document_source, q.supabase_path,
+              q.ocr_worker_id, q.ocr_attempts, q.ocr_max_attempts
+),
+attempt AS (
+    -- The attempt's history row, in the statement that starts it.
+    INSERT INTO ocrmp_job_attempts (job_id, attempt, worker, host)
+    SELECT id, ocr_attempts, ocr_worker_id, split_part(ocr_worker_id, '/', 1) FROM claimed
 )
-RETURNING q.id, q.document_number, q.document_source, q.supabase_path,
-          q.ocr_worker_id, q.ocr_attempts, q.ocr_max_attempts;
+SELECT * FROM claimed;
 
 -- name: renew_leases
 -- Extend the leases of jobs still held by the given (id, worker, attempt) triples.
@@ -75,18 +91,28 @@ WHERE q.id::text = h.id
 RETURNING q.id;
 
 -- name: complete
-UPDATE extraction_queue
-SET status_id = 5,
-    file_content = %(text)s,
-    ocr_result = %(result)s,
-    ocr_page_count = %(pages)s,
-    ocr_completed_at = now(),
-    ocr_lease_expires_at = NULL,
-    ocr_next_attempt_at = NULL,
-    ocr_error = NULL
-WHERE id = %(id)s AND ocr_worker_id = %(worker_id)s AND ocr_attempts = %(attempt)s
-  AND status_id = 6
-RETURNING id;
+WITH done AS (
+    UPDATE extraction_queue
+    SET status_id = 5,
+        file_content = %(text)s,
+        ocr_result = %(result)s,
+        ocr_page_count = %(pages)s,
+        ocr_completed_at = now(),
+        ocr_lease_expires_at = NULL,
+        ocr_next_attempt_at = NULL,
+        ocr_error = NULL
+    WHERE id = %(id)s AND ocr_worker_id = %(worker_id)s AND ocr_attempts = %(attempt)s
+      AND status_id = 6
+    RETURNING id
+),
+ended AS (
+    UPDATE ocrmp_job_attempts a
+    SET ended_at = now(), outcome = 'done'
+    FROM done
+    WHERE a.job_id = done.id AND a.worker = %(worker_id)s AND a.attempt = %(attempt)s
+      AND a.ended_at IS NULL
+)
+SELECT id FROM done;
 
 -- name: complete_and_claim
 -- A worker's completion and its next claim in one statement (one round trip): the job is
@@ -106,6 +132,13 @@ WITH done AS (
     WHERE id = %(id)s AND ocr_worker_id = %(worker_id)s AND ocr_attempts = %(attempt)s
       AND status_id = 6
     RETURNING id
+),
+ended AS (
+    UPDATE ocrmp_job_attempts a
+    SET ended_at = now(), outcome = 'done'
+    FROM done
+    WHERE a.job_id = done.id AND a.worker = %(worker_id)s AND a.attempt = %(attempt)s
+      AND a.ended_at IS NULL
 ),
 next AS (
     UPDATE extraction_queue q
@@ -128,6 +161,10 @@ next AS (
     )
     RETURNING q.id, q.document_number, q.document_source, q.supabase_path,
               q.ocr_worker_id, q.ocr_attempts, q.ocr_max_attempts
+),
+attempt AS (
+    INSERT INTO ocrmp_job_attempts (job_id, attempt, worker, host)
+    SELECT id, ocr_attempts, ocr_worker_id, split_part(ocr_worker_id, '/', 1) FROM next
 )
 SELECT EXISTS (SELECT 1 FROM done) AS completed, next.*
 FROM (VALUES (1)) AS one (n) LEFT JOIN next ON true;
@@ -138,29 +175,52 @@ FROM (VALUES (1)) AS one (n) LEFT JOIN next ON true;
 -- lost. The claim and the completion were one statement, so that job's ocr_started_at is
 -- the completion's ocr_completed_at (now() of the statement): nothing else matches. Never
 -- started: its attempt is undone, as `unclaim` does.
-UPDATE extraction_queue q
-SET status_id = 3,
-    ocr_attempts = greatest(q.ocr_attempts - 1, 0),
-    ocr_lease_expires_at = NULL
-FROM extraction_queue done
-WHERE done.id = %(id)s AND done.ocr_worker_id = %(worker_id)s
-  AND done.ocr_attempts = %(attempt)s AND done.status_id = 5
-  AND q.status_id = 6 AND q.ocr_worker_id = %(worker_id)s
-  AND q.ocr_started_at = done.ocr_completed_at AND q.id <> done.id
-RETURNING q.id, q.document_number, q.status_id;
+WITH released AS (
+    UPDATE extraction_queue q
+    SET status_id = 3,
+        ocr_attempts = greatest(q.ocr_attempts - 1, 0),
+        ocr_lease_expires_at = NULL
+    FROM extraction_queue done
+    WHERE done.id = %(id)s AND done.ocr_worker_id = %(worker_id)s
+      AND done.ocr_attempts = %(attempt)s AND done.status_id = 5
+      AND q.status_id = 6 AND q.ocr_worker_id = %(worker_id)s
+      AND q.ocr_started_at = done.ocr_completed_at AND q.id <> done.id
+    RETURNING q.id, q.document_number, q.status_id
+),
+ended AS (
+    UPDATE ocrmp_job_attempts a
+    SET ended_at = now(), outcome = 'released',
+        error_message = %(worker_id)s::text || ' ended before starting it'
+    FROM released
+    WHERE a.job_id = released.id AND a.worker = %(worker_id)s AND a.ended_at IS NULL
+)
+SELECT id, document_number, status_id FROM released;
 
 -- name: fail
 -- Back to 3 after a delay while attempts remain and the error is transient; otherwise 4.
-UPDATE extraction_queue
-SET status_id = CASE WHEN %(permanent)s OR ocr_attempts >= ocr_max_attempts THEN 4 ELSE 3 END,
-    ocr_error = %(error)s,
-    ocr_last_error_at = now(),
-    ocr_lease_expires_at = NULL,
-    ocr_next_attempt_at = CASE WHEN %(permanent)s OR ocr_attempts >= ocr_max_attempts THEN NULL
-                               ELSE now() + make_interval(secs => %(retry_in_s)s) END
-WHERE id = %(id)s AND ocr_worker_id = %(worker_id)s AND ocr_attempts = %(attempt)s
-  AND status_id = 6
-RETURNING id, status_id;
+WITH failed AS (
+    UPDATE extraction_queue
+    SET status_id = CASE WHEN %(permanent)s OR ocr_attempts >= ocr_max_attempts THEN 4 ELSE 3 END,
+        ocr_error = %(error)s,
+        ocr_last_error_at = now(),
+        ocr_lease_expires_at = NULL,
+        ocr_next_attempt_at = CASE WHEN %(permanent)s OR ocr_attempts >= ocr_max_attempts
+                                   THEN NULL
+                                   ELSE now() + make_interval(secs => %(retry_in_s)s) END
+    WHERE id = %(id)s AND ocr_worker_id = %(worker_id)s AND ocr_attempts = %(attempt)s
+      AND status_id = 6
+    RETURNING id, status_id
+),
+ended AS (
+    UPDATE ocrmp_job_attempts a
+    SET ended_at = now(),
+        outcome = CASE WHEN failed.status_id = 4 THEN 'failed' ELSE 'retry' END,
+        error_kind = %(error_kind)s, error_message = %(error)s
+    FROM failed
+    WHERE a.job_id = failed.id AND a.worker = %(worker_id)s AND a.attempt = %(attempt)s
+      AND a.ended_at IS NULL
+)
+SELECT id, status_id FROM failed;
 
 -- name: rescue_expired
 -- Return running jobs whose lease ran out (their pool is gone) to 3. The pool's death is
@@ -180,22 +240,36 @@ WITH stale AS (
 verdict AS (
     SELECT q.id, q.ocr_attempts_returned < q.ocr_max_attempts AS gives_back
     FROM extraction_queue q JOIN stale ON stale.id = q.id
+),
+rescued AS (
+    UPDATE extraction_queue q
+    SET status_id = CASE WHEN NOT v.gives_back AND q.ocr_attempts >= q.ocr_max_attempts THEN 4
+                         ELSE 3 END,
+        ocr_attempts = CASE WHEN v.gives_back THEN greatest(q.ocr_attempts - 1, 0)
+                            ELSE q.ocr_attempts END,
+        ocr_attempts_returned = q.ocr_attempts_returned
+                                + CASE WHEN v.gives_back THEN 1 ELSE 0 END,
+        ocr_error = 'lease expired: ' || coalesce(q.ocr_worker_id, 'unknown worker')
+                    || ' stopped renewing it (host or pool died)'
+                    || CASE WHEN v.gives_back THEN '; attempt given back' ELSE '' END,
+        ocr_last_error_at = now(),
+        ocr_lease_expires_at = NULL,
+        ocr_next_attempt_at = NULL
+    FROM verdict v
+    WHERE q.id = v.id
+    RETURNING q.id, q.status_id, q.document_number, q.ocr_error,
+              v.gives_back AS attempt_given_back
+),
+ended AS (
+    UPDATE ocrmp_job_attempts a
+    SET ended_at = now(),
+        outcome = CASE WHEN r.attempt_given_back THEN 'released'
+                       WHEN r.status_id = 4 THEN 'failed' ELSE 'retry' END,
+        error_message = r.ocr_error
+    FROM rescued r
+    WHERE a.job_id = r.id AND a.ended_at IS NULL
 )
-UPDATE extraction_queue q
-SET status_id = CASE WHEN NOT v.gives_back AND q.ocr_attempts >= q.ocr_max_attempts THEN 4
-                     ELSE 3 END,
-    ocr_attempts = CASE WHEN v.gives_back THEN greatest(q.ocr_attempts - 1, 0)
-                        ELSE q.ocr_attempts END,
-    ocr_attempts_returned = q.ocr_attempts_returned + CASE WHEN v.gives_back THEN 1 ELSE 0 END,
-    ocr_error = 'lease expired: ' || coalesce(q.ocr_worker_id, 'unknown worker')
-                || ' stopped renewing it (host or pool died)'
-                || CASE WHEN v.gives_back THEN '; attempt given back' ELSE '' END,
-    ocr_last_error_at = now(),
-    ocr_lease_expires_at = NULL,
-    ocr_next_attempt_at = NULL
-FROM verdict v
-WHERE q.id = v.id
-RETURNING q.id, q.status_id, q.document_number, v.gives_back AS attempt_given_back;
+SELECT id, status_id, document_number, attempt_given_back FROM rescued;
 
 -- name: skip_plans
 -- Survey plans are drawings, not text: they go straight to 5 without OCR.
@@ -321,23 +395,43 @@ FROM extraction_queue
 WHERE id = %(id)s;
 
 -- name: unclaim
--- Give back a job its worker never started (the pool is stopping): the attempt is undone.
-UPDATE extraction_queue
-SET status_id = 3,
-    ocr_attempts = greatest(ocr_attempts - 1, 0),
-    ocr_lease_expires_at = NULL
-WHERE id = %(id)s AND ocr_worker_id = %(worker_id)s AND ocr_attempts = %(attempt)s
-  AND status_id = 6
-RETURNING id, status_id;
+-- Give back a job its worker never started, or held when an operator stopped it (stop,
+-- restart, reload, ^C): the attempt is undone, as the document did nothing to earn it.
+WITH released AS (
+    UPDATE extraction_queue
+    SET status_id = 3,
+        ocr_attempts = greatest(ocr_attempts - 1, 0),
+        ocr_lease_expires_at = NULL
+    WHERE id = %(id)s AND ocr_worker_id = %(worker_id)s AND ocr_attempts = %(attempt)s
+      AND status_id = 6
+    RETURNING id, status_id
+),
+ended AS (
+    UPDATE ocrmp_job_attempts a
+    SET ended_at = now(), outcome = 'released', error_message = %(reason)s
+    FROM released
+    WHERE a.job_id = released.id AND a.worker = %(worker_id)s AND a.attempt = %(attempt)s
+      AND a.ended_at IS NULL
+)
+SELECT id, status_id FROM released;
 
 -- name: enqueue_many
--- Many ready rows in one statement, hence one transaction: all are queued or none.
-INSERT INTO extraction_queue (document_number, document_source, status_id, supabase_path)
-SELECT t.document_number, t.kind, 3, t.supabase_path
-FROM unnest(%(numbers)s::text[], %(kinds)s::text[], %(paths)s::text[])
-     WITH ORDINALITY AS t(document_number, kind, supabase_path, n)
+-- Many ready rows in one statement, hence one transaction: all are queued or none. Each
+-- keeps the sha256 of its document's content.
+INSERT INTO extraction_queue (document_number, document_source, status_id, supabase_path,
+                              ocr_source_sha256)
+SELECT t.document_number, t.kind, 3, t.supabase_path, t.sha256
+FROM unnest(%(numbers)s::text[], %(kinds)s::text[], %(paths)s::text[], %(shas)s::text[])
+     WITH ORDINALITY AS t(document_number, kind, supabase_path, sha256, n)
 ORDER BY t.n
 RETURNING id;
+
+-- name: same_content
+-- Rows already queued with one of these contents (by sha256), oldest first.
+SELECT id::text AS id, document_number, document_source, status_id, ocr_source_sha256 AS sha256
+FROM extraction_queue
+WHERE ocr_source_sha256 = ANY(%(shas)s::text[])
+ORDER BY created_at, id;
 
 -- name: requeue
 -- Back to 3 with a fresh attempt budget: errored (4), ready but out of attempts (3),
@@ -363,23 +457,34 @@ WITH picked AS (
       AND (%(error)s::text IS NULL
            OR strpos(lower(coalesce(ocr_error, '')), lower(%(error)s::text)) > 0)
     FOR UPDATE SKIP LOCKED
+),
+moved AS (
+    UPDATE extraction_queue q
+    SET status_id = 3,
+        ocr_attempts = 0,
+        ocr_attempts_returned = 0,
+        ocr_max_attempts = coalesce(q.ocr_max_attempts, 3),
+        ocr_error = NULL,
+        ocr_next_attempt_at = NULL,
+        ocr_lease_expires_at = NULL,
+        ocr_worker_id = NULL,
+        ocr_started_at = NULL,
+        ocr_completed_at = NULL
+    FROM picked
+    WHERE q.id = picked.id
+    RETURNING q.id, q.document_number, q.document_source,
+              picked.old_status AS status_id, picked.old_error AS ocr_error,
+              picked.old_attempts AS ocr_attempts
+),
+ended AS (
+    -- A stuck running job's attempt ends here: given back by hand.
+    UPDATE ocrmp_job_attempts a
+    SET ended_at = now(), outcome = 'released', error_message = 'requeued by hand'
+    FROM moved
+    WHERE a.job_id = moved.id AND moved.status_id = 6 AND a.ended_at IS NULL
 )
-UPDATE extraction_queue q
-SET status_id = 3,
-    ocr_attempts = 0,
-    ocr_attempts_returned = 0,
-    ocr_max_attempts = coalesce(q.ocr_max_attempts, 3),
-    ocr_error = NULL,
-    ocr_next_attempt_at = NULL,
-    ocr_lease_expires_at = NULL,
-    ocr_worker_id = NULL,
-    ocr_started_at = NULL,
-    ocr_completed_at = NULL
-FROM picked
-WHERE q.id = picked.id
-RETURNING q.id::text AS id, q.document_number, q.document_source,
-          picked.old_status AS status_id, picked.old_error AS ocr_error,
-          picked.old_attempts AS ocr_attempts;
+SELECT id::text AS id, document_number, document_source, status_id, ocr_error, ocr_attempts
+FROM moved;
 
 -- name: schema_facts
 -- What `db check` verifies, read from the catalogs: safe on a database with no schema.
@@ -449,3 +554,53 @@ FROM stalled
 WHERE reason IS NOT NULL
 GROUP BY reason
 ORDER BY reason;
+
+-- name: still_held
+-- Whether an attempt still holds its job: a job cancelled (or rescued) meanwhile is not.
+SELECT EXISTS (
+    SELECT 1 FROM extraction_queue
+    WHERE id = %(id)s AND ocr_worker_id = %(worker_id)s AND ocr_attempts = %(attempt)s
+      AND status_id = 6
+) AS held;
+
+-- name: cancel
+-- A ready or running job to 4, its error kind `cancelled`; a running one's attempt ends
+-- here, and its worker, no longer holding it, stops at its next page. Done and failed jobs
+-- are left as they are (the first column says what the job was).
+WITH target AS (
+    SELECT id, status_id FROM extraction_queue WHERE id = %(id)s FOR UPDATE
+),
+cancelled AS (
+    UPDATE extraction_queue q
+    SET status_id = 4,
+        ocr_error = %(error)s,
+        ocr_last_error_at = now(),
+        ocr_lease_expires_at = NULL,
+        ocr_next_attempt_at = NULL
+    FROM target
+    WHERE q.id = target.id AND target.status_id IN (3, 6)
+    RETURNING q.id
+),
+ended AS (
+    UPDATE ocrmp_job_attempts a
+    SET ended_at = now(), outcome = 'cancelled', error_kind = 'cancelled',
+        error_message = %(error)s
+    FROM cancelled
+    WHERE a.job_id = cancelled.id AND a.ended_at IS NULL
+)
+SELECT target.status_id AS was, EXISTS (SELECT 1 FROM cancelled) AS cancelled FROM target;
+
+-- name: find_jobs
+-- Jobs named by their id or their document number, oldest first.
+SELECT id::text AS id
+FROM extraction_queue
+WHERE id = %(uuid)s::uuid OR document_number = %(key)s
+ORDER BY created_at, id
+LIMIT %(limit)s;
+
+-- name: job_attempts
+-- A job's attempts, oldest first.
+SELECT attempt, worker, host, started_at, ended_at, outcome, error_kind, error_message
+FROM ocrmp_job_attempts
+WHERE job_id = %(id)s
+ORDER BY started_at, id;

@@ -14,6 +14,7 @@ import pytest
 
 from ocrmp.exitcodes import ExitCode
 from ocrmp.sqlfiles import migrations
+from tests import tinydocs
 from tests.integration.test_diagnose import insert
 from tests.integration.test_schema import ORIGINAL_TABLE
 
@@ -104,7 +105,7 @@ def test_check_empty_database_says_migrate(empty_dsn: str, tmp_path: Path) -> No
 def test_unreachable_database_is_one_line_exit_4_without_password(
         tmp_path: Path, args: tuple[str, ...]) -> None:
     document = tmp_path / "scan.pdf"
-    document.write_bytes(b"%PDF-1.4\n")
+    document.write_bytes(tinydocs.document())
     secret = "s3cr3t-pw"
     dsn = f"postgresql://nobody:{secret}@127.0.0.1:1/x"
     done = ocrmp(dsn, tmp_path, *(arg.format(file=document) for arg in args))

@@ -12,6 +12,7 @@ from ocrmp.exitcodes import ExitCode
 from ocrmp.ocr.storage import LocalStorage
 from tests.acceptance.test_cli_db import ocrmp, one_line_error
 from tests.integration.test_diagnose import insert
+from tests.tinydocs import document
 
 EXPIRED = ("sql", "now() - interval '1 minute'")
 LIVE = ("sql", "now() + interval '10 minutes'")
@@ -25,9 +26,9 @@ def rows(dsn: str) -> list[dict[str, Any]]:
         return cur.fetchall()
 
 
-def write(path: Path, content: bytes = b"%PDF-1.4 scan\n") -> Path:
+def write(path: Path, content: bytes | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
+    path.write_bytes(document() if content is None else content)
     return path
 
 
@@ -36,10 +37,11 @@ def write(path: Path, content: bytes = b"%PDF-1.4 scan\n") -> Path:
 def test_files_directories_and_globs_are_copied_and_queued(dsn: str, tmp_path: Path) -> None:
     scans = tmp_path / "scans"
     write(scans / "1234567.pdf")
-    write(scans / "deep" / "nested" / "7654321.TIF", b"II*\x00tiff")
+    tiff, b_png = document(1, "TIFF"), document(3, "PNG")
+    write(scans / "deep" / "nested" / "7654321.TIF", tiff)
     write(scans / "notes.txt", b"not a scan")  # skipped inside a directory
-    write(tmp_path / "loose" / "a.png", b"\x89PNG a")
-    write(tmp_path / "loose" / "b.png", b"\x89PNG b")
+    write(tmp_path / "loose" / "a.png", document(2, "PNG"))
+    write(tmp_path / "loose" / "b.png", b_png)
     done = ocrmp(dsn, tmp_path, "enqueue", str(scans), str(tmp_path / "loose" / "*.png"),
                  "--kind", "acte")
     assert done.returncode == 0, done.stderr
@@ -50,24 +52,24 @@ def test_files_directories_and_globs_are_copied_and_queued(dsn: str, tmp_path: P
     storage = LocalStorage(str(tmp_path / "storage"), max_bytes=1 << 20)
     by_number = {row["document_number"]: row["supabase_path"] for row in queued}
     assert by_number["1234567"].startswith("acte/1234567-")
-    assert storage.fetch(by_number["7654321"]) == b"II*\x00tiff"
-    assert storage.fetch(by_number["b"]) == b"\x89PNG b"
+    assert storage.fetch(by_number["7654321"]) == tiff
+    assert storage.fetch(by_number["b"]) == b_png
 
 
 def test_same_name_different_content_never_collides(dsn: str, tmp_path: Path) -> None:
-    first = write(tmp_path / "one" / "scan.pdf", b"%PDF first")
-    second = write(tmp_path / "two" / "scan.pdf", b"%PDF second")
+    first = write(tmp_path / "one" / "scan.pdf", document(1))
+    second = write(tmp_path / "two" / "scan.pdf", document(2))
     done = ocrmp(dsn, tmp_path, "enqueue", str(first), str(second), "--kind", "index")
     assert done.returncode == 0, done.stderr
     paths = [row["supabase_path"] for row in rows(dsn)]
     assert len(set(paths)) == 2 and all(path.startswith("index/scan-") for path in paths)
     storage = LocalStorage(str(tmp_path / "storage"), max_bytes=1 << 20)
-    assert sorted(storage.fetch(path) for path in paths) == [b"%PDF first", b"%PDF second"]
+    assert sorted(storage.fetch(path) for path in paths) == sorted([document(1), document(2)])
 
 
 def test_many_files_show_progress_and_go_in_together(dsn: str, tmp_path: Path) -> None:
     for number in range(25):
-        write(tmp_path / "batch" / f"{number:03d}.pdf", f"%PDF {number}".encode())
+        write(tmp_path / "batch" / f"{number:03d}.pdf", document(number))
     done = ocrmp(dsn, tmp_path, "enqueue", str(tmp_path / "batch"), "--kind", "index",
                  "--env", "dev")
     assert done.returncode == 0, done.stderr
@@ -119,7 +121,7 @@ def test_bad_input_is_one_line_exit_input_and_nothing_queued(
 ])
 def test_bad_values_are_usage_errors(dsn: str, tmp_path: Path, args: tuple[str, ...]) -> None:
     write(tmp_path / "docs" / "a.pdf")
-    write(tmp_path / "docs" / "b.pdf", b"%PDF b")
+    write(tmp_path / "docs" / "b.pdf", document(1))
     done = ocrmp(dsn, tmp_path, "enqueue", str(tmp_path / "docs" / "a.pdf"),
                  *(arg.format(dir=tmp_path / "docs") for arg in args))
     assert done.returncode == ExitCode.USAGE
@@ -201,3 +203,44 @@ def test_stuck_exhausted_kind_and_ids_choose_only_theirs(dsn: str, tmp_path: Pat
     [exhausted] = [row for row in rows(dsn) if row["document_number"] == "exhausted"]
     assert exhausted["ocr_attempts"] == 3  # untouched until asked for
     assert ocrmp(dsn, tmp_path, "requeue", "--exhausted").stdout.startswith("moved 1 job")
+
+
+# -- enqueue: the door ------------------------------------------------------------------
+
+@pytest.mark.parametrize(("content", "kind"), [
+    (b"just some notes, not a scan\n", "unsupported_format"),
+    (b"", "empty_document"),
+    (b"%PDF-1.4\ntruncated", "corrupt_document"),
+])
+def test_a_file_the_ocr_would_refuse_queues_nothing(dsn: str, tmp_path: Path, content: bytes,
+                                                    kind: str) -> None:
+    good = write(tmp_path / "good.pdf")
+    bad = write(tmp_path / "bad.pdf", content)
+    done = ocrmp(dsn, tmp_path, "enqueue", str(good), str(bad), "--kind", "acte")
+    assert done.returncode == ExitCode.INPUT
+    assert str(bad) in one_line_error(done)
+    assert rows(dsn) == []
+    assert not (tmp_path / "storage").exists()
+
+
+def test_the_same_content_twice_makes_one_row(dsn: str, tmp_path: Path) -> None:
+    scan = write(tmp_path / "scan.pdf", document(7))
+    first = ocrmp(dsn, tmp_path, "enqueue", str(scan), "--kind", "acte")
+    assert first.returncode == 0, first.stderr
+    [queued] = rows(dsn)
+    copy = write(tmp_path / "renamed.pdf", document(7))
+    again = ocrmp(dsn, tmp_path, "enqueue", str(copy), "--kind", "acte")
+    assert again.returncode == ExitCode.INPUT
+    assert queued["id"] in one_line_error(again)  # the row it duplicates
+    assert len(rows(dsn)) == 1
+    forced = ocrmp(dsn, tmp_path, "enqueue", str(copy), "--kind", "acte", "--allow-duplicate")
+    assert forced.returncode == 0, forced.stderr
+    assert len(rows(dsn)) == 2
+
+
+def test_the_same_content_given_twice_at_once_is_refused(dsn: str, tmp_path: Path) -> None:
+    one = write(tmp_path / "a.pdf", document(5))
+    two = write(tmp_path / "b.pdf", document(5))
+    done = ocrmp(dsn, tmp_path, "enqueue", str(one), str(two), "--kind", "acte")
+    assert done.returncode == ExitCode.INPUT
+    assert rows(dsn) == []

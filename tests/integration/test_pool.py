@@ -106,14 +106,14 @@ def test_term_finishes_running_jobs_then_exits(dsn: str, tmp_path: Path) -> None
     assert statuses(dsn) == {5: 2}
 
 
-def test_int_releases_running_jobs_without_finishing(dsn: str, tmp_path: Path) -> None:
+def test_int_gives_running_jobs_back_with_their_attempt(dsn: str, tmp_path: Path) -> None:
     ids = enqueue(dsn, 2, "acte", "fake:sleep=30")
     pool = Pool(dsn, tmp_path, "--size", "2", "--min-index", "0", "--runner", FAKE).start()
     eventually(lambda: len(busy_worker_pids(pool)) == 2, what="both jobs running")
     pool.signal(signal.SIGINT)
     assert pool.wait() == 0
     assert statuses(dsn) == {3: 2}
-    assert {row(dsn, job)["ocr_attempts"] for job in ids} == {1}
+    assert {row(dsn, job)["ocr_attempts"] for job in ids} == {0}
 
 
 def test_hup_reloads_the_rate_limit(dsn: str, tmp_path: Path) -> None:

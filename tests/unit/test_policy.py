@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import signal
 
 import pytest
 from hypothesis import given
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 from ocrmp.exitcodes import ExitCode
 from ocrmp.pool import policy
-from ocrmp.vocabulary import StopReason
+from ocrmp.vocabulary import OPERATOR_STOPS, StopReason
 
 
 @given(size=st.integers(1, 64), index=st.integers(0, 10_000), acte=st.integers(0, 10_000),
@@ -156,3 +157,27 @@ def test_an_exit_in_words_says_code_or_signal_then_why() -> None:
         f"exit code {int(boot)} (could not boot)"
     assert policy.describe_exit(0, "recycled: reload", boot_error=boot) == \
         "exit code 0; recycled: reload"
+
+
+@pytest.mark.parametrize("code", [0, -signal.SIGTERM, -signal.SIGKILL])
+@pytest.mark.parametrize("reason", sorted(OPERATOR_STOPS))
+def test_a_worker_the_operator_stopped_is_not_its_documents_doing(code: int,
+                                                                  reason: StopReason) -> None:
+    assert policy.stopped_by_operator(code, reason)
+
+
+@pytest.mark.parametrize("reason", [StopReason.TIMEOUT, StopReason.MEMORY_HARD, None])
+def test_a_worker_killed_for_its_document_or_dead_on_its_own_counts(
+        reason: StopReason | None) -> None:
+    assert not policy.stopped_by_operator(-signal.SIGTERM, reason)
+    assert not policy.stopped_by_operator(-signal.SIGKILL, reason)
+
+
+@pytest.mark.parametrize("code", [1, -signal.SIGSEGV, -signal.SIGABRT])
+def test_a_worker_that_crashed_while_being_stopped_counts(code: int) -> None:
+    assert not policy.stopped_by_operator(code, StopReason.STOP)
+
+
+def test_a_reload_keeps_a_scale_unless_the_configuration_changed_the_size() -> None:
+    assert policy.size_after_reload(5, old_size=2, new_size=2) == 5
+    assert policy.size_after_reload(5, old_size=2, new_size=3) == 3
