@@ -6,9 +6,11 @@ STAMP  := $(VENV)/.installed
 # Fonts: the typefaces of ocrmp/corpus/fonts.py (the generated pages are printed in them).
 FONT_PACKAGES := fonts-courier-prime fonts-dejavu-core fonts-dejavu-extra fonts-freefont-ttf \
                  fonts-gnutypewriter fonts-liberation2 fonts-urw-base35
-# qpdf: the tests encrypt a PDF with it. chromium and its driver: the web console's
+# qpdf: the tests encrypt a PDF with it, and check the searchable PDFs; poppler-utils: its
+# pdftotext reads their text layer back. chromium and its driver: the web console's
 # acceptance test drives a real browser.
-APT_PACKAGES := tesseract-ocr tesseract-ocr-fra redis-server gcc qpdf chromium chromium-driver \
+APT_PACKAGES := tesseract-ocr tesseract-ocr-fra redis-server gcc qpdf poppler-utils chromium \
+                chromium-driver \
                 $(FONT_PACKAGES)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -40,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/quality.py
 	$(BIN)/python bench/e2e.py
 	$(BIN)/python bench/review.py
+	$(BIN)/python bench/outputs.py
 
 # System packages, installed only where missing (root, or sudo).
 system-deps:

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from ocrmp.errors import ConfigError
 from ocrmp.ocr.settings import OcrSettings
+from ocrmp.outputs import STORED
 from ocrmp.vocabulary import Environment
 
 EMBEDDED = "embedded"  # the DSN marker for the embedded default server
@@ -107,6 +108,15 @@ def parse_url_template(text: str) -> str:
     return text
 
 
+def parse_outputs(text: str) -> tuple[str, ...]:
+    """'pdf,alto': the formats written beside each done document, each once, in order."""
+    names = [part.strip().lower() for part in text.split(",") if part.strip()]
+    unknown = [name for name in names if name not in STORED]
+    if unknown:
+        raise ValueError(f"unknown format {unknown[0]!r}: expected some of {', '.join(STORED)}")
+    return tuple(dict.fromkeys(names))
+
+
 def _word(text: str) -> str:
     return text.strip().lower()
 
@@ -159,6 +169,7 @@ class Settings:
     # What a worker runs for a job instead of the OCR pipeline, as `module:attr[:argument]`
     # (test doubles, no-op benchmarks); None: the pipeline.
     runner: str | None = None
+    outputs: tuple[str, ...] = ()  # formats written beside each done document in storage
     job_timeout_s: float = 600.0
     graceful_timeout_s: float = 30.0
     kill_grace_s: float = 5.0
@@ -278,6 +289,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         redis_url=env.get("REDIS_URL") or None,
         ocr=ocr_from_env(env),
         runner=env.get("OCRMP_RUNNER") or None,
+        outputs=_read(env, "OCRMP_OUTPUTS", parse_outputs, base.outputs),
         job_timeout_s=_read(env, "OCRMP_JOB_TIMEOUT", parse_duration, base.job_timeout_s),
         graceful_timeout_s=_read(env, "OCRMP_GRACEFUL_TIMEOUT", parse_duration,
                                  base.graceful_timeout_s),
@@ -314,6 +326,9 @@ def validate(settings: Settings) -> Settings:
         raise ConfigError("OCRMP_HARD_MEMORY must not be below OCRMP_MAX_MEMORY")
     if settings.log_format not in ("human", "json"):
         raise ConfigError(f"OCRMP_LOG_FORMAT={settings.log_format!r} is invalid: human or json")
+    if settings.outputs and settings.storage_root is None:
+        raise ConfigError("OCRMP_OUTPUTS needs a storage directory (OCRMP_STORAGE_ROOT): "
+                          "documents read over HTTP (OCRMP_STORAGE_URL) are only read")
     if settings.lease_s <= settings.rescue_interval_s / 4:
         raise ConfigError("OCRMP_LEASE must be longer than a quarter of OCRMP_RESCUE_INTERVAL")
     return settings

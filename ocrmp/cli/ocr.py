@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -16,6 +16,9 @@ from ocrmp.exitcodes import ExitCode
 from ocrmp.ocr.errors import DocumentNotFound, EngineUnavailable
 from ocrmp.ocr.settings import ENGINES
 from ocrmp.ocr.storage import refuse_irregular
+from ocrmp.outputs import FORMATS, is_pdf, render
+from ocrmp.outputs.errors import OutputNeedsPdf
+from ocrmp.outputs.files import write_whole
 from ocrmp.vocabulary import MODES, Kind
 
 
@@ -37,18 +40,25 @@ def _read(path: str) -> Path:
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--kind", type=one_of(MODES), default=Kind.ACTE.value,
               help="acte: running text; index: ledger rows.")
-@click.option("--json", "as_json", is_flag=True, help="Print the JSON result, not the text.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="text, json (the result with word boxes), alto, hocr, or pdf (the PDF "
+                   "with an invisible text layer) [default: text].")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write to this file, not to standard output.")
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
 @click.option("--engine", type=click.Choice(ENGINES), default=None,
               help="OCR engine [default: OCRMP_ENGINE or auto].")
 @click.option("--lang", default=None, help="Tesseract language(s) [default: OCRMP_LANG or fra].")
 @guarded
-def ocr_command(path: str, kind: str, as_json: bool, engine: str | None,
-                lang: str | None) -> None:
-    """OCR the PDF or image at PATH and print its text (pages separated by a form feed).
+def ocr_command(path: str, kind: str, fmt: str | None, output: str | None, as_json: bool,
+                engine: str | None, lang: str | None) -> None:
+    """OCR the PDF or image at PATH and print its text (pages separated by a form feed),
+    or write it in another format.
 
     \b
-    Example:
+    Examples:
       ocrmp ocr scan.pdf --kind index --json
+      ocrmp ocr deed.pdf --format pdf -o deed.ocr.pdf
     """
     # The pipeline (numpy, opencv, pdfium) loads here, not with every `ocrmp` command.
     from ocrmp.ocr.pipeline import Pipeline
@@ -59,9 +69,22 @@ def ocr_command(path: str, kind: str, as_json: bool, engine: str | None,
         pipeline = Pipeline(settings)
     except EngineUnavailable as exc:
         fail(str(exc), ExitCode.ENGINE)
+    fmt = fmt or ("json" if as_json else "text")
+    if fmt == "pdf" and not is_pdf(data):  # before minutes of OCR, not after
+        raise OutputNeedsPdf(path)
     result = pipeline.process(data, kind, source=path)
-    if as_json:
-        click.echo(json.dumps({"source": path, **result.to_json()}, ensure_ascii=False,
-                              indent=2))
-    else:
+    rendered = render(fmt, result, source=path, document=data)
+    if output is not None:
+        _write(Path(output), rendered)
+    elif fmt == "text":
         click.echo(result.text)
+    else:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(rendered)
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        write_whole(path, data)
+    except OSError as exc:
+        fail(f"{path}: cannot write the output ({exc.strerror})", ExitCode.FAILURE)

@@ -27,7 +27,7 @@ from ocrmp.ocr import ruling as ruling_lines
 from ocrmp.ocr.engines import Engine
 from ocrmp.ocr.geometry import Box, Line, Word, group_by_line, lines_of, mean_confidence
 from ocrmp.ocr.headers import page_fields
-from ocrmp.ocr.page import Page
+from ocrmp.ocr.page import Cell, Page
 from ocrmp.ocr.recognise import Blocks, read_box, read_page
 from ocrmp.ocr.records import Field, make_record, strip_specks
 from ocrmp.ocr.settings import OcrSettings
@@ -35,6 +35,7 @@ from ocrmp.ocr.table import (
     CELL_SEPARATOR,
     MARGIN_MARK,
     Table,
+    cell_boxes,
     cells_of,
     column,
     column_gaps,
@@ -93,6 +94,7 @@ def read_ledger(page: Page, engine: Engine, settings: OcrSettings) -> None:
         page.text = table_text(table, page.lines)
     page.rows = rows
     page.table = table_json(table)
+    page.cells = [Cell(row, table.fields[index].key, box) for row, index, box in table.cells]
 
 
 def trusted(table: Table, page: Page) -> bool:
@@ -291,6 +293,8 @@ def read_table(words: Sequence[Word], rules_y: Sequence[int], rules_x: Sequence[
     for row in split_rows(inside, rules_y, columns, fields):
         cells = strip_specks(fields, cells_of(row, columns))
         if sum(len(text.replace(" ", "")) for cell in cells for text in cell) > MARGIN_MARK:
+            table.cells.extend((len(table.rows), index, box)
+                               for index, box in cell_boxes(row, columns).items())
             table.rows.append(cells)
             table.body.extend(row)
         else:  # a mark or two by the page's edge is no row

@@ -96,6 +96,15 @@ def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     return (homogeneous @ matrix.T)[:, :2]
 
 
+@dataclass(frozen=True)
+class Cell:
+    """One cell of a ledger's table: its row, its column's field, its words' box."""
+
+    row: int
+    field: str | None
+    box: Box
+
+
 @dataclass
 class Page:
     """A page as its reader's steps leave it."""
@@ -116,6 +125,7 @@ class Page:
     unread_share: float = 0.0  # of its letter-sized ink, in lines no word covers
     table: dict[str, Any] | None = None  # ledger pages
     rows: list[dict[str, Any]] | None = None
+    cells: list[Cell] = field(default_factory=list)  # ledger pages whose rows are given
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     @classmethod
@@ -143,6 +153,10 @@ class Page:
     def x_height_px(self) -> float:
         """The print's x-height in pixels of the page being read; 0 when not measured."""
         return self.resolution.x_height_px * self.frame.scale if self.resolution else 0.0
+
+    def on_scan(self, box: Box) -> Box:
+        """A box of the page being read, on the scan as it was stored (`Frame.to_scan`)."""
+        return self.frame.to_scan(box)
 
     def glyph_boxes(self) -> list[Box]:
         """The page's glyph-sized ink components, placed on the page being read."""

@@ -1,6 +1,15 @@
-"""What OCR made of one page, as stored in `ocr_result`: text, confidence, geometry, flags.
+"""What OCR made of one page, as stored in `ocr_result`: text, confidence, geometry, flags,
+and where its words lie.
 
-A page result holds no pixels, so a long document's results stay small.
+A page result holds no pixels, so a long document's results stay small. Its `layout` puts
+every line and word on the scan as it was stored (the page's `width` x `height` pixels,
+before it was turned or scaled: `geometry` says how), lines in reading order:
+
+    {"lines": [{"box": [x0, y0, x1, y1], "words": [[x0, y0, x1, y1, conf, "text"], ...]}],
+     "cells": [{"row": 0, "field": "parties", "box": [x0, y0, x1, y1]}, ...]}
+
+integers, right and bottom exclusive, `conf` the engine's 0-100; `cells` only on a ledger
+page whose rows are given.
 """
 
 from __future__ import annotations
@@ -8,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ocrmp.ocr.geometry import mean_confidence
+from ocrmp.ocr.geometry import Box, Line, mean_confidence
 from ocrmp.ocr.page import Page
 from ocrmp.vocabulary import PageFlag
 
@@ -49,6 +58,7 @@ class PageResult:
     geometry: Geometry = field(default_factory=Geometry)
     source: str = "ocr"  # ocr, or text_layer: the PDF's own text, not recognised
     rejected_words: int = 0  # read but left out of the text as noise
+    layout: dict[str, Any] | None = None  # lines and words on the scan (see the docstring)
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -71,11 +81,13 @@ class PageResult:
             data["rows"] = self.rows
         if self.table is not None:
             data["table"] = self.table
+        if self.layout is not None:
+            data["layout"] = self.layout
         return data
 
 
 def page_result(page: Page) -> PageResult:
-    """What the reader's steps left on the page, as stored: no pixels, no boxes."""
+    """What the reader's steps left on the page, as stored: no pixels."""
     found, res = page.orientation, page.resolution
     assert res is not None
     geometry = Geometry(rotation_deg=found.angle, rotation_confidence=found.confidence,
@@ -89,4 +101,28 @@ def page_result(page: Page) -> PageResult:
         low_confidence=PageFlag.LOW_CONFIDENCE in flags, flags=flags,
         skew_deg=page.ink.skew if page.ink is not None else 0.0,
         extracted=page.scan.extracted, timings_ms=page.timings_ms, rows=page.rows,
-        table=page.table, geometry=geometry, rejected_words=page.rejected)
+        table=page.table, geometry=geometry, rejected_words=page.rejected,
+        layout=page_layout(page))
+
+
+def page_layout(page: Page) -> dict[str, Any] | None:
+    """The page's lines and words, and a ledger's cells, on the scan; None without words."""
+    lines = [_line_json(page, line) for line in page.lines if line.words]
+    if not lines:
+        return None
+    layout: dict[str, Any] = {"lines": lines}
+    if page.cells:
+        layout["cells"] = [{"row": cell.row, "field": cell.field,
+                            "box": _box_json(page.on_scan(cell.box))} for cell in page.cells]
+    return layout
+
+
+def _line_json(page: Page, line: Line) -> dict[str, Any]:
+    boxes = [page.on_scan(word.box) for word in line.words]
+    words = [[*_box_json(box), max(0, min(100, round(word.conf))), word.text]
+             for box, word in zip(boxes, line.words, strict=True)]
+    return {"box": _box_json(Box.around(boxes)), "words": words}
+
+
+def _box_json(box: Box) -> list[int]:
+    return [box.left, box.top, box.right, box.bottom]

@@ -26,6 +26,7 @@ from ocrmp.ocr.errors import (
     TooManyRedirects,
 )
 from ocrmp.ocr.settings import OcrSettings
+from ocrmp.outputs.files import write_whole
 
 _CHUNK = 1 << 20
 MAX_REDIRECTS = 3
@@ -84,6 +85,19 @@ class LocalStorage:
         if info.st_size > self.max_bytes:
             raise DocumentTooLarge(supabase_path, f"{info.st_size} bytes")
         return resolved
+
+    def store_beside(self, supabase_path: str, suffix: str, data: bytes) -> str:
+        """`data` written whole beside the document, named as it is with `suffix` in place
+        of its own suffix (acte/x.pdf, .ocr.pdf: acte/x.ocr.pdf); its path in storage.
+        OSError when it cannot be written."""
+        parts = _relative_parts(supabase_path)
+        folder = self.root.joinpath(*parts[:-1]).resolve()
+        if not folder.is_relative_to(self.root):
+            raise PathEscapesRoot(supabase_path)
+        name = Path(parts[-1]).stem + suffix
+        # A link in the output's place is replaced, never followed (the write is a rename).
+        write_whole(folder / name, data)
+        return "/".join([*parts[:-1], name])
 
     def fetch(self, supabase_path: str) -> bytes:
         resolved = self.locate(supabase_path)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ocrmp.ocr.geometry import Line, Word
+from ocrmp.ocr.geometry import Box, Line, Word
 from ocrmp.ocr.headers import column_field, is_header_line, label_field, label_fields
 from ocrmp.ocr.records import Field
 
@@ -51,6 +51,7 @@ class Table:
     header: list[Line] = field(default_factory=list)
     rows: list[list[list[str]]] = field(default_factory=list)  # row, column, lines
     body: list[Line] = field(default_factory=list)  # the lines the rows were made of
+    cells: list[tuple[int, int, Box]] = field(default_factory=list)  # row, column, box
     columns: list[int] = field(default_factory=list)  # boundaries, edges included
     above: list[Line] = field(default_factory=list)
     below: list[Line] = field(default_factory=list)
@@ -324,6 +325,17 @@ def cells_of(row: Sequence[Line], columns: Sequence[int]) -> list[list[str]]:
         for index, texts in parts.items():
             cells[index].append(" ".join(texts))
     return cells
+
+
+def cell_boxes(row: Sequence[Line], columns: Sequence[int]) -> dict[int, Box]:
+    """The box of each column's words in one row, by column; columns without words left
+    out."""
+    placed: dict[int, list[Box]] = {}
+    for word in (w for line in row for w in line.words):
+        index = column(word.box.centre, columns)
+        if index is not None:
+            placed.setdefault(index, []).append(word.box)
+    return {index: Box.around(boxes) for index, boxes in sorted(placed.items())}
 
 
 def in_table(line: Line, columns: Sequence[int]) -> bool:

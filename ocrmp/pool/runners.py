@@ -9,11 +9,15 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Protocol, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from ocrmp.config import Settings
 from ocrmp.errors import ConfigError
 from ocrmp.store import Job
+
+if TYPE_CHECKING:
+    from ocrmp.ocr.pipeline import OcrResult
 
 Progress = Callable[[int], None]  # called with the number of pages done so far
 
@@ -34,19 +38,44 @@ class OcrRunner:
 
     def __init__(self, settings: Settings) -> None:
         from ocrmp.ocr.pipeline import Pipeline
-        from ocrmp.ocr.storage import open_storage
+        from ocrmp.ocr.storage import LocalStorage, open_storage
 
         root = settings.storage_root
         ocr = replace(settings.ocr, storage_root=str(root)) if root else settings.ocr
         self.storage = open_storage(ocr)
         self.pipeline = Pipeline(ocr)
+        self.outputs = settings.outputs
+        # Outputs go to a storage directory only (the settings refuse them otherwise).
+        self.writable = self.storage if isinstance(self.storage, LocalStorage) else None
 
     def run(self, job: Job, progress: Progress) -> Outcome:
         # A local file is read page by page; a remote one has to be fetched whole.
         locate = getattr(self.storage, "locate", None)
         data = locate(job.supabase_path) if locate else self.storage.fetch(job.supabase_path)
         result = self.pipeline.process(data, job.kind, source=job.supabase_path, on_page=progress)
-        return Outcome(text=result.text, result=result.to_json(), pages=result.pages)
+        stored = result.to_json()
+        if self.outputs:
+            stored["outputs"] = self._store_outputs(job.supabase_path, data, result)
+        return Outcome(text=result.text, result=stored, pages=result.pages)
+
+    def _store_outputs(self, source: str, data: bytes | Path,
+                       result: OcrResult) -> dict[str, str]:
+        """Each output written beside the document; their paths in storage, by format. A
+        searchable PDF is made of a PDF only: an image document gets the others."""
+        from ocrmp.outputs import SUFFIXES, is_pdf, render
+        from ocrmp.outputs.errors import OutputNotWritten
+
+        assert self.writable is not None
+        paths: dict[str, str] = {}
+        for fmt in self.outputs:
+            if fmt == "pdf" and not is_pdf(data):
+                continue
+            rendered = render(fmt, result, source=source, document=data)
+            try:
+                paths[fmt] = self.writable.store_beside(source, SUFFIXES[fmt], rendered)
+            except OSError as exc:
+                raise OutputNotWritten(source, f"{fmt}: {exc.strerror or exc}") from None
+        return paths
 
 
 def resolve_runner(ref: str) -> Callable[[], JobRunner]:
