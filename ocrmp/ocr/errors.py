@@ -92,6 +92,11 @@ class PathEscapesRoot(DocumentError):
     fix the supabase_path."""
 
 
+class PathTooLong(DocumentError):
+    """has a supabase_path longer than a worker's slot carries; refused, store the document
+    under a shorter path (at most 768 bytes)."""
+
+
 class NotARegularFile(DocumentError):
     """is not a regular file (a FIFO, device or socket); refused, put the document itself
     there."""

@@ -23,6 +23,8 @@ import random
 from collections.abc import Callable, Sequence
 
 from ocrmp.config import Settings
+from ocrmp.errors import job_error_text
+from ocrmp.ocr.errors import PathTooLong
 from ocrmp.pool import policy
 from ocrmp.pool.coordination import Coordination
 from ocrmp.pool.every import Every
@@ -30,7 +32,7 @@ from ocrmp.pool.observe import Counted, Observer
 from ocrmp.pool.record import FOLLOW_RING
 from ocrmp.pool.scheduler import IdleWorker, Scheduler
 from ocrmp.pool.slots import Command, Phase, Record, SlotSnapshot, SlotTable
-from ocrmp.pool.worker import follow_from_text, job_to_slot
+from ocrmp.pool.worker import check_path, follow_from_text, job_to_slot
 from ocrmp.pool.workerslot import SlotState
 from ocrmp.store import Job
 from ocrmp.vocabulary import MODES, Kind
@@ -54,6 +56,7 @@ class Dispatcher:
         self.scheduler = Scheduler(settings, rng, allow=self.allow_jobs, clock=clock)
         self.rebalancing = Every(lambda: self.settings.rebalance_interval_s, clock=clock)
         self.mode_target: dict[str, int] = {}
+        self.contained: set[str] = set()  # kinds of unforeseen errors logged in full once
 
     def live(self) -> list[SlotState]:
         return [state for state in self.slots if state.pid]
@@ -116,6 +119,32 @@ class Dispatcher:
         self.scheduler.rescue(self.clock())
 
     def hand_over(self, state: SlotState, job: Job) -> None:
+        """Hand a claimed job to an idle worker. Nothing a row holds stops the master: a job
+        the slot cannot carry ends in 4 with its reason, and anything unforeseen is this
+        job's failure (released, its attempt counted), logged, and the pool goes on."""
+        try:
+            check_path(job)
+            self._assign(state, job)
+        except PathTooLong as error:
+            log.warning("Refused job", extra={"job_id": job.id, "env": job.env,
+                                              "error": job_error_text(error)})
+            self.scheduler.refuse(job, job_error_text(error))
+        except Exception as error:
+            self._contain(error, f"handing job {job.id} to {state.name}")
+            self.scheduler.release(job, f"could not be handed to a worker: {error!r}",
+                                   started=True)
+
+    def _contain(self, error: Exception, doing: str) -> None:
+        """Log an unforeseen error of the master's pass: its traceback once per kind of
+        error, one line after that."""
+        kind = type(error).__name__
+        if kind in self.contained:
+            log.error("Error while %s: %r", doing, error)
+        else:
+            self.contained.add(kind)
+            log.exception("Error while %s (the pool goes on)", doing)
+
+    def _assign(self, state: SlotState, job: Job) -> None:
         slot = self.table().slot(state.index)
         self.observer.handed_over(state.index, job, slot)
         state.job, state.job_seq, state.follow = job, job_to_slot(slot, job), 0

@@ -230,6 +230,14 @@ class Scheduler:
             log.error("Could not release job %s (retried when the database is back, while "
                       "its lease lasts): %s", job.id, error)
 
+    def refuse(self, job: Job, error: str) -> None:
+        """End a claimed job in 4 before any worker has it: the pool cannot serve it. If
+        the database refuses, its lease expires and rescue gives it back."""
+        try:
+            self.envs[job.env].store.fail(job.ref, error, permanent=True)
+        except (DatabaseError, StaleAttempt) as failure:
+            log.error("Could not end job %s in error: %s", job.id, failure)
+
     def unclaim_follow_on(self, last: Job) -> None:
         """A dead worker may have claimed a job with the completion of its last one, `last`,
         and died before telling: give it back. If the database refuses, its lease expires
