@@ -7,6 +7,7 @@ no such file is ever kept in the repository. The fault suite, the page tests and
     stroke_bomb(2_000_000)           # one page of two million strokes, ~200 KB
     stroke_pages(1999, 100_000)      # 1,999 pages sharing one 10 KB stream of strokes
     hidden_giants(20_000, count=2)   # two 20000² images drawn small on one page
+    blank_pages(1999)                # 1,999 pages drawing nothing
 """
 
 from __future__ import annotations
@@ -89,6 +90,11 @@ def stroke_bomb(strokes: int = 2_000_000) -> bytes:
 def stroke_pages(pages: int = 1999, strokes: int = 100_000) -> bytes:
     """`pages` pages sharing one content stream of `strokes` strokes."""
     return _document(pages, _stream(b"20 w\n" + _STROKE * strokes))
+
+
+def blank_pages(pages: int = 1999) -> bytes:
+    """`pages` pages drawing nothing: a valid file of a few kilobytes."""
+    return _document(pages, _stream(b""))
 
 
 def hidden_giants(side: int = 20_000, count: int = 2) -> bytes:

@@ -178,10 +178,20 @@ def _check_page_count(count: int, settings: OcrSettings, source: str) -> None:
 
 # --- PDF ---------------------------------------------------------------------------------
 
+# An open descriptor's own name (storage.OpenedDocument.path): the file opened, whatever
+# its name in storage points at now.
+_OPEN_FILES = Path("/proc/self/fd")
+
+
 @contextlib.contextmanager
 def _open_pdf(data: Document, source: str) -> Iterator[pdfium.PdfDocument]:
     try:
-        pdf = pdfium.PdfDocument(data)
+        if isinstance(data, Path) and data.parent == _OPEN_FILES:
+            # pypdfium2 resolves a path before opening it by name, which would name the file
+            # in storage again: an open descriptor is read as a stream instead.
+            pdf = pdfium.PdfDocument(open(data, "rb"), autoclose=True)  # noqa: SIM115
+        else:
+            pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         raise _pdf_open_error(exc, data, source) from None
     try:
