@@ -108,7 +108,8 @@ class Pipeline:
             raise UnsupportedKind(source, repr(kind))
         started = time.perf_counter()
         result = OcrResult(kind=kind, engine=self.engine.name)
-        clock = DocumentClock.start(count_pages(data, source=source), self.settings)
+        count = count_pages(data, source=source, settings=self.settings)
+        clock = DocumentClock.start(count, self.settings)
         try:
             for page in self._pages(data, source, clock):
                 result.page_results.append(self._read(reader, page, source, clock))
@@ -143,7 +144,7 @@ class Pipeline:
     def _pages(self, data: Document, source: str,
                clock: DocumentClock) -> Iterator[PageImage | PageText]:
         pages = iter_pages(data, settings=self.settings, source=source,
-                           budget=clock.page_allowance)
+                           budget=clock.page_allowance, count=clock.pages)
         done = 0
         while True:
             if clock.page_allowance() <= 0 and done < clock.pages:

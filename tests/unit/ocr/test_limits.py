@@ -15,7 +15,7 @@ from ocrmp.ocr.limits import document_limit_s
 from ocrmp.ocr.pages import iter_pages
 from ocrmp.ocr.pipeline import Pipeline
 from ocrmp.ocr.settings import OcrSettings
-from tests.hostile import stroke_bomb, stroke_pages
+from tests.hostile import page_tree_bomb, stroke_bomb, stroke_pages
 from tests.unit.ocr.test_pages import page_pixels, scan_pdf
 
 
@@ -38,6 +38,15 @@ def test_a_page_whose_content_outgrows_the_renderer_is_too_complex() -> None:
     settings = OcrSettings(dpi=300, page_timeout_s=60)
     with pytest.raises(PageTooComplex) as info:
         next(iter_pages(stroke_bomb(), settings=settings, source="b.pdf"))
+    assert info.value.permanent
+
+
+def test_a_page_tree_that_inflates_to_a_gigabyte_is_counted_in_the_capped_child() -> None:
+    """Counting the pages parses the page tree: in the worker, a 4 KB file would take the
+    gigabyte; in the reading child it meets the cap and the document is refused."""
+    settings = OcrSettings(page_timeout_s=60)
+    with pytest.raises(PageTooComplex) as info:
+        pages.count_pages(page_tree_bomb(2**30), source="t.pdf", settings=settings)
     assert info.value.permanent
 
 
