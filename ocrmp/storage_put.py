@@ -3,6 +3,11 @@
 A job's `supabase_path` is `bucket/filename` under the storage root. A copied file's name
 carries a short hash of its content: two scans both called `scan.pdf` never overwrite each
 other, and enqueueing the same file twice stores it once.
+
+Copies are private to the pool's user: files 0600 in directories 0700, created so (never a
+mode loosened afterwards, never a parent's). Run as root, what is created takes the owner
+and group of the nearest directory that exists already (the pool's data directory), so
+the pool's user reads it and nobody else does.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ SUFFIXES = (".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _CHUNK = 1 << 20
+FILE_MODE, DIRECTORY_MODE = 0o600, 0o700
 
 
 class InputError(OcrmpError):
@@ -88,19 +94,42 @@ def copy_into(root: Path, bucket: str, path: Path) -> str:
     target = root / relative
     if target.exists():
         return relative  # same name, same content: already stored
-    target.parent.mkdir(parents=True, exist_ok=True)
+    owner = make_private_directories(target.parent)
     # Written under a temporary name, then renamed: a worker never reads half a file.
+    # mkstemp creates it 0600.
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
     try:
         with os.fdopen(handle, "wb") as out, path.open("rb") as source:
+            if owner is not None:
+                os.fchown(out.fileno(), *owner)
             while chunk := source.read(_CHUNK):
                 out.write(chunk)
-        os.chmod(temporary, 0o644)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return relative
+
+
+def make_private_directories(directory: Path) -> tuple[int, int] | None:
+    """Create `directory` and its missing parents 0700 (existing ones are left as they
+    are). As root, what is created is given the owner of the nearest existing parent,
+    which is returned for the file to go in it; None otherwise."""
+    missing = []
+    existing = directory
+    while not existing.exists():
+        missing.append(existing)
+        existing = existing.parent
+    info = existing.stat()
+    owner = (info.st_uid, info.st_gid) if os.geteuid() == 0 else None
+    for level in reversed(missing):
+        try:
+            level.mkdir(mode=DIRECTORY_MODE)  # the umask can only take bits away
+        except FileExistsError:
+            continue  # made meanwhile by another enqueue
+        if owner is not None:
+            os.chown(level, *owner, follow_symlinks=False)
+    return owner
 
 
 def reference_in(root: Path, path: Path) -> str:
