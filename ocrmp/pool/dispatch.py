@@ -244,7 +244,8 @@ class Dispatcher:
         return allowed, retry_in
 
     def queue_drained(self) -> bool:
-        """--until-idle: nothing claimable, nothing running, every worker idle."""
+        """--until-idle: nothing claimable that this pool could ever serve, nothing
+        running, every worker idle; ready jobs of a kind no worker reads are reported."""
         if not self.settings.until_idle or self.inflight():
             return False
         live = self.live()
@@ -255,4 +256,10 @@ class Dispatcher:
         if not all(health.reachable for health in self.scheduler.health().values()):
             return False  # a queue not read is not an empty one: wait for it
         depths = self.scheduler.refresh_depths(self.clock(), force=True)
-        return sum(depths.values()) == 0
+        served, unserved = policy.servable(depths)
+        if served:
+            return False
+        if unserved:
+            log.warning("Ready jobs no worker of this pool serves, left as they are: %s",
+                        ", ".join(f"{n} of kind {kind or '(none)'}" for kind, n in unserved))
+        return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from ocrmp.errors import error_kind
@@ -29,3 +30,15 @@ def test_a_path_too_long_for_a_slot_ends_in_4_and_the_pool_goes_on(
     assert statuses(dsn) == {5: len(before) + len(after), 4: 1}
     assert error_kind(str(row(dsn, long)["ocr_error"])) == PathTooLong.kind
     assert long not in pool.executions()
+
+
+def test_until_idle_ends_while_rows_of_a_kind_no_worker_reads_wait(
+        dsn: str, tmp_path: Path) -> None:
+    done = enqueue(dsn, 3, "acte", "fake:sleep=0")
+    unknown = enqueue(dsn, 1, "fax", "fake:sleep=0") + enqueue(dsn, 1, "index", "fake:sleep=0")
+    with psycopg.connect(dsn) as conn:
+        conn.execute("UPDATE extraction_queue SET document_source = NULL WHERE id = %s",
+                     (unknown[1],))
+    pool = Pool(dsn, tmp_path, "--size", "1", "--runner", FAKE, "--until-idle").start()
+    assert pool.wait() == 0, pool.log()
+    assert statuses(dsn) == {5: len(done), 3: 2}
