@@ -99,13 +99,14 @@ class Scheduler:
     def listeners(self) -> list[ReadyListener]:
         return [env.listener for env in self.envs.values()]
 
-    def notified(self, listener: ReadyListener) -> None:
-        kinds = listener.drain()
-        if kinds:
+    def notified(self, listener: ReadyListener, now: float | None = None) -> None:
+        """Rows became ready: claim, and count that environment's queue again (the
+        notification says nothing of them)."""
+        if listener.drain():
             self.claim_due = True
-            depths = self.envs[listener.env].depths
-            for kind in kinds:
-                depths[kind] = depths.get(kind, 0) + 1
+            env = self.envs[listener.env]
+            self._guard(env, time.monotonic() if now is None else now,
+                        lambda e: setattr(e, "depths", e.store.ready_depths()))
 
     def maintain(self, now: float) -> None:
         """Reconnect listeners, poll as a backstop, refresh depths."""
