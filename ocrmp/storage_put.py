@@ -41,8 +41,19 @@ def expand(arguments: Iterable[str]) -> list[Path]:
     found: dict[Path, Path] = {}  # ordered, one entry per real file, named as the user did
     for argument in arguments:
         for path in _expand_one(argument):
+            _refuse_undecodable(path)
             found.setdefault(path.resolve(), path.absolute())
     return list(found.values())
+
+
+def _refuse_undecodable(path: Path) -> None:
+    """A name that is not UTF-8 cannot be a document number or a path in the queue: said
+    before anything is stored."""
+    try:
+        os.fsencode(path).decode("utf-8")
+    except UnicodeDecodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        raise InputError(f"{shown}: the file name is not UTF-8; rename the file") from None
 
 
 def _expand_one(argument: str) -> list[Path]:

@@ -273,3 +273,15 @@ def test_copies_are_private_and_no_parent_is_loosened(dsn: str, tmp_path: Path) 
     assert {level.stat().st_mode & 0o777 for level in (copy.parent, root, root.parent)} == {0o700}
     private.chmod(0o755)  # even with the way open, the copy is not for other users
     assert not as_nobody_can_read(copy)
+
+
+def test_a_file_name_that_is_not_utf8_is_one_line_and_nothing_stored(
+        dsn: str, tmp_path: Path) -> None:
+    scans = tmp_path / "scans"
+    write(scans / "good.pdf")
+    (Path(os.fsdecode(bytes(scans) + b"/scan-\xe9.pdf"))).write_bytes(b"%PDF-1.4 latin-1 name")
+    done = ocrmp(dsn, tmp_path, "enqueue", str(scans), "--kind", "acte")
+    assert done.returncode == ExitCode.INPUT
+    one_line_error(done)
+    assert rows(dsn) == []
+    assert not (tmp_path / "storage").exists()
