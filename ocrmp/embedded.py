@@ -69,8 +69,9 @@ def _check_socket_path(path: Path) -> None:
 
 # Held while the service user is looked up and created: two processes starting servers at
 # once (test workers, two pools) would otherwise both run useradd, and the loser's files end
-# up owned by a uid that no longer exists.
-_USERADD_LOCK = Path("/run/lock/ocrmp-useradd.lock")
+# up owned by a uid that no longer exists. In /run, where only root creates files: in
+# /run/lock any local user could hold it first and stop the pool from starting.
+_USERADD_LOCK = Path("/run/ocrmp-useradd.lock")
 
 
 def _service_user() -> str | None:

@@ -112,3 +112,10 @@ def test_a_parent_its_user_cannot_pass_is_refused_never_loosened(tmp_path: Path)
         EmbeddedPostgres(private / "data" / "postgres").init()
     assert private.stat().st_mode & 0o777 == 0o700
     assert not (private / "data").exists()
+
+
+def test_the_useradd_lock_lies_where_only_root_creates_files() -> None:
+    """Where any local user may create it (/run/lock is 1777), one could hold it first."""
+    from ocrmp.embedded import _USERADD_LOCK
+
+    assert not _USERADD_LOCK.parent.stat().st_mode & 0o022
