@@ -74,6 +74,12 @@ class PageTooComplex(DocumentError):
     OCRMP_MAX_MEGAPIXELS) or crashes it; re-export it as a scan at 300 dpi."""
 
 
+class BlankPages(DocumentError):
+    """has a long run of pages that read as blank and more pages after them; stopped
+    rather than read on for hours: check the scan (an empty feed, a wrong export) and
+    upload the document's real pages."""
+
+
 class DocumentTooLarge(DocumentError):
     """is larger than the document size cap (OCRMP_MAX_DOCUMENT_MB); split it or raise
     the cap."""

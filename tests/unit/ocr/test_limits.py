@@ -10,12 +10,18 @@ import pytest
 
 from ocrmp.ocr import pages
 from ocrmp.ocr.engines import PageTimer, Recognition
-from ocrmp.ocr.errors import DocumentTimeout, EngineTimeout, PageTooComplex, RenderTimeout
-from ocrmp.ocr.limits import document_limit_s
+from ocrmp.ocr.errors import (
+    BlankPages,
+    DocumentTimeout,
+    EngineTimeout,
+    PageTooComplex,
+    RenderTimeout,
+)
+from ocrmp.ocr.limits import BLANK_RUN, document_limit_s
 from ocrmp.ocr.pages import iter_pages
 from ocrmp.ocr.pipeline import Pipeline
 from ocrmp.ocr.settings import OcrSettings
-from tests.hostile import page_tree_bomb, stroke_bomb, stroke_pages
+from tests.hostile import blank_pages, page_tree_bomb, stroke_bomb, stroke_pages
 from tests.unit.ocr.test_pages import page_pixels, scan_pdf
 
 
@@ -134,3 +140,15 @@ def test_waiting_for_a_rate_limit_between_pages_is_not_the_document_time() -> No
     result = pipeline.process(scan_pdf([page_pixels(i) for i in range(3)]), "acte",
                               source="r.pdf", on_page=lambda done: time.sleep(0.3))
     assert result.pages == 3
+
+
+def test_a_long_run_of_blank_pages_stops_the_document_with_its_reason() -> None:
+    pipeline = Pipeline(OcrSettings(dpi=50), engine=SlowEngine(0.0))  # type: ignore[arg-type]
+    with pytest.raises(BlankPages) as info:
+        pipeline.process(blank_pages(BLANK_RUN + 5), "acte", source="b.pdf")
+    assert info.value.permanent
+
+
+def test_blank_pages_up_to_the_run_are_read_to_the_end() -> None:
+    pipeline = Pipeline(OcrSettings(dpi=50), engine=SlowEngine(0.0))  # type: ignore[arg-type]
+    assert pipeline.process(blank_pages(BLANK_RUN), "acte", source="b.pdf").pages == BLANK_RUN
