@@ -26,6 +26,7 @@ from ocrmp.config import Settings
 from ocrmp.errors import job_error_text
 from ocrmp.ocr.errors import PathTooLong
 from ocrmp.pool import policy
+from ocrmp.pool.contain import Containment
 from ocrmp.pool.coordination import Coordination
 from ocrmp.pool.every import Every
 from ocrmp.pool.observe import Counted, Observer
@@ -56,7 +57,7 @@ class Dispatcher:
         self.scheduler = Scheduler(settings, rng, allow=self.allow_jobs, clock=clock)
         self.rebalancing = Every(lambda: self.settings.rebalance_interval_s, clock=clock)
         self.mode_target: dict[str, int] = {}
-        self.contained: set[str] = set()  # kinds of unforeseen errors logged in full once
+        self.containment = Containment(clock)
 
     def live(self) -> list[SlotState]:
         return [state for state in self.slots if state.pid]
@@ -130,19 +131,9 @@ class Dispatcher:
                                               "error": job_error_text(error)})
             self.scheduler.refuse(job, job_error_text(error))
         except Exception as error:
-            self._contain(error, f"handing job {job.id} to {state.name}")
+            self.containment.contain(error, f"handing job {job.id} to {state.name}")
             self.scheduler.release(job, f"could not be handed to a worker: {error!r}",
                                    started=True)
-
-    def _contain(self, error: Exception, doing: str) -> None:
-        """Log an unforeseen error of the master's pass: its traceback once per kind of
-        error, one line after that."""
-        kind = type(error).__name__
-        if kind in self.contained:
-            log.error("Error while %s: %r", doing, error)
-        else:
-            self.contained.add(kind)
-            log.exception("Error while %s (the pool goes on)", doing)
 
     def _assign(self, state: SlotState, job: Job) -> None:
         slot = self.table().slot(state.index)
