@@ -22,7 +22,7 @@ from ocrmp.ocr.pages import iter_pages
 from ocrmp.ocr.pipeline import Pipeline
 from ocrmp.ocr.settings import OcrSettings
 from tests.hostile import blank_pages, page_tree_bomb, stroke_bomb, stroke_pages
-from tests.unit.ocr.test_pages import page_pixels, scan_pdf
+from tests.unit.ocr.test_pages import image_bytes, page_pixels, scan_pdf
 
 
 def test_a_document_may_take_a_page_timeout_per_page_up_to_the_cap() -> None:
@@ -142,10 +142,14 @@ def test_waiting_for_a_rate_limit_between_pages_is_not_the_document_time() -> No
     assert result.pages == 3
 
 
-def test_a_long_run_of_blank_pages_stops_the_document_with_its_reason() -> None:
+@pytest.mark.parametrize("name", ["b.pdf", "b.tif"])
+def test_a_long_run_of_blank_pages_stops_the_document_with_its_reason(name: str) -> None:
     pipeline = Pipeline(OcrSettings(dpi=50), engine=SlowEngine(0.0))  # type: ignore[arg-type]
+    white = np.full((200, 150), 255, np.uint8)
+    data = (blank_pages(BLANK_RUN + 5) if name.endswith(".pdf")
+            else image_bytes([white] * (BLANK_RUN + 5), "TIFF"))
     with pytest.raises(BlankPages) as info:
-        pipeline.process(blank_pages(BLANK_RUN + 5), "acte", source="b.pdf")
+        pipeline.process(data, "acte", source=name)
     assert info.value.permanent
 
 
