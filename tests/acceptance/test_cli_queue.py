@@ -285,3 +285,19 @@ def test_a_file_name_that_is_not_utf8_is_one_line_and_nothing_stored(
     one_line_error(done)
     assert rows(dsn) == []
     assert not (tmp_path / "storage").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="choosing another group needs root")
+def test_a_storage_shared_with_a_group_gets_group_readable_copies(
+        dsn: str, tmp_path: Path) -> None:
+    root = tmp_path / "storage"
+    root.mkdir()
+    os.chown(root, 0, NOBODY)  # the group the operator shares the storage with
+    root.chmod(0o2750)
+    done = ocrmp(dsn, tmp_path, "enqueue", str(write(tmp_path / "scan.pdf")), "--kind",
+                 "acte", "--storage-root", str(root))
+    assert done.returncode == 0, done.stderr
+    [queued] = rows(dsn)
+    copy = root / queued["supabase_path"]
+    assert (copy.stat().st_mode & 0o7777, copy.stat().st_gid) == (0o640, NOBODY)
+    assert (copy.parent.stat().st_mode & 0o7777, copy.parent.stat().st_gid) == (0o2750, NOBODY)
