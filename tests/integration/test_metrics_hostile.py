@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import resource
+import os
+import shutil
 import signal
 import socket
 import struct
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +23,8 @@ from tests.doubles import FAKE
 from tests.poolrun import Pool, enqueue, eventually, statuses
 
 CAP = 4
+NOBODY = 65534
+SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin:/bin") or sys.executable
 
 
 @pytest.fixture
@@ -68,28 +73,39 @@ def test_a_client_that_hangs_up_mid_request_leaves_no_traceback(
     assert capfd.readouterr().err == ""
 
 
-def test_a_thousand_idle_connections_leave_the_master_serving_jobs(
+# Another local user's program: open so many connections and hold them until told.
+_HOLDER = """
+import resource, socket, sys
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+held = [socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+        for _ in range(int(sys.argv[2]))]
+print(len(held), flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="connecting as another user needs root")
+def test_a_thousand_idle_connections_of_another_user_leave_the_master_serving_jobs(
         dsn: str, tmp_path: Path) -> None:
     """Under the soft limit of 1,024 descriptors a unit gets by default."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard < 1300:
-        pytest.skip("needs 1,300 descriptors for the test's own connections")
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     port = free_port()
     pool = Pool(dsn, tmp_path, "--size", "1", "--runner", FAKE, "--metrics-port", str(port))
     pool.start()
-    clients: list[socket.socket] = []
+    holder = None
     try:
         psutil.Process(pool.pid).rlimit(psutil.RLIMIT_NOFILE, (1024, 1024))
         eventually(lambda: _accepts(port), what="the metrics port open")
-        clients = connect(port, 1100)
+        holder = subprocess.Popen([SYSTEM_PYTHON, "-c", _HOLDER, str(port), "1100"], cwd="/",
+                                  user=NOBODY, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert holder.stdout is not None and holder.stdout.readline() == b"1100\n"
         enqueue(dsn, 5, "acte", "fake:sleep=0")
         eventually(lambda: statuses(dsn) == {5: 5}, what="every job done")
         assert pool.proc is not None and pool.proc.poll() is None, pool.log()
     finally:
-        for sock in clients:
-            sock.close()
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        if holder is not None:
+            holder.kill()
+            holder.wait()
         with contextlib.suppress(ProcessLookupError):
             pool.signal(signal.SIGTERM)
         pool.wait()
