@@ -68,6 +68,7 @@ class Scheduler:
                  allow: Callable[[str, int], tuple[int, float]] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
+        self.clock = clock
         self.allow = allow or (lambda env, wanted: (wanted, 0.0))
         self.not_before = 0.0  # a rate limit said: no claim before this (monotonic)
         self.rng = rng = rng or random.Random()
@@ -99,14 +100,15 @@ class Scheduler:
     def listeners(self) -> list[ReadyListener]:
         return [env.listener for env in self.envs.values()]
 
-    def notified(self, listener: ReadyListener, now: float | None = None) -> None:
+    def notified(self, listener: ReadyListener) -> None:
         """Rows became ready: claim, and count that environment's queue again (the
         notification says nothing of them)."""
         if listener.drain():
             self.claim_due = True
             env = self.envs[listener.env]
-            self._guard(env, time.monotonic() if now is None else now,
-                        lambda e: setattr(e, "depths", e.store.ready_depths()))
+            if env.up(self.clock()):
+                self._guard(env, self.clock(),
+                            lambda e: setattr(e, "depths", e.store.ready_depths()))
 
     def maintain(self, now: float) -> None:
         """Reconnect listeners, poll as a backstop, refresh depths."""
