@@ -70,6 +70,7 @@ def postgres(dsn: str | None, prefix: str = "bench") -> Iterator[Server]:
         yield Server(dsn, "given by --dsn", prefix)
         return
     with tempfile.TemporaryDirectory(prefix="ocrmp-bench-") as tmp:
+        Path(tmp).chmod(0o711)  # as root the server runs as its own user, who must pass
         server = EmbeddedPostgres(Path(tmp) / "postgres")
         server.start()
         try:

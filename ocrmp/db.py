@@ -82,15 +82,20 @@ def translated(where: str) -> Iterator[None]:
 
 
 def connect(dsn: str, *, autocommit: bool = True, timeout_s: float = 5.0,
-            application_name: str = "ocrmp") -> psycopg.Connection:
-    """Open a connection, or raise DatabaseUnavailable naming host:port/db (never the password)."""
+            application_name: str = "ocrmp",
+            statement_timeout_s: float | None = None) -> psycopg.Connection:
+    """Open a connection, or raise DatabaseUnavailable naming host:port/db (never the password).
+    With `statement_timeout_s`, the server cancels a statement running longer: what an
+    operator's command asks ends even when its client is killed."""
     where = describe_dsn(dsn)
+    # The claim's CTE re-planned on every call costs more than running it: a generic plan,
+    # once prepared, is reused (psycopg prepares a statement after a few executions).
+    options = "-c plan_cache_mode=force_generic_plan"
+    if statement_timeout_s is not None:
+        options += f" -c statement_timeout={int(statement_timeout_s * 1000)}"
     try:
-        # The claim's CTE re-planned on every call costs more than running it: a generic plan,
-        # once prepared, is reused (psycopg prepares a statement after a few executions).
         return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=max(1, int(timeout_s)),
-                               application_name=application_name,
-                               options="-c plan_cache_mode=force_generic_plan")
+                               application_name=application_name, options=options)
     except psycopg.ProgrammingError as error:
         raise DatabaseUnavailable(f"invalid DSN: {redact(str(error))}") from error
     except psycopg.Error as error:

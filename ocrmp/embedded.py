@@ -69,8 +69,9 @@ def _check_socket_path(path: Path) -> None:
 
 # Held while the service user is looked up and created: two processes starting servers at
 # once (test workers, two pools) would otherwise both run useradd, and the loser's files end
-# up owned by a uid that no longer exists.
-_USERADD_LOCK = Path("/run/lock/ocrmp-useradd.lock")
+# up owned by a uid that no longer exists. In /run, where only root creates files: in
+# /run/lock any local user could hold it first and stop the pool from starting.
+_USERADD_LOCK = Path("/run/ocrmp-useradd.lock")
 
 
 def _service_user() -> str | None:
@@ -91,12 +92,37 @@ def _service_user() -> str | None:
     return SERVICE_USER
 
 
-def _open_path_to(path: Path) -> None:
-    """Let the service user traverse every parent of path (root-owned temp dirs are 0700)."""
-    for parent in [path, *path.parents]:
-        mode = parent.stat().st_mode
-        if mode & 0o011 != 0o011:
-            parent.chmod(mode | 0o011)
+def _make_reachable(directory: Path, user: str) -> None:
+    """Create `directory` and its missing parents so the service user may pass through
+    them (0711: traversed, never listed); an existing directory it cannot pass is never
+    loosened: ConfigError saying which, and what to do."""
+    missing = []
+    existing = directory
+    while not existing.exists():
+        missing.append(existing)
+        existing = existing.parent
+    entry = pwd.getpwnam(user)
+    groups = {entry.pw_gid, *os.getgrouplist(user, entry.pw_gid)}
+    blocked = blocking_parent(existing, entry.pw_uid, groups)
+    if blocked is not None:
+        raise ConfigError(f"the embedded PostgreSQL runs as {user}, which cannot reach "
+                          f"{directory}: {blocked} is mode {blocked.stat().st_mode & 0o777:o}; "
+                          "choose an OCRMP_DATA_DIR it can reach (the default, "
+                          "/var/lib/ocrmp, is), or give ocrmp a database (DEV_DATABASE_URL)")
+    for level in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            level.mkdir()
+            level.chmod(0o711)  # made here: its mode is ours to choose, whatever the umask
+
+
+def blocking_parent(path: Path, uid: int, groups: set[int]) -> Path | None:
+    """The first of path and its parents that user `uid` (in `groups`) may not pass."""
+    for level in [path, *path.parents]:
+        info = level.stat()
+        bit = 0o100 if info.st_uid == uid else 0o010 if info.st_gid in groups else 0o001
+        if not info.st_mode & bit:
+            return level
+    return None
 
 
 @dataclass
@@ -162,9 +188,10 @@ class EmbeddedPostgres:
         return self.passfile.exists()
 
     def init(self) -> None:
+        if self.user:
+            _make_reachable(self.datadir.parent, self.user)
         self.datadir.mkdir(parents=True, exist_ok=True)
         if self.user:
-            _open_path_to(self.datadir.parent)
             shutil.chown(self.datadir, self.user, self.user)
         self.datadir.chmod(0o700)
         password = secrets.token_urlsafe(32)

@@ -40,12 +40,22 @@ def _exception_text(formatter: logging.Formatter, record: logging.LogRecord) -> 
     return redact(formatter.formatException(record.exc_info))
 
 
+# Control characters (and the Unicode line breaks) as escapes: a document number or path
+# from a queue row cannot start a line of its own, move the cursor or colour a terminal.
+_ESCAPES = {code: f"\\x{code:02x}" for code in [*range(0x20), *range(0x7F, 0xA0)]}
+_ESCAPES.update({0x2028: "\\u2028", 0x2029: "\\u2029"})
+
+
+def escape(text: str) -> str:
+    return text.translate(_ESCAPES)
+
+
 class HumanFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created))
         fields = extra_fields(record)
-        tail = " ".join(f"{key}={value}" for key, value in fields.items())
-        line = f"{stamp} {record.levelname:<7} {record.getMessage()}"
+        tail = " ".join(f"{key}={escape(str(value))}" for key, value in fields.items())
+        line = f"{stamp} {record.levelname:<7} {escape(record.getMessage())}"
         line = f"{line} {{{tail}}}" if tail else line
         if record.exc_info:
             line += "\n" + _exception_text(self, record)

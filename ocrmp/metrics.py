@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -315,18 +316,55 @@ class PoolMetrics:
         return max(0.0, self._clock() - self._last_beat)
 
 
+# Connections served at once, each by its own thread. Past it a connection is closed as
+# soon as accepted: whoever opens connections without end holds a few descriptors and
+# threads of the master, never all of them.
+MAX_CONNECTIONS = 8
+READ_TIMEOUT_S = 5.0  # a client that sends no request within this is dropped
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    block_on_close = False  # shutdown never waits for a slow client
+    request_queue_size = 64  # a burst of connections waits in the kernel, not refused
 
     def __init__(self, address: tuple[str, int], metrics: PoolMetrics,
-                 stale_after_s: float) -> None:
+                 stale_after_s: float, max_connections: int = MAX_CONNECTIONS) -> None:
         super().__init__(address, _Handler)
         self.metrics = metrics
         self.stale_after_s = stale_after_s
+        self.room = threading.BoundedSemaphore(max_connections)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.room.acquire(blocking=False):
+            self.shutdown_request(request)  # full: closed at once, nothing read
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.room.release()  # no thread started: its place is free again
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.room.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that goes away or says nothing in time is its own business; anything
+        else is logged in one line."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, OSError):  # timeouts and resets are OSErrors
+            log.error("Metrics request from %s failed: %r", client_address[0], error)
+
+    def handle_timeout(self) -> None:
+        pass
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    timeout = READ_TIMEOUT_S  # the socket's: a request line or header not sent in time
 
     def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
         path = self.path.split("?", 1)[0]
@@ -406,10 +444,10 @@ class MetricsServer:
 
 
 def serve(metrics: PoolMetrics, host: str = "127.0.0.1", port: int = 0,
-          stale_after_s: float = 10) -> MetricsServer:
+          stale_after_s: float = 10, max_connections: int = MAX_CONNECTIONS) -> MetricsServer:
     """Serve /metrics and /healthz from a daemon thread; port 0 picks a free port."""
     try:
-        httpd = _Server((host, port), metrics, stale_after_s)
+        httpd = _Server((host, port), metrics, stale_after_s, max_connections)
     except OSError as error:
         raise ConfigError(f"cannot serve metrics on {host}:{port}: {error.strerror} "
                           "(choose another --metrics-port)") from None

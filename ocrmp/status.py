@@ -10,7 +10,7 @@ from typing import Any
 
 from ocrmp.config import Settings
 from ocrmp.errors import OcrmpError
-from ocrmp.store import FlaggedCount, JobStore, StatusCount
+from ocrmp.store import OPERATOR_STATEMENT_S, FlaggedCount, JobStore, StatusCount
 from ocrmp.vocabulary import Status
 
 
@@ -42,7 +42,8 @@ def queue_summary(counts: Sequence[StatusCount],
 
 
 def environment_status(env: str, dsn: str) -> dict[str, Any]:
-    store = JobStore(dsn, env, application_name="ocrmp-status")
+    store = JobStore(dsn, env, application_name="ocrmp-status",
+                     statement_timeout_s=OPERATOR_STATEMENT_S)
     try:
         return {"reachable": True,
                 "kinds": queue_summary(store.stats(), store.flagged_counts())}

@@ -22,6 +22,9 @@ from ocrmp.errors import DatabaseUnavailable, StaleAttempt
 from ocrmp.sqlfiles import queries
 from ocrmp.vocabulary import Environment
 
+# What an operator's command (status, review, requeue, enqueue, db check) lets one
+# statement run: the server cancels it after that, even when the command was killed.
+OPERATOR_STATEMENT_S = 60.0
 
 @dataclass(frozen=True)
 class JobRef:
@@ -75,16 +78,18 @@ class NamedQueries:
     ours, saying which query on which database."""
 
     def __init__(self, dsn: str, sql: Mapping[str, str], where: str, *,
-                 application_name: str) -> None:
+                 application_name: str, statement_timeout_s: float | None = None) -> None:
         self.dsn = dsn
         self.sql = sql
         self.where = where
         self._application_name = application_name
+        self._statement_timeout_s = statement_timeout_s
         self._conn: psycopg.Connection | None = None
 
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = connect(self.dsn, application_name=self._application_name)
+            self._conn = connect(self.dsn, application_name=self._application_name,
+                                 statement_timeout_s=self._statement_timeout_s)
         return self._conn
 
     def run(self, name: str, params: dict[str, Any] | None = None, *,
@@ -120,12 +125,14 @@ class JobStore:
     """The queue of one environment's database."""
 
     def __init__(self, dsn: str, env: str = Environment.DEV, *,
-                 application_name: str = "ocrmp") -> None:
+                 application_name: str = "ocrmp",
+                 statement_timeout_s: float | None = None) -> None:
         self.dsn = dsn
         self.env = env
         self.where = f"{env} database {describe_dsn(dsn)}"
         self._queries = NamedQueries(dsn, queries(), self.where,
-                                     application_name=application_name)
+                                     application_name=application_name,
+                                     statement_timeout_s=statement_timeout_s)
         self._run = self._queries.run
 
     def close(self) -> None:

@@ -53,8 +53,11 @@ class RedisServer:
 
 def start_postgres() -> EmbeddedPostgres:
     """A private server in a directory of its own outside pytest's temp tree: pytest resets
-    that tree to mode 0700, which would lock out the server's unprivileged user."""
-    server = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="ocrmp-test-pg-")) / "data")
+    that tree to mode 0700, which would lock out the server's unprivileged user. Its
+    directory is opened to it here (ocrmp never loosens a directory it did not make)."""
+    home = Path(tempfile.mkdtemp(prefix="ocrmp-test-pg-"))
+    home.chmod(0o711)
+    server = EmbeddedPostgres(home / "data")
     server.start()
     return server
 

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import fcntl
 import os
+import stat
 import struct
 import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from ocrmp.errors import PoolError
 
 _WORD = struct.Struct("=q")
 _STRIPES = 1024
@@ -57,10 +60,27 @@ class _LockFile:
         # inherited one releases nothing: POSIX locks belong to the process holding them).
         if self.fd >= 0:
             os.close(self.fd)
-        fd = os.open(_lock_path(), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fd = open_lock_file(_lock_path())
         self.threads = [threading.Lock() for _ in range(_STRIPES)]
         self.fd = fd
         self.pid = os.getpid()
+
+
+def open_lock_file(path: str) -> int:
+    """The lock file, never through a link and only if it is this user's own: one another
+    local user made first (in /dev/shm, where anyone may) is refused, saying whose."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as error:
+        raise PoolError(f"{path}: cannot open the atomics' lock file ({error.strerror});"
+                              " remove what is there, or build the C extension") from None
+    info = os.fstat(fd)
+    if info.st_uid != os.geteuid() or not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise PoolError(f"{path}: the atomics' lock file belongs to uid {info.st_uid}, "
+                              "not to this user; remove it (as root), or build the C "
+                              "extension")
+    return fd
 
 
 def _lock_path() -> str:

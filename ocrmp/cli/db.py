@@ -18,7 +18,7 @@ from ocrmp.cli.options import POOL_OPTIONS, one_of, settings_from, with_options
 from ocrmp.config import Settings
 from ocrmp.errors import ConfigError, DatabaseError
 from ocrmp.exitcodes import ExitCode
-from ocrmp.store import JobStore
+from ocrmp.store import OPERATOR_STATEMENT_S, JobStore
 from ocrmp.vocabulary import Environment
 
 ENV_VARS = "OCR_DEV, OCR_STAGING, OCR_PROD and *_DATABASE_URL"
@@ -121,7 +121,8 @@ def check_command(config_file: Path | None, pool_name: str | None, envs: tuple[s
 
 
 def _diagnose(env: str, dsn: str) -> diag.Report:
-    store = JobStore(dsn, env, application_name="ocrmp-check")
+    store = JobStore(dsn, env, application_name="ocrmp-check",
+                     statement_timeout_s=OPERATOR_STATEMENT_S)
     try:
         return diag.diagnose(store)
     finally:

@@ -20,7 +20,7 @@ from ocrmp.cli.options import POOL_OPTIONS, env_help, one_of, settings_from, wit
 from ocrmp.config import Settings
 from ocrmp.exitcodes import ExitCode
 from ocrmp.storage_put import InputError, copy_into, expand, reference_in, sha256_of
-from ocrmp.store import JobStore
+from ocrmp.store import OPERATOR_STATEMENT_S, JobStore
 from ocrmp.vocabulary import Environment, Kind, Status
 
 PROGRESS_FROM = 20  # files; below this a progress bar is noise
@@ -30,7 +30,7 @@ def open_store(settings: Settings, env: str) -> JobStore:
     """The migrated queue of one environment, starting the embedded server if it is the one."""
     dsn = chosen_environments(settings, (env,))
     ready = prepare_databases(replace(settings, environments=dsn))
-    return JobStore(ready.environments[env], env)
+    return JobStore(ready.environments[env], env, statement_timeout_s=OPERATOR_STATEMENT_S)
 
 
 @main.command(cls=Command)

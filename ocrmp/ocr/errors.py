@@ -74,6 +74,12 @@ class PageTooComplex(DocumentError):
     OCRMP_MAX_MEGAPIXELS) or crashes it; re-export it as a scan at 300 dpi."""
 
 
+class BlankPages(DocumentError):
+    """has a long run of pages that read as blank and more pages after them; stopped
+    rather than read on for hours: check the scan (an empty feed, a wrong export) and
+    upload the document's real pages."""
+
+
 class DocumentTooLarge(DocumentError):
     """is larger than the document size cap (OCRMP_MAX_DOCUMENT_MB); split it or raise
     the cap."""
@@ -90,6 +96,11 @@ class DocumentNotFound(DocumentError):
 class PathEscapesRoot(DocumentError):
     """points outside the storage root (absolute path, '..' or a symlink out); refused,
     fix the supabase_path."""
+
+
+class PathTooLong(DocumentError):
+    """has a supabase_path longer than a worker's slot carries; refused, store the document
+    under a shorter path (at most 768 bytes)."""
 
 
 class NotARegularFile(DocumentError):

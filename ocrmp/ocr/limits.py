@@ -17,6 +17,16 @@ from dataclasses import dataclass
 
 from ocrmp.ocr.settings import OcrSettings
 
+# Pages in a row that read as blank before a document is stopped: far more than the backs
+# of a scanned deed, far fewer than the thousands a file of empty pages holds.
+BLANK_RUN = 25
+
+
+def blank_run_over(run: int, done: int, pages: int) -> bool:
+    """Whether the last `run` pages read, all blank, stop the document: pages remain, and
+    the run is as long as no real document's."""
+    return run >= BLANK_RUN and done < pages
+
 
 def document_limit_s(pages: int, settings: OcrSettings) -> float:
     return min(max(pages, 1) * settings.page_timeout_s, settings.document_timeout_s)

@@ -29,13 +29,15 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
-from ocrmp.ocr.bounded import Budget
+from ocrmp.ocr.bounded import Budget, Died, TimedOut, run_each
 from ocrmp.ocr.errors import (
     CorruptDocument,
     EmptyDocument,
     EncryptedDocument,
     ImageTooLarge,
     NotAPdf,
+    PageTooComplex,
+    RenderTimeout,
     TooManyPages,
     UnsupportedFormat,
 )
@@ -108,11 +110,14 @@ def _whole(data: Document) -> bytes:
 
 
 def iter_pages(data: Document, *, settings: OcrSettings, source: str,
-               budget: Budget | None = None) -> Iterator[PageImage | PageText]:
-    """Yield the document's pages in order, each decoded only when asked for."""
-    if detect_format(_head(data), source) == "pdf":
-        return _pdf_pages(data, settings, source, budget)
-    return _image_pages(data, settings, source, budget)
+               budget: Budget | None = None,
+               count: int | None = None) -> Iterator[PageImage | PageText]:
+    """Yield the document's pages in order, each decoded only when asked for; `count`:
+    what `count_pages` said, if asked already."""
+    if count is None:
+        count = count_pages(data, source=source, settings=settings)
+    _check_page_count(count, settings, source)
+    return read_pages(_page_reader(data, settings, source), count, settings, source, budget)
 
 
 def read_page(data: Document, index: int, shape: Callable[[PageImage | PageText], T], *,
@@ -120,27 +125,48 @@ def read_page(data: Document, index: int, shape: Callable[[PageImage | PageText]
     """Page `index` (0-based) alone, read as `iter_pages` reads it (in a child, under the
     page timeout and the megapixel and memory caps), and `shape`d in that child: the web
     console draws a page this way, so a hostile document costs it a child, never itself."""
-    if detect_format(_head(data), source) == "pdf":
-        with _open_pdf(data, source) as pdf:
-            count = len(pdf)
-        read: Callable[[int], PageImage | PageText] = functools.partial(
-            _read_pdf_page_alone, data, settings, source)
-    else:
-        with _open_image(data, source) as image:
-            count = getattr(image, "n_frames", 1)
-        read = functools.partial(_read_frame, data, settings, source)
+    count = count_pages(data, source=source, settings=settings)
     _check_page_count(count, settings, source)
     if not 0 <= index < count:
         raise EmptyDocument(source, f"no page {index + 1}: the document has {count}")
+    read = _page_reader(data, settings, source)
     return next(read_pages(lambda _: shape(read(index)), 1, settings, source, None))
 
 
-def count_pages(data: Document, *, source: str) -> int:
+def _page_reader(data: Document, settings: OcrSettings,
+                 source: str) -> Callable[[int], PageImage | PageText]:
+    """What reads page `index` of the document, in a reading child."""
     if detect_format(_head(data), source) == "pdf":
-        with _open_pdf(data, source) as pdf:
-            return len(pdf)
+        return functools.partial(_read_pdf_page_alone, data, settings, source)
+    return functools.partial(_read_frame, data, settings, source)
+
+
+def count_pages(data: Document, *, source: str, settings: OcrSettings | None = None) -> int:
+    """The document's pages, counted in a child bounded as a page's reading is: finding
+    the pages parses the document's page tree, which a small file can make take
+    gigabytes or minutes (a page tree in nested compressed object streams)."""
+    settings = settings or OcrSettings()
+    pdf = detect_format(_head(data), source) == "pdf"
+    [outcome] = run_each([functools.partial(_count_here, data, source, pdf)],
+                         budget=lambda: settings.page_timeout_s,
+                         memory_bytes=settings.render_memory_bytes, max_bytes=0)
+    if isinstance(outcome, TimedOut):
+        raise RenderTimeout(source, f"counting its pages: stopped after {outcome.seconds:.3g} s")
+    if isinstance(outcome, Died):
+        cap_mb = settings.render_memory_bytes // 2**20
+        raise PageTooComplex(source, f"its page tree: the reader, capped at {cap_mb} MB, "
+                                     f"was {outcome}")
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return int(outcome)
+
+
+def _count_here(data: Document, source: str, pdf: bool) -> int:
+    if pdf:
+        with _open_pdf(data, source) as document:
+            return len(document)
     with _open_image(data, source) as image:
-        return getattr(image, "n_frames", 1)
+        return int(getattr(image, "n_frames", 1))
 
 
 def _check_megapixels(width: float, height: float, settings: OcrSettings, source: str,
@@ -178,10 +204,20 @@ def _check_page_count(count: int, settings: OcrSettings, source: str) -> None:
 
 # --- PDF ---------------------------------------------------------------------------------
 
+# An open descriptor's own name (storage.OpenedDocument.path): the file opened, whatever
+# its name in storage points at now.
+_OPEN_FILES = Path("/proc/self/fd")
+
+
 @contextlib.contextmanager
 def _open_pdf(data: Document, source: str) -> Iterator[pdfium.PdfDocument]:
     try:
-        pdf = pdfium.PdfDocument(data)
+        if isinstance(data, Path) and data.parent == _OPEN_FILES:
+            # pypdfium2 resolves a path before opening it by name, which would name the file
+            # in storage again: an open descriptor is read as a stream instead.
+            pdf = pdfium.PdfDocument(open(data, "rb"), autoclose=True)  # noqa: SIM115
+        else:
+            pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         raise _pdf_open_error(exc, data, source) from None
     try:
@@ -208,15 +244,6 @@ def _no_pages(data: bytes) -> bool:
     # by its page tree: a /Count of 0 and no page object.
     return (re.search(rb"/Count\s*0\b", data) is not None
             and re.search(rb"/Type\s*/Page(?!s)", data) is None)
-
-
-def _pdf_pages(data: Document, settings: OcrSettings, source: str,
-               budget: Budget | None) -> Iterator[PageImage | PageText]:
-    with _open_pdf(data, source) as pdf:
-        count = len(pdf)
-    _check_page_count(count, settings, source)
-    read = functools.partial(_read_pdf_page_alone, data, settings, source)
-    return read_pages(read, count, settings, source, budget)
 
 
 def _read_pdf_page_alone(data: Document, settings: OcrSettings, source: str,
@@ -330,17 +357,6 @@ def _open_image(data: Document, source: str) -> Iterator[Image.Image]:
         yield image
     finally:
         image.close()
-
-
-def _image_pages(data: Document, settings: OcrSettings, source: str,
-                 budget: Budget | None) -> Iterator[PageImage | PageText]:
-    """The frames of an image file, decoded in reading children as PDF pages are: a
-    small file can hold a frame that decodes for minutes."""
-    with _open_image(data, source) as image:
-        count = getattr(image, "n_frames", 1)
-    _check_page_count(count, settings, source)
-    read = functools.partial(_read_frame, data, settings, source)
-    return read_pages(read, count, settings, source, budget)
 
 
 def _read_frame(data: Document, settings: OcrSettings, source: str, index: int) -> PageImage:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from ocrmp.ocr.deed import read_deed
 from ocrmp.ocr.engines import Engine, load_engine
 from ocrmp.ocr.errors import (
+    BlankPages,
     DocumentTimeout,
     EngineCrashed,
     EngineTimeout,
@@ -24,7 +25,7 @@ from ocrmp.ocr.errors import (
     UnsupportedKind,
 )
 from ocrmp.ocr.ledger import read_ledger
-from ocrmp.ocr.limits import DocumentClock
+from ocrmp.ocr.limits import DocumentClock, blank_run_over
 from ocrmp.ocr.page import Page
 from ocrmp.ocr.pages import Document, PageImage, PageText, count_pages, iter_pages
 from ocrmp.ocr.result import PageResult, page_result
@@ -108,11 +109,17 @@ class Pipeline:
             raise UnsupportedKind(source, repr(kind))
         started = time.perf_counter()
         result = OcrResult(kind=kind, engine=self.engine.name)
-        clock = DocumentClock.start(count_pages(data, source=source), self.settings)
+        count = count_pages(data, source=source, settings=self.settings)
+        clock = DocumentClock.start(count, self.settings)
+        blank = 0  # pages in a row read as blank, so far
         try:
             for page in self._pages(data, source, clock):
                 result.page_results.append(self._read(reader, page, source, clock))
                 del page  # drop the pixels before the next page is decoded, not after
+                blank = 0 if result.page_results[-1].text.strip() else blank + 1
+                if blank_run_over(blank, result.pages, clock.pages):
+                    raise BlankPages(source, f"pages {result.pages - blank + 1} to "
+                                             f"{result.pages} of {clock.pages} are blank")
                 if on_page is not None:
                     with clock.paused():
                         on_page(result.pages)
@@ -143,7 +150,7 @@ class Pipeline:
     def _pages(self, data: Document, source: str,
                clock: DocumentClock) -> Iterator[PageImage | PageText]:
         pages = iter_pages(data, settings=self.settings, source=source,
-                           budget=clock.page_allowance)
+                           budget=clock.page_allowance, count=clock.pages)
         done = 0
         while True:
             if clock.page_allowance() <= 0 and done < clock.pages:

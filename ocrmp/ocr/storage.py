@@ -7,6 +7,7 @@ endpoint, or any web server).
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import urllib.error
@@ -66,25 +67,25 @@ class LocalStorage:
         if not self.root.is_dir():
             raise ConfigError(f"OCRMP_STORAGE_ROOT={root!r} is not a directory")
 
-    def locate(self, supabase_path: str) -> Path:
-        """The document's file, checked as fetch checks it, for reading page by page."""
-        target = self.root.joinpath(*_relative_parts(supabase_path))
-        # resolve() follows symlinks: a link pointing out of the root is caught here.
-        resolved = target.resolve()
-        if not resolved.is_relative_to(self.root):
-            raise PathEscapesRoot(supabase_path)
+    def open(self, supabase_path: str) -> OpenedDocument:
+        """The document's file, opened once and checked on what was opened: every later
+        read goes through this descriptor, never the name, so a file swapped after the
+        open is never read. No symlink is followed, at any depth: each directory is
+        opened below the one before it (O_NOFOLLOW), and a name that is a link is
+        refused, so a link cannot lead out of the root, nor round in a loop."""
+        parts = _relative_parts(supabase_path)
+        fd = _open_below(str(self.root), parts, supabase_path)
         try:
-            info = resolved.stat()
-        except (FileNotFoundError, NotADirectoryError):
-            raise DocumentNotFound(supabase_path) from None
-        except PermissionError as exc:
-            raise StorageUnavailable(supabase_path, f"permission denied: {exc}") from None
-        if stat.S_ISDIR(info.st_mode):
-            raise DocumentNotFound(supabase_path)
-        refuse_irregular(info, supabase_path)
-        if info.st_size > self.max_bytes:
-            raise DocumentTooLarge(supabase_path, f"{info.st_size} bytes")
-        return resolved
+            info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
+                raise DocumentNotFound(supabase_path)
+            refuse_irregular(info, supabase_path)
+            if info.st_size > self.max_bytes:
+                raise DocumentTooLarge(supabase_path, f"{info.st_size} bytes")
+        except BaseException:
+            os.close(fd)
+            raise
+        return OpenedDocument(fd)
 
     def store_beside(self, supabase_path: str, suffix: str, data: bytes) -> str:
         """`data` written whole beside the document, named as it is with `suffix` in place
@@ -100,23 +101,90 @@ class LocalStorage:
         return "/".join([*parts[:-1], name])
 
     def fetch(self, supabase_path: str) -> bytes:
-        resolved = self.locate(supabase_path)
-        try:
-            # Checked again on what was opened: the file may have been replaced meanwhile,
-            # and opening a FIFO without O_NONBLOCK waits for a writer.
-            fd = os.open(resolved, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            raise DocumentNotFound(supabase_path) from None
-        except PermissionError as exc:
-            raise StorageUnavailable(supabase_path, f"permission denied: {exc}") from None
-        except OSError:  # ELOOP: a link put in its place since locate()
-            raise PathEscapesRoot(supabase_path) from None
-        with os.fdopen(fd, "rb") as file:
-            refuse_irregular(os.fstat(fd), supabase_path)
-            data = file.read(self.max_bytes + 1)
+        with self.open(supabase_path) as document:
+            data = document.read(self.max_bytes + 1)
         if len(data) > self.max_bytes:
             raise DocumentTooLarge(supabase_path, f"more than {self.max_bytes} bytes")
         return data
+
+
+# Directories are walked without following links; the file is opened without blocking on
+# a FIFO (checked by fstat right after).
+_DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _open_below(root: str, parts: list[str], supabase_path: str) -> int:
+    """A descriptor of root/parts..., each part opened in the one before, none a link."""
+    try:
+        here = os.open(root, _DIRECTORY)
+    except OSError as exc:
+        raise StorageUnavailable(supabase_path, f"storage root: {exc.strerror}") from None
+    try:
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            try:
+                opened = os.open(part, _FILE if last else _DIRECTORY, dir_fd=here)
+            except OSError as exc:
+                raise _open_error(exc, part, here, supabase_path) from None
+            os.close(here)
+            here = opened
+        return here
+    except BaseException:
+        os.close(here)
+        raise
+
+
+def _open_error(exc: OSError, part: str, parent: int, supabase_path: str) -> Exception:
+    """What an open below the root that failed says of the document."""
+    try:
+        info: os.stat_result | None = os.lstat(part, dir_fd=parent)
+    except OSError:
+        info = None
+    if exc.errno == errno.ELOOP or (info is not None and stat.S_ISLNK(info.st_mode)):
+        return PathEscapesRoot(supabase_path)  # a link, whatever it points at
+    if info is not None and exc.errno == errno.ENXIO:  # a socket
+        return NotARegularFile(supabase_path, "a socket")
+    if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
+        return DocumentNotFound(supabase_path)
+    if isinstance(exc, PermissionError):
+        return StorageUnavailable(supabase_path, f"permission denied: {exc.strerror}")
+    return StorageUnavailable(supabase_path, exc.strerror or str(exc))
+
+
+class OpenedDocument:
+    """A document opened by `LocalStorage.open`: read it through `path`, which names the
+    open file itself (/proc/self/fd/N, inherited by forked children), never its name in
+    the storage. Close it when done (a context manager)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    @property
+    def path(self) -> Path:
+        return Path(f"/proc/self/fd/{self.fd}")
+
+    def read(self, limit: int) -> bytes:
+        chunks: list[bytes] = []
+        offset = 0
+        while offset < limit:
+            chunk = os.pread(self.fd, min(_CHUNK, limit - offset), offset)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            offset += len(chunk)
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def __enter__(self) -> OpenedDocument:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def refuse_irregular(info: os.stat_result, source: str) -> None:

@@ -23,14 +23,17 @@ import random
 from collections.abc import Callable, Sequence
 
 from ocrmp.config import Settings
+from ocrmp.errors import job_error_text
+from ocrmp.ocr.errors import PathTooLong
 from ocrmp.pool import policy
+from ocrmp.pool.contain import Containment
 from ocrmp.pool.coordination import Coordination
 from ocrmp.pool.every import Every
 from ocrmp.pool.observe import Counted, Observer
 from ocrmp.pool.record import FOLLOW_RING
 from ocrmp.pool.scheduler import IdleWorker, Scheduler
 from ocrmp.pool.slots import Command, Phase, Record, SlotSnapshot, SlotTable
-from ocrmp.pool.worker import follow_from_text, job_to_slot
+from ocrmp.pool.worker import check_path, follow_from_text, job_to_slot
 from ocrmp.pool.workerslot import SlotState
 from ocrmp.store import Job
 from ocrmp.vocabulary import MODES, Kind
@@ -54,6 +57,7 @@ class Dispatcher:
         self.scheduler = Scheduler(settings, rng, allow=self.allow_jobs, clock=clock)
         self.rebalancing = Every(lambda: self.settings.rebalance_interval_s, clock=clock)
         self.mode_target: dict[str, int] = {}
+        self.containment = Containment(clock)
 
     def live(self) -> list[SlotState]:
         return [state for state in self.slots if state.pid]
@@ -116,6 +120,22 @@ class Dispatcher:
         self.scheduler.rescue(self.clock())
 
     def hand_over(self, state: SlotState, job: Job) -> None:
+        """Hand a claimed job to an idle worker. Nothing a row holds stops the master: a job
+        the slot cannot carry ends in 4 with its reason, and anything unforeseen is this
+        job's failure (released, its attempt counted), logged, and the pool goes on."""
+        try:
+            check_path(job)
+            self._assign(state, job)
+        except PathTooLong as error:
+            log.warning("Refused job", extra={"job_id": job.id, "env": job.env,
+                                              "error": job_error_text(error)})
+            self.scheduler.refuse(job, job_error_text(error))
+        except Exception as error:
+            self.containment.contain(error, f"handing job {job.id} to {state.name}")
+            self.scheduler.release(job, f"could not be handed to a worker: {error!r}",
+                                   started=True)
+
+    def _assign(self, state: SlotState, job: Job) -> None:
         slot = self.table().slot(state.index)
         self.observer.handed_over(state.index, job, slot)
         state.job, state.job_seq, state.follow = job, job_to_slot(slot, job), 0
@@ -215,7 +235,8 @@ class Dispatcher:
         return allowed, retry_in
 
     def queue_drained(self) -> bool:
-        """--until-idle: nothing claimable, nothing running, every worker idle."""
+        """--until-idle: nothing claimable that this pool could ever serve, nothing
+        running, every worker idle; ready jobs of a kind no worker reads are reported."""
         if not self.settings.until_idle or self.inflight():
             return False
         live = self.live()
@@ -226,4 +247,10 @@ class Dispatcher:
         if not all(health.reachable for health in self.scheduler.health().values()):
             return False  # a queue not read is not an empty one: wait for it
         depths = self.scheduler.refresh_depths(self.clock(), force=True)
-        return sum(depths.values()) == 0
+        served, unserved = policy.servable(depths)
+        if served:
+            return False
+        if unserved:
+            log.warning("Ready jobs no worker of this pool serves, left as they are: %s",
+                        ", ".join(f"{n} of kind {kind or '(none)'}" for kind, n in unserved))
+        return True

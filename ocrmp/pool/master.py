@@ -94,7 +94,10 @@ class Master:
 
     def one_pass(self) -> None:
         self.sleep()
-        self.step()
+        try:
+            self.step()
+        except Exception as error:  # the rest of this pass is lost, not the pool
+            self.dispatcher.containment.contain(error, "a pass of the master")
 
     def step(self) -> None:
         """Everything a pass does once awake."""

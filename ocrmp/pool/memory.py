@@ -18,7 +18,7 @@ def tree_memory(pid: int) -> TreeMemory | None:
     try:
         root = psutil.Process(pid)
         processes = [root, *root.children(recursive=True)]
-    except psutil.Error:
+    except (psutil.Error, OSError):  # OSError: out of descriptors, say; the next sample
         return None
     rss = uss = 0
     for proc in processes:
@@ -28,7 +28,7 @@ def tree_memory(pid: int) -> TreeMemory | None:
             uss += getattr(full, "uss", 0)
         except psutil.AccessDenied:
             rss += proc.memory_info().rss
-        except psutil.Error:
+        except (psutil.Error, OSError):
             continue
     return TreeMemory(rss=rss, uss=uss)
 
@@ -43,6 +43,10 @@ class HostMemory:
         return self.available / self.total if self.total else 1.0
 
 
-def host_memory() -> HostMemory:
-    vm = psutil.virtual_memory()
+def host_memory() -> HostMemory | None:
+    """The host's memory now; None when it cannot be read (no descriptor left, say)."""
+    try:
+        vm = psutil.virtual_memory()
+    except OSError:
+        return None
     return HostMemory(available=vm.available, total=vm.total)

@@ -211,3 +211,13 @@ def environment_order(enabled: Sequence[str], tick: int, every: int = 3) -> list
 
 def _mib(value: int) -> str:
     return f"{value / (1 << 20):.0f} MiB"
+
+
+def servable(depths: Mapping[str, int]) -> tuple[int, list[tuple[str, int]]]:
+    """Claimable jobs a worker can take (of a kind that is a mode), and the others by kind
+    (an unknown `document_source`, or NULL, read as None): those wait for no worker of
+    any pool."""
+    served = sum(n for kind, n in depths.items() if kind in MODES)
+    unserved = sorted(((kind, n) for kind, n in depths.items() if kind not in MODES and n),
+                      key=lambda item: str(item[0]))
+    return served, unserved

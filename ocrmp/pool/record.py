@@ -22,6 +22,7 @@ RECORD_WORDS = 1360
 _WORKER_BASE = 176  # first worker word: its own cache line (176 * 8 = 22 * 64)
 FOLLOW_RING = 8  # follow-on jobs a worker may claim before its master notes them
 MASTER, WORKER = "master", "worker"
+DOCUMENT_NUMBER_BYTES = 64  # a label for people: cut to fit
 
 
 class Phase(IntEnum):
@@ -140,7 +141,7 @@ class Record:
     follow_until = Field(MASTER, int)
     follow_kind = Field(MASTER, *_KIND)
     follow_ack = Field(MASTER, int)
-    document_number = Text(64, cut=True)
+    document_number = Text(DOCUMENT_NUMBER_BYTES, cut=True)
     last_exit_reason = Text(96, cut=True)
     payload = Text(1024, cut=False)  # the job's other details, JSON
     phase = Field(WORKER, Phase)

@@ -31,7 +31,7 @@ MemoryReport = Callable[[str, int, int], None]  # worker name, rss, uss
 class Recycler:
     def __init__(self, settings: Settings, clock: Callable[[], float], rng: random.Random,
                  report: MemoryReport, *, measure: Callable[[int], TreeMemory | None] =
-                 tree_memory, host: Callable[[], HostMemory] = host_memory) -> None:
+                 tree_memory, host: Callable[[], HostMemory | None] = host_memory) -> None:
         self.settings = settings
         self.rng = rng
         self.report = report
@@ -83,6 +83,8 @@ class Recycler:
         if not self.checking.due():
             return self.capacity
         memory = self.host()
+        if memory is None:  # unreadable this time: keep the last decision
+            return self.capacity
         reserve = self.settings.memory_reserve
         self.memory_pressure = memory.share_available < reserve
         target = policy.capacity_target(desired, self.capacity, memory.available, memory.total,

@@ -49,9 +49,15 @@ class OcrRunner:
         self.writable = self.storage if isinstance(self.storage, LocalStorage) else None
 
     def run(self, job: Job, progress: Progress) -> Outcome:
-        # A local file is read page by page; a remote one has to be fetched whole.
-        locate = getattr(self.storage, "locate", None)
-        data = locate(job.supabase_path) if locate else self.storage.fetch(job.supabase_path)
+        # A local file is read page by page, through the one descriptor it was opened and
+        # checked by; a remote one has to be fetched whole.
+        opener = getattr(self.storage, "open", None)
+        if opener is None:
+            return self._process(self.storage.fetch(job.supabase_path), job, progress)
+        with opener(job.supabase_path) as document:
+            return self._process(document.path, job, progress)
+
+    def _process(self, data: bytes | Path, job: Job, progress: Progress) -> Outcome:
         result = self.pipeline.process(data, job.kind, source=job.supabase_path, on_page=progress)
         stored = result.to_json()
         if self.outputs:

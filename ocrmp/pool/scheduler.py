@@ -68,6 +68,7 @@ class Scheduler:
                  allow: Callable[[str, int], tuple[int, float]] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
+        self.clock = clock
         self.allow = allow or (lambda env, wanted: (wanted, 0.0))
         self.not_before = 0.0  # a rate limit said: no claim before this (monotonic)
         self.rng = rng = rng or random.Random()
@@ -100,12 +101,14 @@ class Scheduler:
         return [env.listener for env in self.envs.values()]
 
     def notified(self, listener: ReadyListener) -> None:
-        kinds = listener.drain()
-        if kinds:
+        """Rows became ready: claim, and count that environment's queue again (the
+        notification says nothing of them)."""
+        if listener.drain():
             self.claim_due = True
-            depths = self.envs[listener.env].depths
-            for kind in kinds:
-                depths[kind] = depths.get(kind, 0) + 1
+            env = self.envs[listener.env]
+            if env.up(self.clock()):
+                self._guard(env, self.clock(),
+                            lambda e: setattr(e, "depths", e.store.ready_depths()))
 
     def maintain(self, now: float) -> None:
         """Reconnect listeners, poll as a backstop, refresh depths."""
@@ -229,6 +232,14 @@ class Scheduler:
                 self.unreleased.append((job, reason))
             log.error("Could not release job %s (retried when the database is back, while "
                       "its lease lasts): %s", job.id, error)
+
+    def refuse(self, job: Job, error: str) -> None:
+        """End a claimed job in 4 before any worker has it: the pool cannot serve it. If
+        the database refuses, its lease expires and rescue gives it back."""
+        try:
+            self.envs[job.env].store.fail(job.ref, error, permanent=True)
+        except (DatabaseError, StaleAttempt) as failure:
+            log.error("Could not end job %s in error: %s", job.id, failure)
 
     def unclaim_follow_on(self, last: Job) -> None:
         """A dead worker may have claimed a job with the completion of its last one, `last`,

@@ -30,16 +30,20 @@ from ocrmp.errors import (
 )
 from ocrmp.exitcodes import ExitCode
 from ocrmp.flags import document_flags
+from ocrmp.ocr.errors import PathTooLong
 from ocrmp.pool.coordination import Coordination
 from ocrmp.pool.doorbell import Doorbell
 from ocrmp.pool.policy import backoff, retry_delay
-from ocrmp.pool.record import FOLLOW_RING
+from ocrmp.pool.record import DOCUMENT_NUMBER_BYTES, FOLLOW_RING, truncate_utf8
 from ocrmp.pool.runners import JobRunner, load_runner
 from ocrmp.pool.slots import Command, Phase, Record, Slot, SlotSnapshot
 from ocrmp.store import Job, JobStore
 from ocrmp.vocabulary import Status
 
 log = logging.getLogger("ocrmp.worker")
+# The longest path a slot carries, JSON-escaped: with the rest of a job (bounded) it fits
+# both the master's payload (1,024 bytes) and an entry of the follow-on ring (1,152).
+MAX_SLOT_PATH = 768
 ACK_WAIT_S = 1.0  # at most, for the master to note follow-on jobs (it passes every 0.5 s)
 HELD_CHECK_S = 1.0  # between two looks, at a page's end, whether the job is still ours
 
@@ -242,10 +246,15 @@ class WorkerLoop:
         """Write a follow-on job into the slot's ring for the master; its follow_seq (0: it
         could not be written, and the job is given back)."""
         try:
+            check_path(job)
+        except PathTooLong as error:  # refused for good, as the master's claim would
+            self._record_failure(job, job_error_text(error), permanent=True)
+            return 0
+        try:
             if not self._room():
                 raise ValueError("the master has not noted the last follow-on jobs")
             seq = self.slot.follow_on(follow_to_text(job, counts(self.slot)))
-        except ValueError as error:  # or a path longer than the slot holds
+        except ValueError as error:
             log.warning("%s: %s; job %s given back", self.ctx.name, error, job.id)
             why = f"{self.ctx.name}: {error}"
             self._write(lambda store: store.unclaim(job.ref, why), job)
@@ -321,9 +330,21 @@ class WorkerLoop:
         return self.stores[env]
 
 
+def check_path(job: Job) -> None:
+    """Refuse a job whose path, as a slot holds it (JSON), is too long for one: raises
+    PathTooLong. What else a slot or ring entry holds is bounded (a uuid, our worker id,
+    counters, a document number cut to fit), so a job that passes always fits."""
+    held = len(json.dumps(job.supabase_path))
+    if held > MAX_SLOT_PATH:
+        raise PathTooLong(job.supabase_path[:80] + "...",
+                          f"{held} bytes as the slot holds it, at most {MAX_SLOT_PATH}")
+
+
 def job_to_slot(slot: Slot, job: Job) -> int:
     """Write a job into a slot, each detail once: words where `ocrmp status` reads them,
-    the rest as JSON in `payload`. Returns its assign_seq."""
+    the rest as JSON in `payload`. Returns its assign_seq. Raises PathTooLong, before
+    writing anything, for a path that does not fit."""
+    check_path(job)
     payload = json.dumps({"id": job.id, "path": job.supabase_path, "worker_id": job.worker_id,
                           "max_attempts": job.max_attempts})
     return slot.assign(env=job.env, attempt=job.attempt, kind=job.kind,
@@ -355,8 +376,12 @@ def counts(record: Record) -> Counts:
 def follow_to_text(job: Job, at: Counts) -> str:
     """A follow-on job as the worker writes it into its slot's ring, JSON: the whole job, and
     the counters as they were when it was claimed (the previous job's end, this one's
-    start), so the master tells the two apart however late it looks."""
-    return json.dumps({"job": dataclasses.asdict(job), "counts": at._asdict()})
+    start), so the master tells the two apart however late it looks. The document number
+    is cut as the slot's label is: the master only shows it."""
+    check_path(job)
+    label = truncate_utf8(job.document_number, DOCUMENT_NUMBER_BYTES).decode()
+    shown = dataclasses.replace(job, document_number=label)
+    return json.dumps({"job": dataclasses.asdict(shown), "counts": at._asdict()})
 
 
 def follow_from_text(text: str) -> tuple[Job, Counts]:

@@ -19,7 +19,7 @@ from ocrmp.errors import JOB_ERROR_KINDS
 from ocrmp.ocr import errors as _ocr_errors  # noqa: F401  (its error kinds register on import)
 from ocrmp.sqlfiles import web_queries
 from ocrmp.status import queue_summary
-from ocrmp.store import JobStore, NamedQueries
+from ocrmp.store import OPERATOR_STATEMENT_S, JobStore, NamedQueries
 from ocrmp.vocabulary import CANCELLED
 
 # Rows per page of the jobs list.
@@ -76,9 +76,11 @@ class Environment:
 
     def __init__(self, env: str, dsn: str) -> None:
         self.env = env
-        self.store = JobStore(dsn, env, application_name="ocrmp-web")
+        self.store = JobStore(dsn, env, application_name="ocrmp-web",
+                              statement_timeout_s=OPERATOR_STATEMENT_S)
         self._queries = _ConsoleQueries(dsn, web_queries(), self.store.where,
-                                        application_name="ocrmp-web")
+                                        application_name="ocrmp-web",
+                                        statement_timeout_s=OPERATOR_STATEMENT_S)
         self._lock = threading.Lock()
 
     def close(self) -> None:

@@ -8,8 +8,10 @@ which counts the pages in this process, is not safe to call from two threads.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import cv2
@@ -66,20 +68,27 @@ class PageImages:
         self._storage: Storage | None = None
         self._lock = threading.Lock()
 
-    def _document(self, supabase_path: str) -> Document:
+    @contextlib.contextmanager
+    def _document(self, supabase_path: str) -> Iterator[Document]:
+        """The document, opened once and read through its descriptor (local storage), or
+        its bytes (HTTP)."""
         if self._storage is None:
             self._storage = open_storage(self.ocr)
-        locate = getattr(self._storage, "locate", None)
-        return locate(supabase_path) if locate else self._storage.fetch(supabase_path)
+        opener = getattr(self._storage, "open", None)
+        if opener is None:
+            yield self._storage.fetch(supabase_path)
+            return
+        with opener(supabase_path) as document:
+            yield document.path
 
     def draw(self, supabase_path: str, index: int, *, thumbnail: bool) -> Drawing:
         """Page `index` (0-based) as PNG, or an error image and the error's kind."""
         shape = functools.partial(encode, max_side=THUMBNAIL_SIDE if thumbnail else None)
         with self._lock:
             try:
-                document = self._document(supabase_path)
-                return Drawing(read_page(document, index, shape, settings=self.ocr,
-                                         source=supabase_path))
+                with self._document(supabase_path) as document:
+                    return Drawing(read_page(document, index, shape, settings=self.ocr,
+                                             source=supabase_path))
             except OcrmpError as error:
                 kind = str(getattr(error, "kind", "unavailable"))
                 return Drawing(error_png(kind), kind)

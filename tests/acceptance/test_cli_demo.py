@@ -43,8 +43,11 @@ def results(stdout: str) -> dict[str, tuple[str, ...]]:
 @pytest.fixture
 def data_dir() -> Iterator[Path]:
     """A data directory of the test's own, outside pytest's temp tree (pytest resets that to
-    mode 0700, locking out the embedded server's user); the server is stopped afterwards."""
-    path = Path(tempfile.mkdtemp(prefix="ocrmp-test-demo-")) / "data"
+    mode 0700, locking out the embedded server's user, and so is mkdtemp's: opened to it
+    here); the server is stopped afterwards."""
+    home = Path(tempfile.mkdtemp(prefix="ocrmp-test-demo-"))
+    home.chmod(0o711)
+    path = home / "data"
     yield path
     if (path / "postgres").exists():
         EmbeddedPostgres(path / "postgres").stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from tests.acceptance.test_cli_db import ocrmp, one_line_error
 from tests.integration.test_diagnose import insert
 from tests.tinydocs import document
 
+NOBODY = 65534
 EXPIRED = ("sql", "now() - interval '1 minute'")
 LIVE = ("sql", "now() + interval '10 minutes'")
 
@@ -244,3 +247,57 @@ def test_the_same_content_given_twice_at_once_is_refused(dsn: str, tmp_path: Pat
     done = ocrmp(dsn, tmp_path, "enqueue", str(one), str(two), "--kind", "acte")
     assert done.returncode == ExitCode.INPUT
     assert rows(dsn) == []
+
+
+# -- enqueue: private copies ----------------------------------------------------------
+
+def as_nobody_can_read(path: Path) -> bool:
+    done = subprocess.run(["cat", str(path)], user=NOBODY, capture_output=True, check=False)
+    return done.returncode == 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="reading as another user needs root")
+def test_copies_are_private_and_no_parent_is_loosened(dsn: str, tmp_path: Path) -> None:
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    private.chmod(0o700)
+    scan = write(tmp_path / "scan.pdf")
+    root = private / "data" / "storage"
+    done = ocrmp(dsn, tmp_path, "enqueue", str(scan), "--kind", "acte",
+                 "--storage-root", str(root))
+    assert done.returncode == 0, done.stderr
+    [queued] = rows(dsn)
+    copy = root / queued["supabase_path"]
+    assert private.stat().st_mode & 0o777 == 0o700
+    assert copy.stat().st_mode & 0o777 == 0o600
+    assert {level.stat().st_mode & 0o777 for level in (copy.parent, root, root.parent)} == {0o700}
+    private.chmod(0o755)  # even with the way open, the copy is not for other users
+    assert not as_nobody_can_read(copy)
+
+
+def test_a_file_name_that_is_not_utf8_is_one_line_and_nothing_stored(
+        dsn: str, tmp_path: Path) -> None:
+    scans = tmp_path / "scans"
+    write(scans / "good.pdf")
+    (Path(os.fsdecode(bytes(scans) + b"/scan-\xe9.pdf"))).write_bytes(b"%PDF-1.4 latin-1 name")
+    done = ocrmp(dsn, tmp_path, "enqueue", str(scans), "--kind", "acte")
+    assert done.returncode == ExitCode.INPUT
+    one_line_error(done)
+    assert rows(dsn) == []
+    assert not (tmp_path / "storage").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="choosing another group needs root")
+def test_a_storage_shared_with_a_group_gets_group_readable_copies(
+        dsn: str, tmp_path: Path) -> None:
+    root = tmp_path / "storage"
+    root.mkdir()
+    os.chown(root, 0, NOBODY)  # the group the operator shares the storage with
+    root.chmod(0o2750)
+    done = ocrmp(dsn, tmp_path, "enqueue", str(write(tmp_path / "scan.pdf")), "--kind",
+                 "acte", "--storage-root", str(root))
+    assert done.returncode == 0, done.stderr
+    [queued] = rows(dsn)
+    copy = root / queued["supabase_path"]
+    assert (copy.stat().st_mode & 0o7777, copy.stat().st_gid) == (0o640, NOBODY)
+    assert (copy.parent.stat().st_mode & 0o7777, copy.parent.stat().st_gid) == (0o2750, NOBODY)

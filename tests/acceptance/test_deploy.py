@@ -85,6 +85,12 @@ def test_unit_runs_the_master_and_stops_it_gracefully(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", UNITS, ids=lambda p: p.name)
+def test_unit_raises_the_descriptor_limit(path: Path) -> None:
+    """Past the default soft limit of 1,024, so a burst of connections cannot starve it."""
+    assert int(read_unit(path)["Service"]["LimitNOFILE"].split(":")[0]) > 1024
+
+
+@pytest.mark.parametrize("path", UNITS, ids=lambda p: p.name)
 def test_unit_keeps_the_slot_table_shared(path: Path) -> None:
     """The table lives in the host's /dev/shm, where `ocrmp workers` attaches to it."""
     service = read_unit(path)["Service"]

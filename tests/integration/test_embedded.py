@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from ocrmp.embedded import EmbeddedPostgres
+from ocrmp.errors import ConfigError
 from tests.servers import remove_postgres, start_postgres
 
 # Run as another local user: the exception's class name, or "connected".
@@ -100,3 +101,21 @@ def test_a_server_made_with_trust_on_tcp_is_secured_at_start(tmp_path: Path) -> 
         assert (rules, listen) == ([("local", "scram-sha-256")], ("",))
     finally:
         remove_postgres(server)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the server has a user of its own only as root")
+def test_a_parent_its_user_cannot_pass_is_refused_never_loosened(tmp_path: Path) -> None:
+    private = tmp_path / "private"
+    private.mkdir()
+    private.chmod(0o700)
+    with pytest.raises(ConfigError):
+        EmbeddedPostgres(private / "data" / "postgres").init()
+    assert private.stat().st_mode & 0o777 == 0o700
+    assert not (private / "data").exists()
+
+
+def test_the_useradd_lock_lies_where_only_root_creates_files() -> None:
+    """Where any local user may create it (/run/lock is 1777), one could hold it first."""
+    from ocrmp.embedded import _USERADD_LOCK
+
+    assert not _USERADD_LOCK.parent.stat().st_mode & 0o022

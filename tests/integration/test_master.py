@@ -25,7 +25,7 @@ from tests.masters import (
     slot,
     started,
 )
-from tests.poolrun import enqueue, statuses
+from tests.poolrun import enqueue, row, statuses
 
 pytestmark = pytest.mark.pool  # make test runs these again with the pure atomics
 
@@ -214,3 +214,29 @@ def test_the_heartbeat_is_read_on_the_masters_clock(master: Master, clock: FakeC
     slot(master).heartbeat_ns = clock.ns() - SECOND
     master.step()
     assert master.slots[0].killed is None
+
+
+def broken(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("a bug no test foresaw")
+
+
+def test_an_unforeseen_error_handing_a_job_over_fails_that_job_not_the_pool(
+        dsn: str, master: Master, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    [job_id] = enqueue(dsn, 1, "acte")
+    master.step()
+    idle(master)
+    jobs_waiting(master, clock)
+    monkeypatch.setattr(master.observer, "handed_over", broken)
+    master.step()
+    assert master.slots[0].job is None
+    released = row(dsn, job_id)
+    assert (released["status_id"], released["ocr_attempts"]) == (Status.READY, 1)  # counted
+
+
+def test_an_unforeseen_error_in_a_pass_ends_that_pass_only(
+        master: Master, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(master.observer, "publish", broken)
+    master.one_pass()
+    master.one_pass()
+    assert master.dispatcher.containment.count == 2
+    assert not master.stopping

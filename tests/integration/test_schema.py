@@ -76,4 +76,13 @@ def test_trigger_notifies_when_a_row_becomes_ready(dsn: str) -> None:
                        " VALUES ('1', 'index', 1)")
         writer.execute("UPDATE extraction_queue SET status_id = 3")
         note = next(listener.notifies(timeout=5))
-    assert (note.channel, note.payload) == ("ocrmp_ready", "index")
+    assert (note.channel, note.payload) == ("ocrmp_ready", "")
+
+
+def test_a_long_document_source_does_not_stop_the_upstreams_insert(dsn: str) -> None:
+    """NOTIFY refuses a payload of 8,000 bytes or more: the trigger sends none of the row."""
+    with psycopg.connect(dsn, autocommit=True) as writer:
+        writer.execute("INSERT INTO extraction_queue (document_number, document_source, "
+                       "status_id) VALUES ('1', %s, 3)", ("x" * 9000,))
+        [(count,)] = writer.execute("SELECT count(*) FROM extraction_queue").fetchall()
+    assert count == 1

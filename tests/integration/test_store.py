@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import threading
 import time
 
 import psycopg
 import pytest
 
-from ocrmp.errors import SchemaError, StaleAttempt
+from ocrmp.errors import DatabaseError, SchemaError, StaleAttempt
 from ocrmp.store import JobStore
 from ocrmp.vocabulary import Status
 
@@ -253,3 +254,19 @@ def test_concurrent_claims_never_hand_a_job_out_twice(dsn: str) -> None:
     assert sum(1 for result in results if result) > 1  # the work really was shared
     counts = {(c.kind, c.status_id): c.total for c in store.stats()}
     assert counts == {("acte", 6): 1500, ("index", 6): 1500}
+
+
+def test_an_operator_statement_is_cancelled_by_the_server_at_its_timeout(dsn: str) -> None:
+    """Waiting on a lock stands for any statement that runs on: the server ends it, so
+    it cannot outlive a killed client."""
+    store = JobStore(dsn, statement_timeout_s=0.5)
+    with psycopg.connect(dsn) as holder:
+        holder.execute("LOCK TABLE extraction_queue IN ACCESS EXCLUSIVE MODE")
+        release = threading.Timer(30, holder.rollback)  # a build without the timeout
+        release.start()
+        try:
+            with pytest.raises(DatabaseError):
+                store.ready_depths()
+        finally:
+            release.cancel()
+            store.close()

@@ -10,11 +10,13 @@ import textwrap
 import threading
 from collections.abc import Callable, Iterator
 from multiprocessing.shared_memory import SharedMemory
+from pathlib import Path
 
 import pytest
 
 import ocrmp.atomics
-from ocrmp.atomics import AtomicOps, implementation
+from ocrmp.atomics import AtomicOps, _pure, implementation
+from ocrmp.errors import PoolError
 from tests.atomics_flavours import atomics
 
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
@@ -244,3 +246,18 @@ def test_default_follows_what_is_built() -> None:
 def test_unknown_implementation_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown atomics implementation"):
         implementation("quantum")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="planting a file as another user needs root")
+def test_the_lock_file_is_never_opened_through_a_link_nor_another_users(tmp_path: Path) -> None:
+    chosen = tmp_path / "chosen-by-nobody"
+    link = tmp_path / "ocrmp-atomics.lock"
+    link.symlink_to(chosen)
+    with pytest.raises(PoolError):
+        _pure.open_lock_file(str(link))
+    assert not chosen.exists()
+    planted = tmp_path / "planted.lock"
+    planted.touch()
+    os.chown(planted, 65534, 65534)
+    with pytest.raises(PoolError):
+        _pure.open_lock_file(str(planted))

@@ -110,3 +110,11 @@ def test_reopen_without_a_log_file_is_harmless(capsys: pytest.CaptureFixture[str
     logs.reopen()
     logging.getLogger("ocrmp.test").info("still on stderr")
     assert "still on stderr" in capsys.readouterr().err
+
+
+def test_control_characters_from_a_row_stay_on_their_line(log_file: Path) -> None:
+    number = "123\nERROR:forged\x1b[2J\u2028end"
+    emit("human", log_file, "Job %s completed", number, document_number=number)
+    [line] = lines(log_file)
+    assert "\x1b" not in line and "\u2028" not in line
+    assert human_fields(line)["document_number"] == "123\\x0aERROR:forged\\x1b[2J\\u2028end"

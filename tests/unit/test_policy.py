@@ -181,3 +181,9 @@ def test_a_worker_that_crashed_while_being_stopped_counts(code: int) -> None:
 def test_a_reload_keeps_a_scale_unless_the_configuration_changed_the_size() -> None:
     assert policy.size_after_reload(5, old_size=2, new_size=2) == 5
     assert policy.size_after_reload(5, old_size=2, new_size=3) == 3
+
+
+def test_until_idle_counts_only_the_kinds_a_worker_reads() -> None:
+    depths = {"acte": 0, "index": 0, None: 2, "fax": 1}
+    assert policy.servable(depths) == (0, [(None, 2), ("fax", 1)])  # type: ignore[dict-item]
+    assert policy.servable({"acte": 3, "fax": 1})[0] == 3

@@ -10,13 +10,19 @@ import pytest
 
 from ocrmp.ocr import pages
 from ocrmp.ocr.engines import PageTimer, Recognition
-from ocrmp.ocr.errors import DocumentTimeout, EngineTimeout, PageTooComplex, RenderTimeout
-from ocrmp.ocr.limits import document_limit_s
+from ocrmp.ocr.errors import (
+    BlankPages,
+    DocumentTimeout,
+    EngineTimeout,
+    PageTooComplex,
+    RenderTimeout,
+)
+from ocrmp.ocr.limits import BLANK_RUN, document_limit_s
 from ocrmp.ocr.pages import iter_pages
 from ocrmp.ocr.pipeline import Pipeline
 from ocrmp.ocr.settings import OcrSettings
-from tests.hostile import stroke_bomb, stroke_pages
-from tests.unit.ocr.test_pages import page_pixels, scan_pdf
+from tests.hostile import blank_pages, page_tree_bomb, stroke_bomb, stroke_pages
+from tests.unit.ocr.test_pages import image_bytes, page_pixels, scan_pdf
 
 
 def test_a_document_may_take_a_page_timeout_per_page_up_to_the_cap() -> None:
@@ -38,6 +44,15 @@ def test_a_page_whose_content_outgrows_the_renderer_is_too_complex() -> None:
     settings = OcrSettings(dpi=300, page_timeout_s=60)
     with pytest.raises(PageTooComplex) as info:
         next(iter_pages(stroke_bomb(), settings=settings, source="b.pdf"))
+    assert info.value.permanent
+
+
+def test_a_page_tree_that_inflates_to_a_gigabyte_is_counted_in_the_capped_child() -> None:
+    """Counting the pages parses the page tree: in the worker, a 4 KB file would take the
+    gigabyte; in the reading child it meets the cap and the document is refused."""
+    settings = OcrSettings(page_timeout_s=60)
+    with pytest.raises(PageTooComplex) as info:
+        pages.count_pages(page_tree_bomb(2**30), source="t.pdf", settings=settings)
     assert info.value.permanent
 
 
@@ -125,3 +140,19 @@ def test_waiting_for_a_rate_limit_between_pages_is_not_the_document_time() -> No
     result = pipeline.process(scan_pdf([page_pixels(i) for i in range(3)]), "acte",
                               source="r.pdf", on_page=lambda done: time.sleep(0.3))
     assert result.pages == 3
+
+
+@pytest.mark.parametrize("name", ["b.pdf", "b.tif"])
+def test_a_long_run_of_blank_pages_stops_the_document_with_its_reason(name: str) -> None:
+    pipeline = Pipeline(OcrSettings(dpi=50), engine=SlowEngine(0.0))  # type: ignore[arg-type]
+    white = np.full((200, 150), 255, np.uint8)
+    data = (blank_pages(BLANK_RUN + 5) if name.endswith(".pdf")
+            else image_bytes([white] * (BLANK_RUN + 5), "TIFF"))
+    with pytest.raises(BlankPages) as info:
+        pipeline.process(data, "acte", source=name)
+    assert info.value.permanent
+
+
+def test_blank_pages_up_to_the_run_are_read_to_the_end() -> None:
+    pipeline = Pipeline(OcrSettings(dpi=50), engine=SlowEngine(0.0))  # type: ignore[arg-type]
+    assert pipeline.process(blank_pages(BLANK_RUN), "acte", source="b.pdf").pages == BLANK_RUN

@@ -19,6 +19,7 @@ from ocrmp.ocr.errors import (
     PathEscapesRoot,
     RedirectRefused,
 )
+from ocrmp.ocr.pages import count_pages
 from ocrmp.ocr.settings import OcrSettings
 from ocrmp.ocr.storage import (
     HttpStorage,
@@ -27,6 +28,7 @@ from ocrmp.ocr.storage import (
     open_storage,
     origin,
 )
+from tests.hostile import blank_pages
 
 
 @pytest.fixture
@@ -103,7 +105,7 @@ def test_a_special_file_in_the_root_is_refused_at_once(root: Path, make: Any) ->
     make(root / "bucket" / "pipe.pdf")
     local = LocalStorage(str(root), max_bytes=1000)
     with pytest.raises(NotARegularFile):
-        local.locate("bucket/pipe.pdf")
+        local.open("bucket/pipe.pdf")
     with pytest.raises(NotARegularFile):
         local.fetch("bucket/pipe.pdf")
 
@@ -111,3 +113,46 @@ def test_a_special_file_in_the_root_is_refused_at_once(root: Path, make: Any) ->
 def socket_at(path: Path) -> None:
     with socket.socket(socket.AF_UNIX) as sock:
         sock.bind(str(path))
+
+
+def test_a_document_swapped_for_a_link_after_the_open_is_never_read(root: Path) -> None:
+    """Reads go through the descriptor opened and checked, never the name: a link to a
+    file outside the root put in its place afterwards is not what is read."""
+    name = root / "bucket" / "sub" / "a b.pdf"
+    with LocalStorage(str(root), max_bytes=100).open("bucket/sub/a b.pdf") as document:
+        name.unlink()
+        name.symlink_to(root.parent / "secret.pdf")
+        assert document.path.read_bytes() == b"%PDF-1.4 doc"
+        assert document.read(100) == b"%PDF-1.4 doc"
+
+
+def test_pages_are_counted_in_the_opened_file_not_the_one_named(root: Path) -> None:
+    (root / "bucket" / "two.pdf").write_bytes(blank_pages(2))
+    (root.parent / "five.pdf").write_bytes(blank_pages(5))
+    with LocalStorage(str(root), max_bytes=1 << 20).open("bucket/two.pdf") as document:
+        (root / "bucket" / "two.pdf").unlink()
+        (root / "bucket" / "two.pdf").symlink_to(root.parent / "five.pdf")
+        assert count_pages(document.path, source="bucket/two.pdf") == 2
+
+
+def test_a_directory_that_is_a_link_is_refused(root: Path) -> None:
+    (root.parent / "elsewhere").mkdir()
+    (root.parent / "elsewhere" / "a b.pdf").write_bytes(b"%PDF-1.4 elsewhere")
+    (root / "bucket" / "out").symlink_to(root.parent / "elsewhere")
+    with pytest.raises(PathEscapesRoot):
+        LocalStorage(str(root), max_bytes=100).fetch("bucket/out/a b.pdf")
+
+
+def test_a_symlink_loop_is_refused_for_good(root: Path) -> None:
+    (root / "bucket" / "a.pdf").symlink_to(root / "bucket" / "b.pdf")
+    (root / "bucket" / "b.pdf").symlink_to(root / "bucket" / "a.pdf")
+    with pytest.raises(PathEscapesRoot) as refused:
+        LocalStorage(str(root), max_bytes=100).fetch("bucket/a.pdf")
+    assert refused.value.permanent
+
+
+def test_the_opened_descriptor_is_closed(root: Path) -> None:
+    with LocalStorage(str(root), max_bytes=100).open("bucket/sub/a b.pdf") as document:
+        fd = document.fd
+    with pytest.raises(OSError):
+        os.fstat(fd)
