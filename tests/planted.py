@@ -17,9 +17,15 @@ def locked_by_sleep(path: Path) -> Iterator[subprocess.Popen[bytes]]:
     path.touch()
     holder = subprocess.Popen(["flock", str(path), "sleep", "600"])
     try:
-        while running_master(path) is None:
+        # flock takes the lock, then forks its command: wait for both.
+        while running_master(path) is None or not children_of(holder.pid):
             time.sleep(0.02)
         yield holder
     finally:
         holder.kill()
         holder.wait()
+
+
+def children_of(pid: int) -> list[int]:
+    return [int(child) for child in
+            Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]

@@ -14,7 +14,7 @@ import pytest
 
 from ocrmp.exitcodes import ExitCode
 from tests.doubles import FAKE
-from tests.planted import locked_by_sleep
+from tests.planted import children_of, locked_by_sleep
 
 POOL = "planted"
 COMMANDS = [["stop", "--wait", "2s"], ["reload"], ["scale", "+1"], ["restart", "--wait", "2s"],
@@ -45,8 +45,7 @@ def planted(tmp_path: Path) -> Iterator[tuple[Path, subprocess.Popen[bytes]]]:
 
 
 def sleeper_of(holder: subprocess.Popen[bytes]) -> int:
-    children = Path(f"/proc/{holder.pid}/task/{holder.pid}/children").read_text().split()
-    return int(children[0])
+    return children_of(holder.pid)[0]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
