@@ -20,6 +20,11 @@ from ocrmp.ocr.settings import OcrSettings
 # Pages in a row that read as blank before a document is stopped: far more than the backs
 # of a scanned deed, far fewer than the thousands a file of empty pages holds.
 BLANK_RUN = 25
+# A document whose pages read so far, at their pace, would carry it this far past its limit
+# is stopped then, not when the limit runs out (an hour on each attempt): judged after
+# `PACE_PAGES` pages, so that one slow first page decides nothing.
+PACE_OVER = 2.0
+PACE_PAGES = 5
 
 
 def blank_run_over(run: int, done: int, pages: int) -> bool:
@@ -83,3 +88,11 @@ class DocumentClock:
 
     def spent_s(self) -> float:
         return time.monotonic() - self.started
+
+    def pace_over(self, done: int) -> bool:
+        """Whether the `done` pages read so far, at their pace, would carry the document
+        `PACE_OVER` times past its limit. Only a capped limit can be: uncapped, every page
+        has its whole timeout, and no page takes longer."""
+        if done < PACE_PAGES or done >= self.pages:
+            return False
+        return self.spent_s() / done * self.pages > PACE_OVER * self.limit_s

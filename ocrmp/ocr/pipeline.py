@@ -120,6 +120,8 @@ class Pipeline:
                 if blank_run_over(blank, result.pages, clock.pages):
                     raise BlankPages(source, f"pages {result.pages - blank + 1} to "
                                              f"{result.pages} of {clock.pages} are blank")
+                if clock.pace_over(result.pages):
+                    raise self._overtime(source, clock, result.pages)
                 if on_page is not None:
                     with clock.paused():
                         on_page(result.pages)

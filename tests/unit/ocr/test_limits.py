@@ -17,7 +17,7 @@ from ocrmp.ocr.errors import (
     PageTooComplex,
     RenderTimeout,
 )
-from ocrmp.ocr.limits import BLANK_RUN, document_limit_s
+from ocrmp.ocr.limits import BLANK_RUN, PACE_PAGES, DocumentClock, document_limit_s
 from ocrmp.ocr.pages import iter_pages
 from ocrmp.ocr.pipeline import Pipeline
 from ocrmp.ocr.settings import OcrSettings
@@ -156,3 +156,21 @@ def test_a_long_run_of_blank_pages_stops_the_document_with_its_reason(name: str)
 def test_blank_pages_up_to_the_run_are_read_to_the_end() -> None:
     pipeline = Pipeline(OcrSettings(dpi=50), engine=SlowEngine(0.0))  # type: ignore[arg-type]
     assert pipeline.process(blank_pages(BLANK_RUN), "acte", source="b.pdf").pages == BLANK_RUN
+
+
+def clock_spent(pages: int, limit_s: float, spent_s: float) -> DocumentClock:
+    return DocumentClock(pages, page_timeout_s=10, limit_s=limit_s,
+                         started=time.monotonic() - spent_s)
+
+
+def test_pages_whose_pace_would_carry_the_document_far_past_its_limit_stop_it_early() -> None:
+    # 1,999 pages of 9 s each would take five hours against a limit of one.
+    clock = clock_spent(1999, limit_s=3600, spent_s=PACE_PAGES * 9)
+    assert clock.pace_over(PACE_PAGES)
+
+
+def test_a_pace_within_the_limit_or_too_few_pages_to_judge_stops_nothing() -> None:
+    assert not clock_spent(1999, 3600, spent_s=PACE_PAGES * 1).pace_over(PACE_PAGES)
+    assert not clock_spent(1999, 3600, spent_s=9 * (PACE_PAGES - 1)).pace_over(PACE_PAGES - 1)
+    # Uncapped, every page has its whole timeout: no pace a page can keep is over.
+    assert not clock_spent(20, 200, spent_s=PACE_PAGES * 10).pace_over(PACE_PAGES)
