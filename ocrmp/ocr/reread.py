@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from ocrmp.ocr.engines import Engine
 from ocrmp.ocr.geometry import Box, Word, engine_lines, group_by_line, mean_confidence
 from ocrmp.ocr.noise import looks_like_a_word
@@ -147,11 +149,29 @@ def uncovered(page: Page, words: Sequence[Word], tallest: float = TEXT_SIZED[1])
     covers = [w.box.padded(COVER_MARGIN * w.height) for w in words]
     sized = [b for b in page.glyph_boxes()
              if TEXT_SIZED[0] * glyph <= b.height <= tallest * glyph]
-    boxes = [b for b in sized
-             if not any(c.left <= b.centre <= c.right and c.top <= b.middle <= c.bottom
-                        for c in covers)]
+    boxes = [b for b, covered in zip(sized, centres_covered(sized, covers), strict=True)
+             if not covered]
     pieces = [p for p in _join(boxes, glyph) if p.width >= MIN_PIECE_WIDTH * glyph]
     return Uncovered(boxes, pieces, len(sized))
+
+
+def centres_covered(boxes: Sequence[Box], covers: Sequence[Box]) -> list[bool]:
+    """For each box, whether its centre lies in one of `covers` (edges included): all
+    pairs at once, a block of boxes at a time (a ledger has thousands of glyphs and
+    hundreds of words)."""
+    spans = np.array([(c.left, c.right, c.top, c.bottom) for c in covers],
+                     dtype=float).reshape(-1, 4)
+    centres = np.array([(b.centre, b.middle) for b in boxes], dtype=float).reshape(-1, 2)
+    covered: list[bool] = []
+    for start in range(0, len(centres), _BLOCK):
+        x, y = (centres[start:start + _BLOCK, i, None] for i in (0, 1))
+        inside: np.ndarray = ((spans[:, 0] <= x) & (x <= spans[:, 1])
+                              & (spans[:, 2] <= y) & (y <= spans[:, 3]))
+        covered.extend(bool(v) for v in np.any(inside, axis=1))
+    return covered
+
+
+_BLOCK = 1024  # boxes compared with every cover at once
 
 
 def _join(boxes: Sequence[Box], glyph: float) -> list[Box]:

@@ -8,11 +8,18 @@ from PIL import Image, ImageDraw
 from ocrmp.corpus import font
 from ocrmp.ocr import clean, ink
 from ocrmp.ocr.engines import Recognition, recognition_from_words
-from ocrmp.ocr.geometry import Word
+from ocrmp.ocr.geometry import Box, Word
 from ocrmp.ocr.page import Frame, Page, Resolution
 from ocrmp.ocr.pages import PageImage
 from ocrmp.ocr.recognise import Blocks
-from ocrmp.ocr.reread import Reread, is_better, uncovered, unread_share, weak_lines
+from ocrmp.ocr.reread import (
+    Reread,
+    centres_covered,
+    is_better,
+    uncovered,
+    unread_share,
+    weak_lines,
+)
 from tests.words import word
 
 
@@ -82,3 +89,10 @@ def test_the_share_of_text_no_word_covers_is_that_of_the_lines_left_out() -> Non
 def test_ink_under_the_words_read_is_covered() -> None:
     page, lines = typed_page(12)
     assert uncovered(page, lines[:6]).pieces and not uncovered(page, lines).pieces
+
+
+def test_a_centre_on_a_cover_edge_is_covered_and_one_outside_is_not() -> None:
+    covers = [Box(10, 10, 20, 20)]
+    boxes = [Box(18, 18, 22, 22), Box(21, 10, 25, 12), Box(0, 0, 4, 4)]
+    assert centres_covered(boxes, covers) == [True, False, False]
+    assert centres_covered(boxes, []) == [False, False, False]
