@@ -36,7 +36,6 @@ import random
 import re
 import shlex
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 from halves import CHECKING_SEEDS, FRESH_SEEDS, TUNING_SEEDS  # noqa: E402
-from ledgers import cell_score  # noqa: E402
+from ledgers import cell_score, cli_text  # noqa: E402
 
 from ocrmp.config import ocr_from_env  # noqa: E402
 from ocrmp.corpus import (  # noqa: E402
@@ -58,7 +57,6 @@ from ocrmp.corpus import (  # noqa: E402
     GeneratedPage,
     layout_page,
     levenshtein,
-    write_image,
     write_pdf,
 )
 from ocrmp.ocr.engines import Engine, load_engine  # noqa: E402
@@ -99,15 +97,6 @@ def seeds_for(half: str, layout: str, count: int, draw: int) -> list[int]:
 def grey(image: np.ndarray) -> np.ndarray:
     return image if image.ndim == 2 else np.asarray(
         np.round(image.mean(axis=2)), dtype=np.uint8)
-
-
-def cli_text(page: GeneratedPage, folder: Path) -> str:
-    image = folder / "page.png"
-    write_image(page, image, dpi=page.dpi)
-    done = subprocess.run(["tesseract", str(image), "stdout", "-l", "fra"],
-                          capture_output=True, text=True, check=False,
-                          env={**os.environ, "OMP_THREAD_LIMIT": "1"})
-    return done.stdout
 
 
 def _brief(page: GeneratedPage) -> str:

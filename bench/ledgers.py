@@ -27,7 +27,7 @@ from typing import Any
 from realcorpus import bag_of_words_error, char_error_rate
 
 from ocrmp.corpus import ledger_page, write_image, write_pdf
-from ocrmp.corpus.page import LedgerPage
+from ocrmp.corpus.page import GeneratedPage, LedgerPage
 from ocrmp.ocr.pipeline import Pipeline
 from ocrmp.ocr.records import NUMBER_FIELDS, as_printed
 
@@ -93,7 +93,7 @@ def pages(count: int, seed: int) -> Iterator[tuple[str, str, LedgerPage]]:
                 yield fmt, condition, ledger_page(page_seed, format=fmt, **options)
 
 
-def cli_text(page: LedgerPage, folder: Path) -> str:
+def cli_text(page: GeneratedPage, folder: Path) -> str:
     image = folder / "page.png"
     write_image(page, image, dpi=page.dpi)
     done = subprocess.run(["tesseract", str(image), "stdout", "-l", "fra"],

@@ -15,7 +15,7 @@ CLOSE = 0.8  # difflib's ratio: one letter swapped or missing in a name of these
 READ_ELSEWHERE = frozenset({"OCRMP_CONFIG", "OCRMP_ATOMICS", "OCRMP_PUREPYTHON"})
 
 
-class _Recording(Mapping[str, str]):
+class Recording(Mapping[str, str]):
     """An empty environment that remembers which names were looked up."""
 
     def __init__(self) -> None:
@@ -37,7 +37,7 @@ def known_names() -> frozenset[str]:
     """Every variable ocrmp reads: those the settings look up, and READ_ELSEWHERE."""
     from ocrmp.config import from_env
 
-    recording = _Recording()
+    recording = Recording()
     from_env(recording)
     return frozenset(recording.read) | READ_ELSEWHERE
 

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +26,7 @@ import pytest
 
 from ocrmp import config
 from ocrmp.cli.pool import run as run_command
+from ocrmp.confignames import Recording
 from ocrmp.exitcodes import ExitCode
 from ocrmp.pool.pidfile import pidfile_path, running_master
 from tests.doubles import FAKE
@@ -135,23 +136,6 @@ def test_systemd_analyze_verify_accepts_the_unit(path: Path, tmp_path: Path) -> 
 
 
 # -- the env file -----------------------------------------------------------------------
-
-
-class Recording(Mapping[str, str]):
-    """An empty environment that remembers which variables were looked up."""
-
-    def __init__(self) -> None:
-        self.read: set[str] = set()
-
-    def __getitem__(self, key: str) -> str:
-        self.read.add(key)
-        raise KeyError(key)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
 
 
 def variables_read() -> set[str]:
