@@ -13,9 +13,9 @@ from ocrmp.cli.common import fail, guarded
 from ocrmp.cli.options import one_of
 from ocrmp.config import ocr_from_env
 from ocrmp.exitcodes import ExitCode
-from ocrmp.ocr.errors import DocumentNotFound, EngineUnavailable
+from ocrmp.ocr.admission import readable
+from ocrmp.ocr.errors import EngineUnavailable
 from ocrmp.ocr.settings import ENGINES
-from ocrmp.ocr.storage import refuse_irregular
 from ocrmp.outputs import FORMATS, is_pdf, render
 from ocrmp.outputs.errors import OutputNeedsPdf
 from ocrmp.outputs.files import write_whole
@@ -24,16 +24,8 @@ from ocrmp.vocabulary import MODES, Kind
 
 def _read(path: str) -> Path:
     """The file, checked readable; the pipeline reads it page by page, not whole."""
-    file = Path(path)
-    try:
-        refuse_irregular(file.stat(), path)  # before open(): a FIFO would block it
-        with open(file, "rb"):
-            pass
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        raise DocumentNotFound(path, "no such file") from None
-    except PermissionError:
-        raise DocumentNotFound(path, "permission denied") from None
-    return file
+    readable(Path(path))
+    return Path(path)
 
 
 @main.command("ocr")

@@ -5,6 +5,7 @@ opens (not damaged, not encrypted), with at least one page and no more than the 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ocrmp.ocr.errors import DocumentNotFound, DocumentTooLarge, EmptyDocument, TooManyPages
@@ -13,8 +14,8 @@ from ocrmp.ocr.settings import OcrSettings
 from ocrmp.ocr.storage import refuse_irregular
 
 
-def admit(path: Path, settings: OcrSettings) -> int:
-    """The document's page count; the pipeline's own error (a DocumentError) otherwise."""
+def readable(path: Path) -> os.stat_result:
+    """The file's status, once it is known to be a regular file this user can open."""
     source = str(path)
     try:
         info = path.stat()
@@ -25,6 +26,13 @@ def admit(path: Path, settings: OcrSettings) -> int:
         raise DocumentNotFound(source, "no such file") from None
     except PermissionError:
         raise DocumentNotFound(source, "permission denied") from None
+    return info
+
+
+def admit(path: Path, settings: OcrSettings) -> int:
+    """The document's page count; the pipeline's own error (a DocumentError) otherwise."""
+    source = str(path)
+    info = readable(path)
     if info.st_size > settings.max_document_bytes:
         raise DocumentTooLarge(source, f"{info.st_size} bytes")
     if info.st_size == 0:
